@@ -1,0 +1,3 @@
+//! Authentication: who is calling.
+
+pub mod sigv4;

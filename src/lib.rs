@@ -1,0 +1,11 @@
+//! stsbridge: a federation identity bridge that speaks the AWS STS query API.
+//!
+//! Traffic flows `protocol` (wire format) → `authn` (who is calling) → `sts` (one function per
+//! action) → `policy` / `mint` (decisions and credentials). Imports point down only:
+//! `app → protocol → sts → authn → {policy, mint} → types`. Only `protocol` knows about XML and
+//! HTTP status codes; every other layer has its own error enum.
+
+pub mod authn;
+pub mod clock;
+pub mod policy;
+pub mod types;

@@ -1,0 +1,1 @@
+//! IAM policy grammar (placeholder until written).
