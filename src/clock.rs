@@ -19,7 +19,10 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    #[expect(clippy::disallowed_methods, reason = "the one place that reads the wall clock")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the wall clock"
+    )]
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
@@ -34,7 +37,9 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(at: DateTime<Utc>) -> Self {
-        Self { millis: AtomicI64::new(at.timestamp_millis()) }
+        Self {
+            millis: AtomicI64::new(at.timestamp_millis()),
+        }
     }
 
     /// Starts at the wall clock's current time.
@@ -47,7 +52,8 @@ impl ManualClock {
     }
 
     pub fn advance(&self, by: TimeDelta) {
-        self.millis.fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+        self.millis
+            .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
     }
 }
 

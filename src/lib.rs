@@ -2,10 +2,17 @@
 //!
 //! Traffic flows `protocol` (wire format) → `authn` (who is calling) → `sts` (one function per
 //! action) → `policy` / `mint` (decisions and credentials). Imports point down only:
-//! `app → protocol → sts → authn → {policy, mint} → types`. Only `protocol` knows about XML and
-//! HTTP status codes; every other layer has its own error enum.
+//! `app → protocol → sts → authn → {policy, rules, mint} → types`. Only `protocol` knows about
+//! XML and HTTP status codes; every other layer has its own error enum.
 
+pub mod app;
 pub mod authn;
 pub mod clock;
+pub mod config;
+pub mod mint;
 pub mod policy;
+pub mod protocol;
+pub mod rules;
+pub mod sts;
+pub mod telemetry;
 pub mod types;

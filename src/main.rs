@@ -1,1 +1,142 @@
-fn main() {}
+//! The `stsbridge` binary: parse the command line, load the configuration, run.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use stsbridge::app::{self, AppState};
+use stsbridge::clock::{Clock, SystemClock};
+use stsbridge::config::{self, Config, DemoCredentials, KeySource, ProcessEnv};
+use stsbridge::mint::Keyring;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stsbridge",
+    version,
+    about = "Federation identity bridge with an AWS STS-compatible API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the STS API. Without --config, runs the embedded demo on 127.0.0.1:8080.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Override `server.listen` (the demo accepts loopback addresses only).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Validate a config file exactly as `serve` would, without serving.
+    CheckConfig {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Put a new sealing key first in the keyring of a config; old keys keep opening tokens.
+    RotateKeys {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    stsbridge::telemetry::init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { file } => {
+            let config = config::load_file(&file, &ProcessEnv)?;
+            eprintln!(
+                "{}: OK ({} users, {} roles, {} OIDC providers, {} SAML providers, {} rules)",
+                file.display(),
+                config.users.len(),
+                config.roles.len(),
+                config.oidc_providers.len(),
+                config.saml_providers.len(),
+                config.rules.len()
+            );
+            Ok(())
+        }
+        Command::RotateKeys { config } => {
+            let config = config::load_file(&config, &ProcessEnv)?;
+            let KeySource::File(path) = &config.tokens else {
+                anyhow::bail!("this configuration has no keyring file")
+            };
+            let ring = Keyring::rotate_file(path, SystemClock.now())?;
+            eprintln!(
+                "{}: sealing key is now {} ({} keys)",
+                path.display(),
+                ring.key_ids().join(", then "),
+                ring.key_ids().len()
+            );
+            Ok(())
+        }
+        Command::Serve { config, listen } => {
+            let (config, demo) = match config {
+                Some(path) => {
+                    let mut c = config::load_file(&path, &ProcessEnv)?;
+                    if let Some(l) = listen {
+                        c.server.listen = l.parse().context("--listen expects ip:port")?;
+                    }
+                    (c, Vec::new())
+                }
+                None => config::demo_config(listen.as_deref())?,
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(serve(config, demo))
+        }
+    }
+}
+
+async fn serve(config: Config, demo: Vec<DemoCredentials>) -> anyhow::Result<()> {
+    let clock = std::sync::Arc::new(SystemClock);
+    let keyring = match &config.tokens {
+        KeySource::File(path) => Keyring::load_or_create(path, clock.now())?,
+        KeySource::Ephemeral => Keyring::generate(clock.now()),
+    };
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, demo = config.demo, "stsbridge listening");
+    if config.demo {
+        print_demo_banner(&addr.to_string(), &config, &demo);
+    }
+    app::serve(
+        listener,
+        AppState::new(config, keyring, clock),
+        app::shutdown_signal(),
+    )
+    .await?;
+    Ok(())
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "the demo banner is the command's output, meant for a person"
+)]
+fn print_demo_banner(addr: &str, config: &Config, demo: &[DemoCredentials]) {
+    println!("stsbridge DEMO mode on http://{addr}  (keys below are generated for this run only)");
+    for c in demo {
+        println!(
+            "  user {:<10} access key {}  secret {}",
+            c.user,
+            c.access_key_id,
+            c.secret_access_key.expose()
+        );
+    }
+    if let Some(admin) = demo.first() {
+        println!();
+        println!("Try it:");
+        println!(
+            "  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} AWS_DEFAULT_REGION={} aws sts get-caller-identity --endpoint-url http://{addr}",
+            admin.access_key_id,
+            admin.secret_access_key.expose(),
+            config.server.region
+        );
+    }
+}

@@ -69,8 +69,15 @@ impl FromStr for AccessKeyId {
             return Err(InvalidAccessKeyId);
         };
         let body = s.get(4..).ok_or(InvalidAccessKeyId)?;
-        if body.len() == 16 && body.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
-            Ok(Self { text: s.to_owned(), kind })
+        if body.len() == 16
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            Ok(Self {
+                text: s.to_owned(),
+                kind,
+            })
         } else {
             Err(InvalidAccessKeyId)
         }
@@ -100,7 +107,15 @@ mod tests {
 
     #[test]
     fn rejects_other_shapes() {
-        for bad in ["", "AKIA", "AKIAEXAMPLEADMIN000", "AKIAEXAMPLEADMIN00011", "AKIAexampleadmin0001", "AROAEXAMPLEADMIN0001", "AKIAEXAMPLE+ADMIN001"] {
+        for bad in [
+            "",
+            "AKIA",
+            "AKIAEXAMPLEADMIN000",
+            "AKIAEXAMPLEADMIN00011",
+            "AKIAexampleadmin0001",
+            "AROAEXAMPLEADMIN0001",
+            "AKIAEXAMPLE+ADMIN001",
+        ] {
             assert!(bad.parse::<AccessKeyId>().is_err(), "{bad}");
         }
         assert!("AKIAEXAMPLEADMIN0001".parse::<AccessKeyId>().is_ok());

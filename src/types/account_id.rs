@@ -43,8 +43,17 @@ mod tests {
 
     #[test]
     fn parses_twelve_digits_only() {
-        assert_eq!("123456789012".parse::<AccountId>().unwrap().to_string(), "123456789012");
-        for bad in ["", "12345678901", "1234567890123", "12345678901a", "١٢٣٤٥٦٧٨٩٠١٢"] {
+        assert_eq!(
+            "123456789012".parse::<AccountId>().unwrap().to_string(),
+            "123456789012"
+        );
+        for bad in [
+            "",
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "١٢٣٤٥٦٧٨٩٠١٢",
+        ] {
             assert!(bad.parse::<AccountId>().is_err(), "{bad}");
         }
     }

@@ -66,7 +66,13 @@ impl FromStr for Arn {
 
 impl fmt::Display for Arn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self { partition, service, region, account, resource } = self;
+        let Self {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        } = self;
         write!(f, "arn:{partition}:{service}:{region}:{account}:{resource}")
     }
 }
@@ -88,7 +94,11 @@ impl RoleArn {
     pub fn new(account: AccountId, path: &str, name: &str) -> Result<Self, ArnError> {
         validate_role_path(path)?;
         validate_role_name(name)?;
-        Ok(Self { account, path: path.to_owned(), name: name.to_owned() })
+        Ok(Self {
+            account,
+            path: path.to_owned(),
+            name: name.to_owned(),
+        })
     }
 
     pub fn account(&self) -> AccountId {
@@ -132,9 +142,15 @@ impl FromStr for RoleArn {
             return Err(ArnError::NotRole);
         }
         let account: AccountId = arn.account.parse().map_err(|_| ArnError::Account)?;
-        let rest = arn.resource.strip_prefix("role/").ok_or(ArnError::NotRole)?;
+        let rest = arn
+            .resource
+            .strip_prefix("role/")
+            .ok_or(ArnError::NotRole)?;
         let (path, name) = match rest.rfind('/') {
-            Some(i) => (format!("/{}", rest.get(..=i).unwrap_or_default()), rest.get(i + 1..).unwrap_or_default()),
+            Some(i) => (
+                format!("/{}", rest.get(..=i).unwrap_or_default()),
+                rest.get(i + 1..).unwrap_or_default(),
+            ),
             None => ("/".to_owned(), rest),
         };
         Self::new(account, &path, name)
@@ -143,7 +159,11 @@ impl FromStr for RoleArn {
 
 impl fmt::Display for RoleArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "arn:aws:iam::{}:role{}{}", self.account, self.path, self.name)
+        write!(
+            f,
+            "arn:aws:iam::{}:role{}{}",
+            self.account, self.path, self.name
+        )
     }
 }
 
@@ -161,7 +181,13 @@ mod tests {
         ] {
             assert_eq!(s.parse::<Arn>().unwrap().to_string(), s);
         }
-        for bad in ["", "arn:aws:iam::123", "not:an:arn:at:all:x", "arn::iam::123456789012:role/x", "arn:aws:iam::123456789012:"] {
+        for bad in [
+            "",
+            "arn:aws:iam::123",
+            "not:an:arn:at:all:x",
+            "arn::iam::123456789012:role/x",
+            "arn:aws:iam::123456789012:",
+        ] {
             assert!(bad.parse::<Arn>().is_err(), "{bad}");
         }
     }
@@ -170,9 +196,14 @@ mod tests {
     fn role_arns_with_and_without_path() {
         let plain: RoleArn = "arn:aws:iam::123456789012:role/demo".parse().unwrap();
         assert_eq!((plain.path(), plain.name()), ("/", "demo"));
-        let pathed: RoleArn = "arn:aws:iam::123456789012:role/team/data/reader".parse().unwrap();
+        let pathed: RoleArn = "arn:aws:iam::123456789012:role/team/data/reader"
+            .parse()
+            .unwrap();
         assert_eq!((pathed.path(), pathed.name()), ("/team/data/", "reader"));
-        assert_eq!(pathed.to_string(), "arn:aws:iam::123456789012:role/team/data/reader");
+        assert_eq!(
+            pathed.to_string(),
+            "arn:aws:iam::123456789012:role/team/data/reader"
+        );
         for bad in [
             "arn:aws:iam::123456789012:user/demo",
             "arn:aws:iam::12345678901:role/demo",

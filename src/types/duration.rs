@@ -55,6 +55,9 @@ mod tests {
     fn bounds() {
         assert!(SessionDuration::from_secs(899).is_err());
         assert!(SessionDuration::from_secs(129_601).is_err());
-        assert_eq!(SessionDuration::from_secs(900).unwrap().as_delta(), TimeDelta::minutes(15));
+        assert_eq!(
+            SessionDuration::from_secs(900).unwrap().as_delta(),
+            TimeDelta::minutes(15)
+        );
     }
 }

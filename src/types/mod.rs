@@ -12,3 +12,22 @@ pub use account_id::AccountId;
 pub use arn::{Arn, RoleArn};
 pub use duration::SessionDuration;
 pub use secret::{Secret, SecretAccessKey};
+
+/// Serde through `Display`/`FromStr`, so a typed value is written in its canonical text form
+/// and can only be read back if it parses.
+macro_rules! serde_as_string {
+    ($($t:ty),*) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+serde_as_string!(AccessKeyId, AccountId, RoleArn);

@@ -55,7 +55,11 @@ pub struct InvalidSecretAccessKey;
 impl SecretAccessKey {
     pub fn parse(value: &str) -> Result<Self, InvalidSecretAccessKey> {
         let ok = (16..=128).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(Secret::new(value))) } else { Err(InvalidSecretAccessKey) }
+        if ok {
+            Ok(Self(Secret::new(value)))
+        } else {
+            Err(InvalidSecretAccessKey)
+        }
     }
 
     /// A fresh 40-character key from the CSPRNG (base64 alphabet, like AWS's).

@@ -1,0 +1,181 @@
+//! IdP metadata (`EntityDescriptor`): the entity id that assertions must name as Issuer and the
+//! signing certificates that must have signed them.
+//!
+//! Metadata without a signing certificate is refused outright: an SP that has no key to check
+//! against would otherwise accept unsigned responses (samael does exactly that). DTDs are
+//! refused too, so entity expansion never happens.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+/// What the bridge needs from IdP metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpMetadata {
+    pub entity_id: String,
+    /// DER-encoded X.509 certificates usable for signing (`use="signing"` or no `use`).
+    pub signing_certs: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    #[error("metadata is not well-formed XML: {0}")]
+    Xml(String),
+    #[error("metadata must not contain a DOCTYPE")]
+    Dtd,
+    #[error("metadata has no EntityDescriptor with an entityID")]
+    NoEntityId,
+    #[error("metadata has no IDPSSODescriptor")]
+    NoIdpDescriptor,
+    #[error("metadata has no signing certificate: responses could not be verified")]
+    NoSigningCert,
+    #[error("a signing certificate is not valid base64")]
+    BadCertificate,
+    #[error("metadata nests deeper than {MAX_DEPTH} elements")]
+    TooDeep,
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn local_name(e: &BytesStart<'_>) -> Vec<u8> {
+    e.local_name().as_ref().to_vec()
+}
+
+fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+/// Parses IdP metadata text.
+pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().trim_text(true);
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut entity_id = None;
+    let mut in_idp = false;
+    let mut seen_idp = false;
+    // `Some(true)`: inside a KeyDescriptor usable for signing.
+    let mut key_use: Option<bool> = None;
+    let mut in_cert = false;
+    let mut cert_text = String::new();
+    let mut certs = Vec::new();
+    loop {
+        match reader
+            .read_event()
+            .map_err(|e| MetadataError::Xml(e.to_string()))?
+        {
+            Event::DocType(_) => return Err(MetadataError::Dtd),
+            Event::Start(e) => {
+                let name = local_name(&e);
+                match name.as_slice() {
+                    b"EntityDescriptor" if entity_id.is_none() => entity_id = attr(&e, b"entityID"),
+                    b"IDPSSODescriptor" => {
+                        in_idp = true;
+                        seen_idp = true;
+                    }
+                    b"KeyDescriptor" if in_idp => {
+                        key_use = Some(attr(&e, b"use").is_none_or(|u| u == "signing"));
+                    }
+                    b"X509Certificate" if key_use == Some(true) => {
+                        in_cert = true;
+                        cert_text.clear();
+                    }
+                    _ => {}
+                }
+                stack.push(name);
+                if stack.len() > MAX_DEPTH {
+                    return Err(MetadataError::TooDeep);
+                }
+            }
+            Event::Empty(e) => {
+                if local_name(&e) == b"EntityDescriptor" && entity_id.is_none() {
+                    entity_id = attr(&e, b"entityID");
+                }
+            }
+            Event::Text(t) if in_cert => {
+                cert_text.push_str(&t.decode().map_err(|e| MetadataError::Xml(e.to_string()))?);
+            }
+            Event::End(_) => match stack.pop().as_deref() {
+                Some(b"IDPSSODescriptor") => in_idp = false,
+                Some(b"KeyDescriptor") => key_use = None,
+                Some(b"X509Certificate") if in_cert => {
+                    in_cert = false;
+                    let compact: String =
+                        cert_text.chars().filter(|c| !c.is_whitespace()).collect();
+                    let der =
+                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
+                            .map_err(|_| MetadataError::BadCertificate)?;
+                    certs.push(der);
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let entity_id = entity_id
+        .filter(|e| !e.is_empty())
+        .ok_or(MetadataError::NoEntityId)?;
+    if !seen_idp {
+        return Err(MetadataError::NoIdpDescriptor);
+    }
+    if certs.is_empty() {
+        return Err(MetadataError::NoSigningCert);
+    }
+    Ok(IdpMetadata {
+        entity_id,
+        signing_certs: certs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example.com/saml">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>
+      TUlJQ2VqQ0NB
+    </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"#;
+
+    #[test]
+    fn reads_entity_id_and_signing_certs_only() {
+        let md = parse_idp_metadata(GOOD).unwrap();
+        assert_eq!(md.entity_id, "https://idp.example.com/saml");
+        assert_eq!(md.signing_certs, vec![b"MIICejCCA".to_vec()]);
+    }
+
+    #[test]
+    fn refuses_metadata_that_cannot_verify() {
+        let no_signing = GOOD.replace("use=\"signing\"", "use=\"encryption\"");
+        assert_eq!(
+            parse_idp_metadata(&no_signing),
+            Err(MetadataError::NoSigningCert)
+        );
+        let dtd = format!("<!DOCTYPE x [<!ENTITY a \"b\">]>{GOOD}")
+            .replace("<?xml version=\"1.0\"?>", "");
+        assert_eq!(parse_idp_metadata(&dtd), Err(MetadataError::Dtd));
+        assert_eq!(
+            parse_idp_metadata(&GOOD.replace("entityID=\"https://idp.example.com/saml\"", "")),
+            Err(MetadataError::NoEntityId)
+        );
+        assert!(matches!(
+            parse_idp_metadata("<a><b></a>"),
+            Err(MetadataError::Xml(_))
+        ));
+        assert_eq!(
+            parse_idp_metadata(&GOOD.replace("TUlJQ2VqQ0NB", "!!")),
+            Err(MetadataError::BadCertificate)
+        );
+    }
+}

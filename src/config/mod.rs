@@ -1,0 +1,278 @@
+//! Configuration: one TOML file (`shared/design/config.md`), read and validated once at start.
+//!
+//! `raw` mirrors the file (unknown keys are errors), `validate` turns it into the immutable
+//! [`Config`] that runtime code sees: ARNs parsed, durations range-checked, `env:` secrets
+//! resolved, policy documents parsed, referenced files loaded. `check-config` and `serve` run the
+//! very same [`load_file`], so a file that checks clean is a file that serves.
+
+mod demo;
+pub mod raw;
+mod secret_ref;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+pub use demo::{DemoCredentials, demo_config};
+pub use secret_ref::{Env, ProcessEnv};
+
+use crate::policy::Policy;
+use crate::rules::Rule;
+use crate::types::{AccessKeyId, AccountId, RoleArn, Secret, SecretAccessKey};
+
+/// The validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub store: StoreUrl,
+    pub tokens: KeySource,
+    pub users: Vec<User>,
+    pub oidc_providers: Vec<OidcProvider>,
+    pub saml_providers: Vec<SamlProvider>,
+    pub policies: Vec<ManagedPolicy>,
+    pub roles: Vec<Role>,
+    pub rules: Vec<Rule>,
+    pub audit: AuditConfig,
+    pub limits: Limits,
+    /// True only for the embedded demo configuration, which must stay on loopback.
+    pub demo: bool,
+}
+
+#[derive(Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// External base URL without a trailing slash.
+    pub public_url: Url,
+    pub account_id: AccountId,
+    pub region: String,
+    pub cors_origins: Vec<Url>,
+    pub console_destinations: Vec<Url>,
+    pub saml_sp_key_pem: Option<Secret>,
+    pub saml_sp_cert_pem: Option<String>,
+}
+
+/// Where the store lives.
+#[derive(Debug)]
+pub enum StoreUrl {
+    SqliteFile(PathBuf),
+    SqliteMemory,
+    /// The URL may carry a password, so it is kept as a secret.
+    Postgres(Secret),
+}
+
+/// Where the session-token keyring comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A JSON keyring file, created (0600) on first start when missing.
+    File(PathBuf),
+    /// Keys generated in memory at start (demo mode): sessions die with the process.
+    Ephemeral,
+}
+
+/// A long-term identity with an `AKIA…` key.
+#[derive(Debug)]
+pub struct User {
+    pub name: String,
+    /// `AIDA…`, derived from account and name so every replica agrees.
+    pub user_id: String,
+    pub access_key_id: AccessKeyId,
+    pub secret_access_key: SecretAccessKey,
+    /// Decoded RFC 6238 seed.
+    pub mfa_totp_secret: Option<Secret>,
+    pub policies: Vec<Policy>,
+    pub managed_policies: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct OidcProvider {
+    /// Issuer URL exactly as configured (must equal the token's `iss`).
+    pub issuer: String,
+    /// `arn:aws:iam::<account>:oidc-provider/<issuer without scheme>`.
+    pub arn: String,
+    pub client_ids: Vec<String>,
+    pub jwks: JwksSource,
+    pub clock_skew_s: u32,
+    pub display_name: String,
+    pub login_client_id: Option<String>,
+    pub login_client_secret: Option<Secret>,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum JwksSource {
+    /// From the issuer's discovery document.
+    Discovery,
+    Url(Url),
+    /// Keys read from a file at start (JSON text, already checked to hold a `keys` array).
+    File {
+        path: PathBuf,
+        json: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct SamlProvider {
+    pub name: String,
+    /// `arn:aws:iam::<account>:saml-provider/<name>`.
+    pub arn: String,
+    pub metadata: SamlMetadataSource,
+    pub display_name: String,
+    pub audiences: Vec<String>,
+    pub acs_urls: Vec<String>,
+    pub allow_sha1: bool,
+    pub clock_skew_s: u32,
+}
+
+#[derive(Debug)]
+pub enum SamlMetadataSource {
+    File {
+        path: PathBuf,
+        xml: String,
+        entity_id: String,
+    },
+    Url(Url),
+}
+
+#[derive(Debug)]
+pub struct ManagedPolicy {
+    pub name: String,
+    pub arn: String,
+    pub document: Policy,
+}
+
+#[derive(Debug)]
+pub struct Role {
+    pub arn: RoleArn,
+    /// `AROA…`, derived from account, path and name so every replica agrees.
+    pub role_id: String,
+    pub max_session_duration: u32,
+    pub trust_policy: Policy,
+    pub policies: Vec<Policy>,
+    pub managed_policies: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug)]
+pub struct AuditConfig {
+    pub sink: AuditSink,
+    pub retention_days: u32,
+}
+
+#[derive(Debug)]
+pub enum AuditSink {
+    StoreOnly,
+    Stdout,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub unauthenticated_per_ip_per_s: u32,
+    pub per_subject_per_s: u32,
+    pub per_access_key_per_s: u32,
+}
+
+impl Config {
+    pub fn user_by_access_key(&self, id: &AccessKeyId) -> Option<&User> {
+        self.users.iter().find(|u| &u.access_key_id == id)
+    }
+
+    pub fn role_by_arn(&self, arn: &RoleArn) -> Option<&Role> {
+        self.roles.iter().find(|r| &r.arn == arn)
+    }
+}
+
+/// One problem in the configuration, named by its key path (`users[0].access_key_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", render_errors(.0))]
+    Invalid(Vec<KeyError>),
+}
+
+impl ConfigError {
+    /// The individual problems (empty for a read error).
+    pub fn key_errors(&self) -> &[KeyError] {
+        match self {
+            Self::Invalid(errors) => errors,
+            Self::Read { .. } => &[],
+        }
+    }
+}
+
+fn render_errors(errors: &[KeyError]) -> String {
+    let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+    format!(
+        "invalid configuration ({} problem(s)):\n{}",
+        errors.len(),
+        lines.join("\n")
+    )
+}
+
+/// Upper bound for a config file: it is operator input, but still bounded before parsing.
+const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads, parses and validates a config file. Relative paths inside it are resolved against
+/// the file's own directory, so a config works the same from any working directory.
+pub fn load_file(path: &Path, env: &dyn Env) -> Result<Config, ConfigError> {
+    let read_err = |source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(ConfigError::Invalid(vec![KeyError {
+            path: "(file)".into(),
+            message: format!("larger than {MAX_CONFIG_BYTES} bytes"),
+        }]));
+    }
+    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    let base = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    from_toml(&text, &base, env)
+}
+
+/// Parses and validates TOML text; `base_dir` anchors relative file paths.
+pub fn from_toml(text: &str, base_dir: &Path, env: &dyn Env) -> Result<Config, ConfigError> {
+    let raw = parse_raw(text)?;
+    validate::validate(raw, base_dir, env, false)
+}
+
+pub(crate) fn parse_raw(text: &str) -> Result<raw::RawConfig, ConfigError> {
+    let syntax =
+        |message: String, path: String| ConfigError::Invalid(vec![KeyError { path, message }]);
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| syntax(e.message().to_owned(), "(syntax)".into()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        syntax(
+            e.into_inner().message().to_owned(),
+            if path == "." {
+                "(top level)".into()
+            } else {
+                path
+            },
+        )
+    })
+}

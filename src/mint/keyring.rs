@@ -1,0 +1,362 @@
+//! The keyring that seals session tokens: a JSON file of AES-256 keys, created with mode 0600
+//! on first start. The first key seals; every key opens, so rotating means putting a new key
+//! first and keeping the old ones until the longest session sealed with them has expired.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::error::MintError;
+use crate::types::secret::fill_random;
+
+/// Key ids are 8 random bytes: enough to never collide in a keyring, short in every token.
+pub const KEY_ID_LEN: usize = 8;
+const KEY_LEN: usize = 32;
+
+/// One AES-256-GCM key and its id.
+struct SealingKey {
+    id: [u8; KEY_ID_LEN],
+    created: DateTime<Utc>,
+    /// Kept to write the keyring back out on rotation.
+    raw: Zeroizing<[u8; KEY_LEN]>,
+    aead: LessSafeKey,
+}
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealingKey")
+            .field("id", &hex::encode(self.id))
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The ordered set of keys; never empty.
+#[derive(Debug)]
+pub struct Keyring {
+    keys: Vec<SealingKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyringFile {
+    version: u32,
+    keys: Vec<KeyEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyEntry {
+    id: String,
+    created: DateTime<Utc>,
+    /// Base64 of the 32 key bytes.
+    key: String,
+}
+
+impl Drop for KeyEntry {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
+}
+
+fn new_key(created: DateTime<Utc>) -> SealingKey {
+    let mut id = [0u8; KEY_ID_LEN];
+    fill_random(&mut id);
+    let mut raw = Zeroizing::new([0u8; KEY_LEN]);
+    fill_random(raw.as_mut());
+    make_key(id, created, raw).unwrap_or_else(|_| std::process::abort())
+}
+
+fn make_key(
+    id: [u8; KEY_ID_LEN],
+    created: DateTime<Utc>,
+    raw: Zeroizing<[u8; KEY_LEN]>,
+) -> Result<SealingKey, String> {
+    let unbound = UnboundKey::new(&AES_256_GCM, raw.as_ref())
+        .map_err(|_| "key rejected by AES-256-GCM".to_owned())?;
+    Ok(SealingKey {
+        id,
+        created,
+        raw,
+        aead: LessSafeKey::new(unbound),
+    })
+}
+
+impl Keyring {
+    /// A keyring that lives only in memory (demo mode, tests).
+    pub fn generate(now: DateTime<Utc>) -> Self {
+        Self {
+            keys: vec![new_key(now)],
+        }
+    }
+
+    /// Loads the keyring at `path`, creating it (mode 0600) with one fresh key if missing.
+    pub fn load_or_create(path: &Path, now: DateTime<Utc>) -> Result<Self, MintError> {
+        match std::fs::metadata(path) {
+            Ok(_) => Self::load(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let ring = Self::generate(now);
+                ring.write_new(path)?;
+                Ok(ring)
+            }
+            Err(source) => Err(MintError::KeyringIo {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Loads an existing keyring, refusing one that others can read.
+    pub fn load(path: &Path) -> Result<Self, MintError> {
+        let io = |source| MintError::KeyringIo {
+            path: path.to_owned(),
+            source,
+        };
+        check_private(path)?;
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
+        Self::from_json(&text).map_err(|reason| MintError::KeyringFormat {
+            path: path.to_owned(),
+            reason,
+        })
+    }
+
+    fn from_json(text: &str) -> Result<Self, String> {
+        let file: KeyringFile = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "not keyring JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        })?;
+        if file.version != 1 {
+            return Err(format!("unsupported keyring version {}", file.version));
+        }
+        if file.keys.is_empty() {
+            return Err("the keyring holds no keys".into());
+        }
+        let mut keys: Vec<SealingKey> = Vec::with_capacity(file.keys.len());
+        for (i, entry) in file.keys.iter().enumerate() {
+            let id: [u8; KEY_ID_LEN] = hex::decode(&entry.id)
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| format!("keys[{i}].id is not {} hex digits", KEY_ID_LEN * 2))?;
+            let bytes = Zeroizing::new(
+                STANDARD
+                    .decode(&entry.key)
+                    .map_err(|_| format!("keys[{i}].key is not base64"))?,
+            );
+            let raw: [u8; KEY_LEN] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| format!("keys[{i}].key is not {KEY_LEN} bytes"))?;
+            if keys.iter().any(|k| k.id == id) {
+                return Err(format!("keys[{i}].id is used twice"));
+            }
+            keys.push(make_key(id, entry.created, Zeroizing::new(raw))?);
+        }
+        Ok(Self { keys })
+    }
+
+    fn to_json(&self) -> Zeroizing<String> {
+        let file = KeyringFile {
+            version: 1,
+            keys: self
+                .keys
+                .iter()
+                .map(|k| KeyEntry {
+                    id: hex::encode(k.id),
+                    created: k.created,
+                    key: STANDARD.encode(k.raw.as_ref()),
+                })
+                .collect(),
+        };
+        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+    }
+
+    /// Writes a keyring file that must not exist yet, with mode 0600 from the first byte.
+    fn write_new(&self, path: &Path) -> Result<(), MintError> {
+        let io = |source| MintError::KeyringIo {
+            path: path.to_owned(),
+            source,
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(io)?;
+        file.write_all(self.to_json().as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)
+    }
+
+    /// Puts a fresh key first (it seals from now on) and writes the file atomically: a temporary
+    /// file (0600) renamed over the old one, so a crash never leaves a half-written keyring.
+    pub fn rotate_file(path: &Path, now: DateTime<Utc>) -> Result<Self, MintError> {
+        let mut ring = Self::load(path)?;
+        ring.keys.insert(0, new_key(now));
+        let tmp: PathBuf = path.with_extension("json.tmp");
+        let _ = std::fs::remove_file(&tmp);
+        ring.write_new(&tmp)?;
+        std::fs::rename(&tmp, path).map_err(|source| MintError::KeyringIo {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(ring)
+    }
+
+    /// Adds a new sealing key in memory (tests and the rotation path).
+    pub fn rotated(mut self, now: DateTime<Utc>) -> Self {
+        self.keys.insert(0, new_key(now));
+        self
+    }
+
+    /// Hex ids, sealing key first.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.keys.iter().map(|k| hex::encode(k.id)).collect()
+    }
+
+    /// Seals `plaintext`; returns (key id, nonce, ciphertext‖tag). `aad_prefix` is bound in.
+    pub(super) fn seal(
+        &self,
+        aad_prefix: &[u8],
+        plaintext: &[u8],
+    ) -> Result<([u8; KEY_ID_LEN], [u8; NONCE_LEN], Vec<u8>), MintError> {
+        let key = self
+            .keys
+            .first()
+            .ok_or_else(|| MintError::Encode("empty keyring".into()))?;
+        // Random 96-bit nonces: safe for far more than 2^32 seals per key, and rotation resets
+        // the count anyway.
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce);
+        let mut buf = plaintext.to_vec();
+        let aad = [aad_prefix, &key.id].concat();
+        key.aead
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut buf,
+            )
+            .map_err(|_| MintError::Encode("seal failed".into()))?;
+        Ok((key.id, nonce, buf))
+    }
+
+    /// Opens a box sealed by `seal` with any key of the ring.
+    pub(super) fn open(
+        &self,
+        aad_prefix: &[u8],
+        key_id: [u8; KEY_ID_LEN],
+        nonce: [u8; NONCE_LEN],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, MintError> {
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == key_id)
+            .ok_or(MintError::TokenUnknownKey)?;
+        let mut buf = Zeroizing::new(sealed.to_vec());
+        let aad = [aad_prefix, &key_id].concat();
+        let plain_len = key
+            .aead
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                buf.as_mut_slice(),
+            )
+            .map_err(|_| MintError::TokenTampered)?
+            .len();
+        buf.truncate(plain_len);
+        Ok(buf)
+    }
+}
+
+/// Refuses key files readable by group or others, as ssh does for private keys.
+fn check_private(path: &Path) -> Result<(), MintError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|source| MintError::KeyringIo {
+                path: path.to_owned(),
+                source,
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(MintError::KeyringPermissions {
+                path: path.to_owned(),
+                mode: mode & 0o777,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn created_with_0600_and_reloads_the_same_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let ring = Keyring::load_or_create(&path, t0()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let again = Keyring::load_or_create(&path, t0()).unwrap();
+        assert_eq!(ring.key_ids(), again.key_ids());
+    }
+
+    #[test]
+    fn rotation_puts_new_key_first_and_keeps_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let old = Keyring::load_or_create(&path, t0()).unwrap();
+        let rotated = Keyring::rotate_file(&path, t0()).unwrap();
+        let ids = rotated.key_ids();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids[1], old.key_ids()[0]);
+        assert_eq!(Keyring::load(&path).unwrap().key_ids(), ids);
+    }
+
+    #[test]
+    fn refuses_world_readable_and_malformed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        Keyring::load_or_create(&path, t0()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(matches!(
+                Keyring::load(&path),
+                Err(MintError::KeyringPermissions { .. })
+            ));
+        }
+        for bad in [
+            "",
+            "{}",
+            r#"{"version":1,"keys":[]}"#,
+            r#"{"version":2,"keys":[]}"#,
+            r#"{"version":1,"keys":[{"id":"00","created":"2026-01-01T00:00:00Z","key":"AAAA"}]}"#,
+            r#"{"version":1,"keys":[{"id":"0011223344556677","created":"2026-01-01T00:00:00Z","key":"AAAA"}]}"#,
+        ] {
+            assert!(Keyring::from_json(bad).is_err(), "{bad}");
+        }
+    }
+}

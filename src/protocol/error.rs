@@ -1,0 +1,244 @@
+//! The one place that knows AWS error codes, HTTP statuses and the `ErrorResponse` document.
+//! Lower layers' errors are mapped here with exhaustive matches (no `_ =>`), so a new variant
+//! does not compile until someone decides what the client sees.
+
+use axum::http::StatusCode;
+
+use crate::authn::AuthnError;
+use crate::authn::sigv4::SigV4Error;
+use crate::mint::MintError;
+
+/// AWS error codes this server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidAction,
+    MissingAction,
+    MissingParameter,
+    InvalidParameterValue,
+    ValidationError,
+    RequestEntityTooLarge,
+    MissingAuthenticationToken,
+    IncompleteSignature,
+    InvalidClientTokenId,
+    SignatureDoesNotMatch,
+    ExpiredToken,
+    RequestExpired,
+    AccessDenied,
+    RequestTimeout,
+    InternalFailure,
+    ServiceUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidAction => "InvalidAction",
+            Self::MissingAction => "MissingAction",
+            Self::MissingParameter => "MissingParameter",
+            Self::InvalidParameterValue => "InvalidParameterValue",
+            Self::ValidationError => "ValidationError",
+            Self::RequestEntityTooLarge => "RequestEntityTooLarge",
+            Self::MissingAuthenticationToken => "MissingAuthenticationToken",
+            Self::IncompleteSignature => "IncompleteSignature",
+            Self::InvalidClientTokenId => "InvalidClientTokenId",
+            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::ExpiredToken => "ExpiredToken",
+            Self::RequestExpired => "RequestExpired",
+            Self::AccessDenied => "AccessDenied",
+            Self::RequestTimeout => "RequestTimeout",
+            Self::InternalFailure => "InternalFailure",
+            Self::ServiceUnavailable => "ServiceUnavailable",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidAction
+            | Self::MissingAction
+            | Self::MissingParameter
+            | Self::InvalidParameterValue
+            | Self::ValidationError
+            | Self::IncompleteSignature
+            | Self::RequestExpired
+            | Self::RequestTimeout => StatusCode::BAD_REQUEST,
+            Self::RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MissingAuthenticationToken
+            | Self::InvalidClientTokenId
+            | Self::SignatureDoesNotMatch
+            | Self::ExpiredToken
+            | Self::AccessDenied => StatusCode::FORBIDDEN,
+            Self::InternalFailure => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// `Sender` for client faults, `Receiver` for server faults, as the envelope's `Type`.
+    pub fn fault(self) -> &'static str {
+        if self.status().is_server_error() {
+            "Receiver"
+        } else {
+            "Sender"
+        }
+    }
+}
+
+/// An error as the client will see it: code plus a message that is safe to send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", code.as_str())]
+pub struct StsError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl StsError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorCode::InternalFailure,
+            "The request processing has failed because of an unknown error.",
+        )
+    }
+}
+
+const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+
+impl From<AuthnError> for StsError {
+    fn from(e: AuthnError) -> Self {
+        match e {
+            AuthnError::MissingAuthentication => Self::new(
+                ErrorCode::MissingAuthenticationToken,
+                "Request is missing Authentication Token",
+            ),
+            AuthnError::Signature(e) => e.into(),
+            AuthnError::UnknownAccessKey
+            | AuthnError::MissingSessionToken
+            | AuthnError::InvalidSessionToken => {
+                Self::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN)
+            }
+            AuthnError::ExpiredSession(_) => Self::new(ErrorCode::ExpiredToken, EXPIRED_TOKEN),
+        }
+    }
+}
+
+impl From<SigV4Error> for StsError {
+    fn from(e: SigV4Error) -> Self {
+        let message = e.to_string();
+        let code = match e {
+            SigV4Error::Incomplete(_) | SigV4Error::UnsupportedAlgorithm(_) => {
+                ErrorCode::IncompleteSignature
+            }
+            SigV4Error::WrongService(_)
+            | SigV4Error::ScopeDateMismatch
+            | SigV4Error::SignatureMismatch
+            | SigV4Error::Skewed { .. } => ErrorCode::SignatureDoesNotMatch,
+            SigV4Error::PresignExpired { .. } => ErrorCode::RequestExpired,
+        };
+        Self::new(code, message)
+    }
+}
+
+impl From<MintError> for StsError {
+    /// Mint errors while issuing are server faults: the cause is logged, never sent.
+    fn from(e: MintError) -> Self {
+        match e {
+            MintError::KeyringIo { .. }
+            | MintError::KeyringFormat { .. }
+            | MintError::KeyringPermissions { .. }
+            | MintError::TokenMalformed
+            | MintError::TokenUnknownKey
+            | MintError::TokenTampered
+            | MintError::TokenExpired(_)
+            | MintError::Encode(_) => {
+                tracing::error!(error = %e, "credential minting failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+/// Collects model-constraint violations into one AWS `ValidationError`:
+/// `2 validation errors detected: Value 'x' at 'roleSessionName' failed to satisfy constraint: …; …`.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<String>);
+
+impl Violations {
+    /// `value` is `None` for sensitive members (tokens, assertions), which AWS never echoes.
+    pub fn push(&mut self, member: &str, value: Option<&str>, constraint: &str) {
+        let shown = value.map_or_else(String::new, |v| format!(" '{}'", truncate_for_echo(v)));
+        self.0.push(format!(
+            "Value{shown} at '{member}' failed to satisfy constraint: {constraint}"
+        ));
+    }
+
+    pub fn into_result(self) -> Result<(), StsError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(StsError::new(
+                ErrorCode::ValidationError,
+                format!("1 validation error detected: {}", self.0.join("; ")),
+            )),
+            n => Err(StsError::new(
+                ErrorCode::ValidationError,
+                format!("{n} validation errors detected: {}", self.0.join("; ")),
+            )),
+        }
+    }
+}
+
+/// Echoed values are bounded so an error response never grows with the attacker's input.
+fn truncate_for_echo(v: &str) -> String {
+    const MAX: usize = 256;
+    if v.chars().count() <= MAX {
+        v.to_owned()
+    } else {
+        format!("{}…", v.chars().take(MAX).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_messages_match_aws() {
+        let mut v = Violations::default();
+        v.push(
+            "roleSessionName",
+            Some("a:b"),
+            r"Member must satisfy regular expression pattern: [\w+=,.@-]*",
+        );
+        let e = v.into_result().unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationError);
+        assert_eq!(
+            e.message,
+            r"1 validation error detected: Value 'a:b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*"
+        );
+        let mut v = Violations::default();
+        v.push("a", Some("1"), "x");
+        v.push(
+            "webIdentityToken",
+            None,
+            "Member must have length less than or equal to 20000",
+        );
+        let e = v.into_result().unwrap_err();
+        assert!(
+            e.message
+                .starts_with("2 validation errors detected: Value '1' at 'a'")
+        );
+        assert!(e.message.contains("; Value at 'webIdentityToken'"));
+    }
+
+    #[test]
+    fn faults() {
+        assert_eq!(ErrorCode::InternalFailure.fault(), "Receiver");
+        assert_eq!(ErrorCode::AccessDenied.fault(), "Sender");
+        assert_eq!(ErrorCode::ExpiredToken.status(), StatusCode::FORBIDDEN);
+    }
+}

@@ -1,0 +1,10 @@
+//! The AWS STS query protocol: form/query parameters in, XML documents out, AWS error codes
+//! and statuses. The only layer that knows the wire format.
+
+pub mod action;
+pub mod error;
+pub mod handlers;
+pub mod params;
+pub mod xml;
+
+pub use error::{ErrorCode, StsError};

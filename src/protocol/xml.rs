@@ -1,0 +1,168 @@
+//! Response documents, written through serde structs (quick-xml), never by string pasting:
+//! every text node is escaped by the serializer.
+//!
+//! Success: `<{Action}Response xmlns=…><{Action}Result>…</…><ResponseMetadata><RequestId>…`.
+//! The Rust SDK reads only the first child and insists it is the Result, so the order is fixed.
+//! Errors: `<ErrorResponse xmlns=…><Error><Type/><Code/><Message/></Error><RequestId/>`.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::error::StsError;
+
+pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// ISO 8601 UTC with `Z`, as STS writes timestamps.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[derive(Debug, Serialize)]
+pub struct GetCallerIdentityResult {
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+    #[serde(rename = "Account")]
+    pub account: String,
+    #[serde(rename = "Arn")]
+    pub arn: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GetAccessKeyInfoResult {
+    #[serde(rename = "Account")]
+    pub account: String,
+}
+
+/// The `<…Result>` element; the variant name is the element name.
+#[derive(Debug, Serialize)]
+pub enum ActionResult {
+    GetCallerIdentityResult(GetCallerIdentityResult),
+    GetAccessKeyInfoResult(GetAccessKeyInfoResult),
+}
+
+impl ActionResult {
+    fn response_element(&self) -> &'static str {
+        match self {
+            Self::GetCallerIdentityResult(_) => "GetCallerIdentityResponse",
+            Self::GetAccessKeyInfoResult(_) => "GetAccessKeyInfoResponse",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SuccessEnvelope<'a> {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "$value")]
+    result: &'a ActionResult,
+    #[serde(rename = "ResponseMetadata")]
+    metadata: ResponseMetadata<'a>,
+}
+
+#[derive(Serialize)]
+struct ResponseMetadata<'a> {
+    #[serde(rename = "RequestId")]
+    request_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Error")]
+    error: ErrorBody<'a>,
+    #[serde(rename = "RequestId")]
+    request_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "Type")]
+    fault: &'static str,
+    #[serde(rename = "Code")]
+    code: &'static str,
+    #[serde(rename = "Message")]
+    message: &'a str,
+}
+
+/// A fixed, known-good document for the (never expected) case that serialisation fails.
+const FALLBACK_ERROR: &str = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>The request processing has failed because of an unknown error.</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>";
+
+pub fn render_success(result: &ActionResult, request_id: &str) -> Result<String, StsError> {
+    let envelope = SuccessEnvelope {
+        xmlns: STS_NAMESPACE,
+        result,
+        metadata: ResponseMetadata { request_id },
+    };
+    quick_xml::se::to_string_with_root(result.response_element(), &envelope).map_err(|e| {
+        tracing::error!(error = %e, "response serialisation failed");
+        StsError::internal()
+    })
+}
+
+pub fn render_error(error: &StsError, request_id: &str) -> String {
+    let envelope = ErrorEnvelope {
+        xmlns: STS_NAMESPACE,
+        error: ErrorBody {
+            fault: error.code.fault(),
+            code: error.code.as_str(),
+            message: &error.message,
+        },
+        request_id,
+    };
+    quick_xml::se::to_string_with_root("ErrorResponse", &envelope)
+        .unwrap_or_else(|_| FALLBACK_ERROR.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::error::ErrorCode;
+
+    #[test]
+    fn success_document_shape_and_order() {
+        let result = ActionResult::GetCallerIdentityResult(GetCallerIdentityResult {
+            user_id: "AIDAEXAMPLE".into(),
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/admin".into(),
+        });
+        let xml = render_success(&result, "req-1").unwrap();
+        assert_eq!(
+            xml,
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account><Arn>arn:aws:iam::123456789012:user/admin</Arn></GetCallerIdentityResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+        );
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let original = r#"Value '<&"'>' at 'x'"#;
+        let err = StsError::new(ErrorCode::ValidationError, original);
+        let xml = render_error(&err, "r<1>");
+        // Quotes need no escaping in text nodes; markup characters must be.
+        assert!(
+            xml.contains(r#"<Message>Value '&lt;&amp;"'&gt;' at 'x'</Message>"#),
+            "{xml}"
+        );
+        assert!(xml.contains("<RequestId>r&lt;1&gt;</RequestId>"), "{xml}");
+        assert!(xml.starts_with("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>ValidationError</Code>"), "{xml}");
+        // And a parser reads the original text back.
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            #[serde(rename = "Error")]
+            error: Body,
+        }
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(rename = "Message")]
+            message: String,
+        }
+        let doc: Doc = quick_xml::de::from_str(&xml).unwrap();
+        assert_eq!(doc.error.message, original);
+    }
+
+    #[test]
+    fn timestamps_are_utc_z() {
+        let t = DateTime::from_timestamp(1_795_302_334, 0).unwrap();
+        assert_eq!(timestamp(t), "2026-11-21T23:05:34Z");
+    }
+}

@@ -1,0 +1,33 @@
+//! The issuance service: one function per STS action, called by the query API (`protocol`)
+//! and, later, by the browser flows (`web`), so every check covers both.
+//!
+//! Functions here take typed input (an authenticated principal, validated parameters) and
+//! return typed results; they know nothing of XML or HTTP.
+
+use crate::authn::Principal;
+use crate::config::Config;
+use crate::types::{AccessKeyId, AccountId};
+
+/// What GetCallerIdentity reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub user_id: String,
+    pub account: AccountId,
+    pub arn: String,
+}
+
+/// GetCallerIdentity needs no permission and succeeds even under an explicit deny (AWS
+/// semantics): being authenticated is enough.
+pub fn get_caller_identity(principal: &Principal) -> CallerIdentity {
+    CallerIdentity {
+        user_id: principal.user_id(),
+        account: principal.account(),
+        arn: principal.arn(),
+    }
+}
+
+/// GetAccessKeyInfo: the account that owns a key id. The bridge is one account, and like AWS
+/// it answers for any well-formed key id without revealing whether the key exists or is active.
+pub fn get_access_key_info(config: &Config, _key: &AccessKeyId) -> AccountId {
+    config.server.account_id
+}

@@ -1,0 +1,88 @@
+//! Tracing setup and the per-request id.
+//!
+//! Every request gets a fresh UUID, generated here and never taken from the client (a client
+//! could otherwise forge ids in our logs). The same id goes into the request span, the
+//! `x-amzn-RequestId` header and the XML `RequestId`. The span records method and path but
+//! never the query string, which can carry presigned signatures and session tokens.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Span;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-requestid");
+
+/// The id of the request being served.
+#[derive(Debug, Clone)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // The middleware always inserts one; a fresh id is the harmless fallback.
+        Ok(parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_else(|| Self(uuid::Uuid::new_v4().to_string())))
+    }
+}
+
+/// Outermost middleware: assigns the id, opens the request span, fills status and latency.
+pub async fn request_span(mut req: Request, next: Next) -> Response {
+    let id = RequestId(uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(id.clone());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id.0,
+        method = %req.method(),
+        path = %req.uri().path(),
+        action = tracing::field::Empty,
+        principal = tracing::field::Empty,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    let started = std::time::Instant::now();
+    let mut response = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let latency: Duration = started.elapsed();
+    span.record("status", response.status().as_u16());
+    span.record("latency_ms", latency.as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::info!("served"));
+    if let Ok(v) = HeaderValue::from_str(&id.0) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    response
+}
+
+/// Records a field on the current request span (no-op outside one).
+pub fn record(field: &'static str, value: &str) {
+    Span::current().record(field, value);
+}
+
+/// Installs the global subscriber: `RUST_LOG` filters (default `info`), and
+/// `STSBRIDGE_LOG_FORMAT=json` switches to JSON lines for log shippers.
+pub fn init() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("STSBRIDGE_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
