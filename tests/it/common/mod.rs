@@ -1,0 +1,163 @@
+//! Starts the real application on an ephemeral loopback port with a steppable clock, and builds
+//! SDK clients pointed at it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
+use stsbridge::app::{self, AppState};
+use stsbridge::clock::ManualClock;
+use stsbridge::config::{self, Config};
+use stsbridge::mint::Keyring;
+use tokio::sync::oneshot;
+
+/// TEST-ONLY keys: they exist in this file and nowhere else.
+pub const ADMIN_KEY: &str = "AKIATESTADMIN0000001";
+pub const ADMIN_SECRET: &str = "test/ADMIN/secret/do+not+use+0000000000";
+pub const DEV_KEY: &str = "AKIATESTDEVELOPER001";
+pub const DEV_SECRET: &str = "test/DEVELOPER/secret/do+not+use+000000";
+pub const ACCOUNT: &str = "123456789012";
+
+pub fn test_config_toml() -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+account_id = "{ACCOUNT}"
+
+[store]
+url = "sqlite::memory:"
+
+[[users]]
+name = "admin"
+access_key_id = "{ADMIN_KEY}"
+secret_access_key = "{ADMIN_SECRET}"
+policies = ['''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}}]}}''']
+
+[[users]]
+name = "developer"
+access_key_id = "{DEV_KEY}"
+secret_access_key = "env:STSBRIDGE_TEST_DEV_SECRET"
+
+[[roles]]
+name = "reader"
+path = "/team/"
+trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}'''
+"#
+    )
+}
+
+pub fn test_config() -> Config {
+    let env = std::collections::HashMap::from([(
+        "STSBRIDGE_TEST_DEV_SECRET".to_owned(),
+        DEV_SECRET.to_owned(),
+    )]);
+    config::from_toml(&test_config_toml(), std::path::Path::new("."), &env)
+        .expect("test config is valid")
+}
+
+/// A running server; shut down when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let clock = Arc::new(ManualClock::starting_now());
+        let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
+        let state = AppState::new(test_config(), keyring, clock.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(app::serve(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        Self {
+            addr,
+            clock,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn client(
+        &self,
+        key: &str,
+        secret: &str,
+        token: Option<&str>,
+        region: &str,
+    ) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(self.url())
+            .credentials_provider(Credentials::new(
+                key,
+                secret,
+                token.map(str::to_owned),
+                None,
+                "stsbridge-tests",
+            ))
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub fn admin(&self) -> aws_sdk_sts::Client {
+        self.client(ADMIN_KEY, ADMIN_SECRET, None, "us-east-1")
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and reports how serving ended.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.expect("server task panicked"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The AWS error code of an SDK error, for assertions.
+pub fn error_code<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match err {
+        aws_sdk_sts::error::SdkError::ServiceError(e) => {
+            e.err().code().unwrap_or("<no code>").to_owned()
+        }
+        other => format!("<not a service error: {other:?}>"),
+    }
+}
+
+pub fn error_message<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata,
+{
+    match err {
+        aws_sdk_sts::error::SdkError::ServiceError(e) => {
+            e.err().message().unwrap_or_default().to_owned()
+        }
+        _ => String::new(),
+    }
+}

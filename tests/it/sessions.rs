@@ -1,0 +1,237 @@
+//! Temporary credentials: sessions minted in-process with the server's own keyring, then used
+//! through the SDK exactly as a client that got them from AssumeRole would.
+
+use chrono::TimeDelta;
+use stsbridge::clock::Clock;
+use stsbridge::mint::{
+    Keyring, SessionClaims, SessionPrincipal, TemporaryCredentials, mint_credentials,
+};
+use stsbridge::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
+
+use crate::common::{TestServer, error_code, error_message};
+
+fn role_session(server: &TestServer, lifetime: TimeDelta) -> SessionClaims {
+    let now = server.clock.now();
+    let role = server.state.config.roles.first().unwrap();
+    SessionClaims {
+        access_key_id: AccessKeyId::generate(AccessKeyKind::Temporary),
+        secret_access_key: SecretAccessKey::generate(),
+        issued_at: now,
+        expires_at: now + lifetime,
+        principal: SessionPrincipal::AssumedRole {
+            role_arn: role.arn.clone(),
+            role_id: role.role_id.clone(),
+            session_name: "alice@example.com".into(),
+        },
+        issuer: "arn:aws:iam::123456789012:user/admin".into(),
+        source_identity: None,
+        session_policy: None,
+        policy_arns: vec![],
+        tags: vec![],
+        transitive_tag_keys: vec![],
+        mfa_authenticated: false,
+        chain_depth: 0,
+    }
+}
+
+fn mint(keyring: &Keyring, claims: &SessionClaims) -> TemporaryCredentials {
+    mint_credentials(keyring, claims).unwrap()
+}
+
+fn session_client(
+    server: &TestServer,
+    creds: &TemporaryCredentials,
+    token: &str,
+) -> aws_sdk_sts::Client {
+    server.client(
+        creds.access_key_id.as_str(),
+        creds.secret_access_key.expose(),
+        Some(token),
+        "eu-west-1",
+    )
+}
+
+#[tokio::test]
+async fn session_credentials_work_until_they_expire() {
+    let server = TestServer::start().await;
+    let creds = mint(
+        &server.state.keyring,
+        &role_session(&server, TimeDelta::hours(1)),
+    );
+    assert!(creds.access_key_id.as_str().starts_with("ASIA"));
+    let client = session_client(&server, &creds, creds.session_token.expose());
+
+    let out = client.get_caller_identity().send().await.unwrap();
+    // The role's path is dropped from the assumed-role ARN, as AWS does.
+    assert_eq!(
+        out.arn(),
+        Some("arn:aws:sts::123456789012:assumed-role/reader/alice@example.com")
+    );
+    let role_id = &server.state.config.roles[0].role_id;
+    assert_eq!(
+        out.user_id(),
+        Some(format!("{role_id}:alice@example.com").as_str())
+    );
+    assert!(role_id.starts_with("AROA"));
+
+    // One second before expiry (and skew is measured against the same clock's SDK time only
+    // loosely: the SDK signs with the real clock, so stay within 15 minutes of it).
+    server
+        .clock
+        .advance(TimeDelta::minutes(59) + TimeDelta::seconds(59));
+    // Beyond 15 min the skew check would fire first; pin it back to where the SDK lives.
+    server.clock.advance(TimeDelta::minutes(-50));
+    client.get_caller_identity().send().await.unwrap();
+
+    // Past expiry: ExpiredToken, whatever the signature.
+    server.clock.advance(TimeDelta::minutes(51));
+    let err = client.get_caller_identity().send().await.unwrap_err();
+    assert_eq!(error_code(&err), "ExpiredToken");
+    assert_eq!(
+        error_message(&err),
+        "The security token included in the request is expired"
+    );
+}
+
+#[tokio::test]
+async fn tampered_foreign_missing_or_mismatched_tokens_are_invalid() {
+    let server = TestServer::start().await;
+    let creds = mint(
+        &server.state.keyring,
+        &role_session(&server, TimeDelta::hours(1)),
+    );
+    let token = creds.session_token.expose().to_owned();
+
+    // One character changed in the middle of the token.
+    let mut tampered = token.clone().into_bytes();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    // Truncated, and the same token sealed by another deployment's keyring.
+    let truncated = token[..token.len() - 4].to_owned();
+    let foreign = mint(
+        &Keyring::generate(server.clock.now()),
+        &role_session(&server, TimeDelta::hours(1)),
+    );
+    for bad in [tampered.as_str(), truncated.as_str(), "", "garbage"] {
+        let err = session_client(&server, &creds, bad)
+            .get_caller_identity()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), "InvalidClientTokenId", "token {bad:.20}");
+    }
+    let err = server
+        .client(
+            foreign.access_key_id.as_str(),
+            foreign.secret_access_key.expose(),
+            Some(foreign.session_token.expose()),
+            "us-east-1",
+        )
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidClientTokenId");
+
+    // ASIA key without any token.
+    let err = server
+        .client(
+            creds.access_key_id.as_str(),
+            creds.secret_access_key.expose(),
+            None,
+            "us-east-1",
+        )
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidClientTokenId");
+
+    // A valid token presented with another session's key and secret.
+    let other = mint(
+        &server.state.keyring,
+        &role_session(&server, TimeDelta::hours(1)),
+    );
+    let err = server
+        .client(
+            other.access_key_id.as_str(),
+            other.secret_access_key.expose(),
+            Some(&token),
+            "us-east-1",
+        )
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidClientTokenId");
+
+    // The right token with the wrong secret: the signature still has to match.
+    let err = session_client(&server, &other, other.session_token.expose());
+    err.get_caller_identity().send().await.unwrap();
+    let wrong = server.client(
+        creds.access_key_id.as_str(),
+        other.secret_access_key.expose(),
+        Some(&token),
+        "us-east-1",
+    );
+    let err = wrong.get_caller_identity().send().await.unwrap_err();
+    assert_eq!(error_code(&err), "SignatureDoesNotMatch");
+}
+
+#[tokio::test]
+async fn user_and_federated_sessions_report_their_identities() {
+    let server = TestServer::start().await;
+    let mut claims = role_session(&server, TimeDelta::hours(1));
+    claims.principal = SessionPrincipal::FederatedUser {
+        account: "123456789012".parse().unwrap(),
+        name: "bob".into(),
+    };
+    let creds = mint(&server.state.keyring, &claims);
+    let out = session_client(&server, &creds, creds.session_token.expose())
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.arn(),
+        Some("arn:aws:sts::123456789012:federated-user/bob")
+    );
+    assert_eq!(out.user_id(), Some("123456789012:bob"));
+
+    let admin = &server.state.config.users[0];
+    claims.principal = SessionPrincipal::User {
+        account: "123456789012".parse().unwrap(),
+        name: admin.name.clone(),
+        user_id: admin.user_id.clone(),
+    };
+    let creds = mint(&server.state.keyring, &claims);
+    let out = session_client(&server, &creds, creds.session_token.expose())
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.arn(), Some("arn:aws:iam::123456789012:user/admin"));
+    assert_eq!(out.user_id(), Some(admin.user_id.as_str()));
+}
+
+#[tokio::test]
+async fn long_term_key_with_a_session_token_is_refused() {
+    let server = TestServer::start().await;
+    let creds = mint(
+        &server.state.keyring,
+        &role_session(&server, TimeDelta::hours(1)),
+    );
+    let err = server
+        .client(
+            crate::common::ADMIN_KEY,
+            crate::common::ADMIN_SECRET,
+            Some(creds.session_token.expose()),
+            "us-east-1",
+        )
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidClientTokenId");
+}
