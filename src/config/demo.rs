@@ -29,7 +29,7 @@ pub fn demo_config(listen: Option<&str>) -> Result<(Config, Vec<DemoCredentials>
         let id = AccessKeyId::generate(AccessKeyKind::LongTerm);
         let secret = SecretAccessKey::generate();
         user.access_key_id = id.to_string();
-        user.secret_access_key = secret.expose().to_owned();
+        secret.expose().clone_into(&mut user.secret_access_key);
         creds.push(DemoCredentials {
             user: user.name.clone(),
             access_key_id: id,

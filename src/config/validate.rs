@@ -117,18 +117,25 @@ pub(super) fn validate(
     let users = users(&mut cx, account, raw.users, &policy_names);
     let oidc_providers = oidc_providers(&mut cx, account, raw.oidc_providers);
     let saml_providers = saml_providers(&mut cx, account, public_url.as_ref(), raw.saml_providers);
-    let roles = roles(&mut cx, account, raw.roles, &policy_names);
-    let rules = rules(&mut cx, raw.rules, &roles, &oidc_providers, &saml_providers);
+    let role_defs = roles(&mut cx, account, raw.roles, &policy_names);
+    let claim_rules = rules(
+        &mut cx,
+        raw.rules,
+        &role_defs,
+        &oidc_providers,
+        &saml_providers,
+    );
     let audit = audit(&mut cx, raw.audit.file.as_deref(), raw.audit.retention_days);
     let limits = limits(&mut cx, &raw.limits);
 
-    if let Some(s) = &server {
-        if demo && !s.listen.ip().is_loopback() {
-            cx.err(
-                "server.listen",
-                "the demo configuration only listens on a loopback address",
-            );
-        }
+    if let Some(s) = &server
+        && demo
+        && !s.listen.ip().is_loopback()
+    {
+        cx.err(
+            "server.listen",
+            "the demo configuration only listens on a loopback address",
+        );
     }
     match (server, store) {
         (Some(server), Some(store)) if cx.errors.is_empty() => Ok(Config {
@@ -139,8 +146,8 @@ pub(super) fn validate(
             oidc_providers,
             saml_providers,
             policies,
-            roles,
-            rules,
+            roles: role_defs,
+            rules: claim_rules,
             audit,
             limits,
             demo,

@@ -19,6 +19,13 @@ use crate::types::secret::fill_random;
 pub const KEY_ID_LEN: usize = 8;
 const KEY_LEN: usize = 32;
 
+/// What `seal` produces: the sealing key's id, the nonce and ciphertext‖tag.
+pub(super) struct SealedBox {
+    pub(super) key_id: [u8; KEY_ID_LEN],
+    pub(super) nonce: [u8; NONCE_LEN],
+    pub(super) sealed: Vec<u8>,
+}
+
 /// One AES-256-GCM key and its id.
 struct SealingKey {
     id: [u8; KEY_ID_LEN],
@@ -210,6 +217,7 @@ impl Keyring {
     }
 
     /// Adds a new sealing key in memory (tests and the rotation path).
+    #[must_use]
     pub fn rotated(mut self, now: DateTime<Utc>) -> Self {
         self.keys.insert(0, new_key(now));
         self
@@ -220,12 +228,8 @@ impl Keyring {
         self.keys.iter().map(|k| hex::encode(k.id)).collect()
     }
 
-    /// Seals `plaintext`; returns (key id, nonce, ciphertext‖tag). `aad_prefix` is bound in.
-    pub(super) fn seal(
-        &self,
-        aad_prefix: &[u8],
-        plaintext: &[u8],
-    ) -> Result<([u8; KEY_ID_LEN], [u8; NONCE_LEN], Vec<u8>), MintError> {
+    /// Seals `plaintext` with the first key. `aad_prefix` is bound in with the key id.
+    pub(super) fn seal(&self, aad_prefix: &[u8], plaintext: &[u8]) -> Result<SealedBox, MintError> {
         let key = self
             .keys
             .first()
@@ -243,7 +247,11 @@ impl Keyring {
                 &mut buf,
             )
             .map_err(|_| MintError::Encode("seal failed".into()))?;
-        Ok((key.id, nonce, buf))
+        Ok(SealedBox {
+            key_id: key.id,
+            nonce,
+            sealed: buf,
+        })
     }
 
     /// Opens a box sealed by `seal` with any key of the ring.

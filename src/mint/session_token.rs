@@ -148,7 +148,11 @@ mod exposed_secret {
 pub fn seal(keyring: &Keyring, claims: &SessionClaims) -> Result<Secret, MintError> {
     let plain =
         Zeroizing::new(serde_json::to_vec(claims).map_err(|e| MintError::Encode(e.to_string()))?);
-    let (key_id, nonce, sealed) = keyring.seal(&[AAD, &[VERSION]].concat(), &plain)?;
+    let super::keyring::SealedBox {
+        key_id,
+        nonce,
+        sealed,
+    } = keyring.seal(&[AAD, &[VERSION]].concat(), &plain)?;
     let mut bytes = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.len());
     bytes.push(VERSION);
     bytes.extend_from_slice(&key_id);
@@ -292,7 +296,7 @@ mod tests {
         );
         let new_token = seal(&ring, &sample_claims(t0())).unwrap();
         let raw = URL_SAFE_NO_PAD.decode(new_token.expose()).unwrap();
-        assert_eq!(hex::encode(&raw[1..1 + KEY_ID_LEN]), ring.key_ids()[0]);
+        assert_eq!(hex::encode(&raw[1..=KEY_ID_LEN]), ring.key_ids()[0]);
         assert_ne!(ring.key_ids()[0], old_id);
     }
 }

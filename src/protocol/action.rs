@@ -328,7 +328,7 @@ impl AssumeRoleParams {
                         "roleArn",
                         Some(role_arn_text),
                         &format!("Member must be a role ARN: {e}"),
-                    )
+                    );
                 })
                 .ok()
         } else {
@@ -356,28 +356,28 @@ impl AssumeRoleParams {
             );
         }
         let external_id = params.get("ExternalId").map(str::to_owned);
-        if let Some(e) = &external_id {
-            if check_len(&mut v, "externalId", e, 2, 1224, false) {
-                check_pattern(
-                    &mut v,
-                    "externalId",
-                    e,
-                    |c| is_iam_name_char(c) || c == ':' || c == '/',
-                    r"[\w+=,.@:\/-]*",
-                );
-            }
+        if let Some(e) = &external_id
+            && check_len(&mut v, "externalId", e, 2, 1224, false)
+        {
+            check_pattern(
+                &mut v,
+                "externalId",
+                e,
+                |c| is_iam_name_char(c) || c == ':' || c == '/',
+                r"[\w+=,.@:\/-]*",
+            );
         }
         let serial_number = params.get("SerialNumber").map(str::to_owned);
-        if let Some(s) = &serial_number {
-            if check_len(&mut v, "serialNumber", s, 9, 256, false) {
-                check_pattern(
-                    &mut v,
-                    "serialNumber",
-                    s,
-                    |c| is_iam_name_char(c) || c == ':' || c == '/',
-                    r"[\w+=/:,.@-]*",
-                );
-            }
+        if let Some(s) = &serial_number
+            && check_len(&mut v, "serialNumber", s, 9, 256, false)
+        {
+            check_pattern(
+                &mut v,
+                "serialNumber",
+                s,
+                |c| is_iam_name_char(c) || c == ':' || c == '/',
+                r"[\w+=/:,.@-]*",
+            );
         }
         let token_code = params.get("TokenCode").map(str::to_owned);
         if let Some(t) = &token_code {

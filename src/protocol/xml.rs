@@ -135,6 +135,16 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            #[serde(rename = "Error")]
+            error: Body,
+        }
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(rename = "Message")]
+            message: String,
+        }
         let original = r#"Value '<&"'>' at 'x'"#;
         let err = StsError::new(ErrorCode::ValidationError, original);
         let xml = render_error(&err, "r<1>");
@@ -146,16 +156,6 @@ mod tests {
         assert!(xml.contains("<RequestId>r&lt;1&gt;</RequestId>"), "{xml}");
         assert!(xml.starts_with("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>ValidationError</Code>"), "{xml}");
         // And a parser reads the original text back.
-        #[derive(serde::Deserialize)]
-        struct Doc {
-            #[serde(rename = "Error")]
-            error: Body,
-        }
-        #[derive(serde::Deserialize)]
-        struct Body {
-            #[serde(rename = "Message")]
-            message: String,
-        }
         let doc: Doc = quick_xml::de::from_str(&xml).unwrap();
         assert_eq!(doc.error.message, original);
     }

@@ -44,7 +44,11 @@ impl AccessKeyId {
         fill_random(&mut raw);
         let mut text = String::with_capacity(20);
         text.push_str(kind.prefix());
-        text.extend(raw.iter().map(|b| char::from(BASE32[usize::from(b & 31)])));
+        // `b & 31` is always a valid index into the 32-letter alphabet.
+        text.extend(
+            raw.iter()
+                .filter_map(|b| BASE32.get(usize::from(b & 31)).copied().map(char::from)),
+        );
         Self { text, kind }
     }
 

@@ -1,6 +1,14 @@
 //! The one integration-test binary: the real server on 127.0.0.1:0, driven by the official AWS
 //! SDK for Rust and by raw HTTP for input no SDK would send.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail loudly; clippy.toml only relaxes these inside #[test] bodies"
+)]
+
 mod cli;
 mod common;
 mod malformed;

@@ -131,7 +131,7 @@ async fn oversized_body_declared_or_streamed() {
         "RequestEntityTooLarge",
     );
     // Chunked, with no Content-Length to refuse up front.
-    let stream = futures_stream(big.into_bytes());
+    let stream = futures_stream(big.as_bytes());
     assert_error(
         &post(&server, FORM, reqwest::Body::wrap_stream(stream)).await,
         413,
@@ -140,7 +140,7 @@ async fn oversized_body_declared_or_streamed() {
 }
 
 fn futures_stream(
-    bytes: Vec<u8>,
+    bytes: &[u8],
 ) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         bytes.chunks(16 * 1024).map(|c| Ok(c.to_vec())).collect();

@@ -156,7 +156,7 @@ async fn presigned_get_caller_identity_url_works_and_expires() {
         instructions.apply_to_request_http1x(&mut req);
         req.uri().to_string()
     };
-    let url = presign(Duration::from_secs(60));
+    let url = presign(Duration::from_mins(1));
     assert!(url.contains("X-Amz-Signature="));
     let resp = reqwest::get(&url).await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -178,8 +178,8 @@ async fn presigned_get_caller_identity_url_works_and_expires() {
     );
 
     // A tampered presigned URL.
-    let url = presign(Duration::from_secs(60))
-        .replace("Version=2011-06-15", "Version=2011-06-15&Extra=1");
+    let url =
+        presign(Duration::from_mins(1)).replace("Version=2011-06-15", "Version=2011-06-15&Extra=1");
     let resp = reqwest::get(&url).await.unwrap();
     assert_eq!(resp.status(), 403);
     assert!(

@@ -47,7 +47,7 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
         .and_then(|a| {
             a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .ok()
-                .map(|v| v.into_owned())
+                .map(std::borrow::Cow::into_owned)
         })
 }
 
@@ -92,10 +92,8 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
                     return Err(MetadataError::TooDeep);
                 }
             }
-            Event::Empty(e) => {
-                if local_name(&e) == b"EntityDescriptor" && entity_id.is_none() {
-                    entity_id = attr(&e, b"entityID");
-                }
+            Event::Empty(e) if local_name(&e) == b"EntityDescriptor" && entity_id.is_none() => {
+                entity_id = attr(&e, b"entityID");
             }
             Event::Text(t) if in_cert => {
                 cert_text.push_str(&t.decode().map_err(|e| MetadataError::Xml(e.to_string()))?);

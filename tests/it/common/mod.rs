@@ -12,13 +12,13 @@ use stsbridge::mint::Keyring;
 use tokio::sync::oneshot;
 
 /// TEST-ONLY keys: they exist in this file and nowhere else.
-pub const ADMIN_KEY: &str = "AKIATESTADMIN0000001";
-pub const ADMIN_SECRET: &str = "test/ADMIN/secret/do+not+use+0000000000";
-pub const DEV_KEY: &str = "AKIATESTDEVELOPER001";
-pub const DEV_SECRET: &str = "test/DEVELOPER/secret/do+not+use+000000";
-pub const ACCOUNT: &str = "123456789012";
+pub(crate) const ADMIN_KEY: &str = "AKIATESTADMIN0000001";
+pub(crate) const ADMIN_SECRET: &str = "test/ADMIN/secret/do+not+use+0000000000";
+pub(crate) const DEV_KEY: &str = "AKIATESTDEVELOPER001";
+pub(crate) const DEV_SECRET: &str = "test/DEVELOPER/secret/do+not+use+000000";
+pub(crate) const ACCOUNT: &str = "123456789012";
 
-pub fn test_config_toml() -> String {
+pub(crate) fn test_config_toml() -> String {
     format!(
         r#"
 [server]
@@ -47,7 +47,7 @@ trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Prin
     )
 }
 
-pub fn test_config() -> Config {
+pub(crate) fn test_config() -> Config {
     let env = std::collections::HashMap::from([(
         "STSBRIDGE_TEST_DEV_SECRET".to_owned(),
         DEV_SECRET.to_owned(),
@@ -57,7 +57,7 @@ pub fn test_config() -> Config {
 }
 
 /// A running server; shut down when dropped.
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub addr: SocketAddr,
     pub clock: Arc<ManualClock>,
     pub state: AppState,
@@ -66,7 +66,7 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let clock = Arc::new(ManualClock::starting_now());
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
         let state = AppState::new(test_config(), keyring, clock.clone());
@@ -85,11 +85,11 @@ impl TestServer {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    pub fn client(
+    pub(crate) fn client(
         &self,
         key: &str,
         secret: &str,
@@ -112,12 +112,12 @@ impl TestServer {
         aws_sdk_sts::Client::from_conf(conf)
     }
 
-    pub fn admin(&self) -> aws_sdk_sts::Client {
+    pub(crate) fn admin(&self) -> aws_sdk_sts::Client {
         self.client(ADMIN_KEY, ADMIN_SECRET, None, "us-east-1")
     }
 
     /// Stops accepting, lets in-flight requests finish, and reports how serving ended.
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
+    pub(crate) async fn shutdown(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -137,7 +137,7 @@ impl Drop for TestServer {
 }
 
 /// The AWS error code of an SDK error, for assertions.
-pub fn error_code<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
+pub(crate) fn error_code<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_sts::error::ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
@@ -150,7 +150,7 @@ where
     }
 }
 
-pub fn error_message<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
+pub(crate) fn error_message<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_sts::error::ProvideErrorMetadata,
 {
