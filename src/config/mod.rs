@@ -276,3 +276,6 @@ pub(crate) fn parse_raw(text: &str) -> Result<raw::RawConfig, ConfigError> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests;

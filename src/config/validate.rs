@@ -112,19 +112,37 @@ pub(super) fn validate(
     let tokens =
         KeySource::File(cx.path(raw.tokens.keys_file.as_deref().unwrap_or(DEFAULT_KEYS_FILE)));
 
+    // Cross-references are checked against every *declared* name, so one broken entry is
+    // reported once, not again by everything that refers to it.
+    let declared = Declared {
+        providers: raw
+            .oidc_providers
+            .iter()
+            .map(|p| p.url.clone())
+            .chain(raw.saml_providers.iter().map(|p| p.name.clone()))
+            .collect(),
+        roles: raw
+            .roles
+            .iter()
+            .flat_map(|r| {
+                [
+                    r.name.clone(),
+                    format!(
+                        "arn:aws:iam::{account}:role{}{}",
+                        r.path.as_deref().unwrap_or("/"),
+                        r.name
+                    ),
+                ]
+            })
+            .collect(),
+    };
     let policies = managed_policies(&mut cx, account, raw.policies);
     let policy_names: HashSet<&str> = policies.iter().map(|p| p.name.as_str()).collect();
     let users = users(&mut cx, account, raw.users, &policy_names);
     let oidc_providers = oidc_providers(&mut cx, account, raw.oidc_providers);
     let saml_providers = saml_providers(&mut cx, account, public_url.as_ref(), raw.saml_providers);
     let role_defs = roles(&mut cx, account, raw.roles, &policy_names);
-    let claim_rules = rules(
-        &mut cx,
-        raw.rules,
-        &role_defs,
-        &oidc_providers,
-        &saml_providers,
-    );
+    let claim_rules = rules(&mut cx, raw.rules, &declared);
     let audit = audit(&mut cx, raw.audit.file.as_deref(), raw.audit.retention_days);
     let limits = limits(&mut cx, &raw.limits);
 
@@ -475,9 +493,7 @@ fn oidc_providers(
     let mut out = Vec::new();
     for (i, p) in raw.into_iter().enumerate() {
         let key = format!("oidc_providers[{i}]");
-        let Some(url) = cx.check(format!("{key}.url"), https_or_loopback(&p.url)) else {
-            continue;
-        };
+        let url = cx.check(format!("{key}.url"), https_or_loopback(&p.url));
         if !seen.insert(p.url.clone()) {
             cx.err(
                 format!("{key}.url"),
@@ -540,7 +556,7 @@ fn oidc_providers(
             .url
             .split_once("://")
             .map_or(p.url.as_str(), |(_, rest)| rest);
-        if let Some(jwks) = jwks {
+        if let (Some(url), Some(jwks)) = (url, jwks) {
             out.push(OidcProvider {
                 arn: format!("arn:aws:iam::{account}:oidc-provider/{without_scheme}"),
                 display_name: p.display_name.unwrap_or_else(|| {
@@ -786,19 +802,19 @@ fn tags<V: AsRef<str>>(cx: &mut Ctx<'_>, key: &str, tags: &BTreeMap<String, V>) 
     }
 }
 
-fn rules(
-    cx: &mut Ctx<'_>,
-    raw: Vec<RawRule>,
-    roles: &[Role],
-    oidc: &[OidcProvider],
-    saml: &[SamlProvider],
-) -> Vec<Rule> {
+/// Names declared in the file, valid or not.
+struct Declared {
+    /// OIDC issuer URLs and SAML provider names.
+    providers: HashSet<String>,
+    /// Role names and the ARNs they would have.
+    roles: HashSet<String>,
+}
+
+fn rules(cx: &mut Ctx<'_>, raw: Vec<RawRule>, declared: &Declared) -> Vec<Rule> {
     let mut out = Vec::new();
     for (i, r) in raw.into_iter().enumerate() {
         let key = format!("rules[{i}]");
-        let known = oidc.iter().any(|p| p.issuer == r.provider)
-            || saml.iter().any(|p| p.name == r.provider);
-        if !known {
+        if !declared.providers.contains(&r.provider) {
             cx.err(
                 format!("{key}.provider"),
                 format!(
@@ -822,10 +838,7 @@ fn rules(
             }
         }
         for (j, role) in r.roles.iter().enumerate() {
-            let found = roles
-                .iter()
-                .any(|x| x.arn.name() == role || x.arn.to_string() == *role);
-            if !found {
+            if !declared.roles.contains(role) {
                 cx.err(
                     format!("{key}.roles[{j}]"),
                     format!("no [[roles]] entry named '{role}'"),
