@@ -22,6 +22,7 @@ use crate::policy::{Policy, PolicyKind, parse_policy};
 use crate::rules::{ClaimCondition, ClaimOp, Rule, Template, validate_claim_path};
 use crate::types::arn::{is_iam_name_char, validate_role_name, validate_role_path};
 use crate::types::duration::{DEFAULT_ROLE_SESSION_SECONDS, ROLE_MAX_SESSION_RANGE};
+use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
 use crate::types::{AccessKeyId, AccessKeyKind, AccountId, RoleArn, SecretAccessKey};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -770,14 +771,13 @@ fn roles(
 /// values 0..=256 of letters, digits, spaces and `_.:/=+-@`, keys unique case-insensitively,
 /// no `aws:` prefix.
 fn tags<V: AsRef<str>>(cx: &mut Ctx<'_>, key: &str, tags: &BTreeMap<String, V>) {
-    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
-    if tags.len() > 50 {
-        cx.err(key, "at most 50 tags");
+    if tags.len() > MAX_TAGS {
+        cx.err(key, format!("at most {MAX_TAGS} tags"));
     }
     let mut seen = HashSet::new();
     for (k, v) in tags {
         let v = v.as_ref();
-        if !(1..=128).contains(&k.chars().count()) || !k.chars().all(allowed) {
+        if !(1..=TAG_KEY_MAX).contains(&k.chars().count()) || !k.chars().all(is_tag_char) {
             cx.err(
                 format!("{key}.{k}"),
                 "a tag key is 1 to 128 letters, digits, spaces or _.:/=+-@",
@@ -793,7 +793,7 @@ fn tags<V: AsRef<str>>(cx: &mut Ctx<'_>, key: &str, tags: &BTreeMap<String, V>) 
                 "tag keys are case-insensitive: this key is given twice",
             );
         }
-        if v.chars().count() > 256 || !(v.contains("{{") || v.chars().all(allowed)) {
+        if v.chars().count() > TAG_VALUE_MAX || !(v.contains("{{") || v.chars().all(is_tag_char)) {
             cx.err(
                 format!("{key}.{k}"),
                 "a tag value is at most 256 letters, digits, spaces or _.:/=+-@",

@@ -5,6 +5,7 @@
 use super::error::{ErrorCode, StsError, Violations};
 use super::params::Params;
 use crate::types::arn::{ARN_MAX_LEN, ARN_MIN_LEN, is_iam_name_char};
+use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
 use crate::types::{AccessKeyId, Arn, RoleArn};
 
 pub const API_VERSION: &str = "2011-06-15";
@@ -171,12 +172,6 @@ fn check_arn(v: &mut Violations, member: &str, value: &str) -> bool {
     ok
 }
 
-/// Session tag keys/values (`tagKeyType` / `tagValueType`): Unicode letters, spaces, digits and
-/// `_.:/=+-@`.
-fn tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
-}
-
 /// Integers are range-checked in i64 first, so `DurationSeconds=99999999999` is a clean
 /// validation error, never an overflow.
 fn check_duration(
@@ -274,22 +269,22 @@ fn tags(params: &Params, v: &mut Violations) -> Result<Vec<Tag>, StsError> {
             continue;
         };
         let key_member = format!("tags.{n}.member.key");
-        if check_len(v, &key_member, key, 1, 128, false) {
+        if check_len(v, &key_member, key, 1, TAG_KEY_MAX, false) {
             check_pattern(
                 v,
                 &key_member,
                 key,
-                tag_char,
+                is_tag_char,
                 r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+",
             );
         }
         let value_member = format!("tags.{n}.member.value");
-        if check_len(v, &value_member, value, 0, 256, false) {
+        if check_len(v, &value_member, value, 0, TAG_VALUE_MAX, false) {
             check_pattern(
                 v,
                 &value_member,
                 value,
-                tag_char,
+                is_tag_char,
                 r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*",
             );
         }
@@ -348,7 +343,7 @@ impl AssumeRoleParams {
         let policy_arns = policy_arns(params, &mut v)?;
         let tags = tags(params, &mut v)?;
         let transitive_tag_keys = params.list("TransitiveTagKeys")?.unwrap_or_default();
-        if transitive_tag_keys.len() > 50 {
+        if transitive_tag_keys.len() > MAX_TAGS {
             v.push(
                 "transitiveTagKeys",
                 None,

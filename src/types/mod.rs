@@ -6,6 +6,7 @@ pub mod account_id;
 pub mod arn;
 pub mod duration;
 pub mod secret;
+pub mod tag;
 
 pub use access_key::{AccessKeyId, AccessKeyKind};
 pub use account_id::AccountId;
