@@ -20,12 +20,25 @@ use crate::protocol::handlers::{error_response, sts_endpoint};
 use crate::protocol::{ErrorCode, StsError};
 use crate::telemetry::{self, RequestId};
 
-/// A request that takes longer than this is cut off: nothing the bridge does should take
-/// seconds, and slow clients must not hold connections and workers forever.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Requests served at once; past this, new ones are shed with a retryable 503 instead of
-/// queueing without bound.
-pub const MAX_CONCURRENT_REQUESTS: usize = 1024;
+/// Protective limits of the HTTP layer.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    /// A request (body upload included) that takes longer is cut off: nothing the bridge does
+    /// should take seconds, and slow clients must not hold connections and workers forever.
+    pub request_timeout: Duration,
+    /// Requests served at once; past this, new ones are shed with a retryable 503 instead of
+    /// queueing without bound.
+    pub max_in_flight: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 1024,
+        }
+    }
+}
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Debug, Clone)]
@@ -33,6 +46,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keyring: Arc<Keyring>,
     pub clock: SharedClock,
+    pub limits: ServeLimits,
 }
 
 impl AppState {
@@ -41,6 +55,7 @@ impl AppState {
             config: Arc::new(config),
             keyring: Arc::new(keyring),
             clock,
+            limits: ServeLimits::default(),
         }
     }
 }
@@ -53,8 +68,8 @@ pub fn router(state: AppState) -> Router {
     let protective = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(layer_error))
         .load_shed()
-        .concurrency_limit(MAX_CONCURRENT_REQUESTS)
-        .timeout(REQUEST_TIMEOUT);
+        .concurrency_limit(state.limits.max_in_flight)
+        .timeout(state.limits.request_timeout);
     Router::new()
         .route("/", get(sts_endpoint).post(sts_endpoint))
         .route("/healthz", get(healthz))

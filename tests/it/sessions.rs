@@ -34,6 +34,14 @@ fn role_session(server: &TestServer, lifetime: TimeDelta) -> SessionClaims {
     }
 }
 
+/// A one-hour role session minted with the server's keyring, for other test modules.
+pub fn mint_for(server: &TestServer) -> TemporaryCredentials {
+    mint(
+        &server.state.keyring,
+        &role_session(server, TimeDelta::hours(1)),
+    )
+}
+
 fn mint(keyring: &Keyring, claims: &SessionClaims) -> TemporaryCredentials {
     mint_credentials(keyring, claims).unwrap()
 }

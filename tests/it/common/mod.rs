@@ -67,9 +67,14 @@ pub(crate) struct TestServer {
 
 impl TestServer {
     pub(crate) async fn start() -> Self {
+        Self::start_with(app::ServeLimits::default()).await
+    }
+
+    pub(crate) async fn start_with(limits: app::ServeLimits) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
-        let state = AppState::new(test_config(), keyring, clock.clone());
+        let mut state = AppState::new(test_config(), keyring, clock.clone());
+        state.limits = limits;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();

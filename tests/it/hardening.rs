@@ -1,0 +1,179 @@
+//! Defences that are not about credentials: slow clients, overload, and secrets in logs.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use stsbridge::app::ServeLimits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common::{ADMIN_SECRET, TestServer};
+
+/// Opens a connection that declares a body and then stalls after a few bytes.
+async fn stalled_request(server: &TestServer) -> tokio::net::TcpStream {
+    let mut conn = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nAction=Get",
+        server.addr
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn
+}
+
+async fn read_response(conn: &mut tokio::net::TcpStream) -> String {
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut buf)).await;
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_mid_body_is_cut_off_with_an_sts_error() {
+    let server = TestServer::start_with(ServeLimits {
+        request_timeout: Duration::from_millis(300),
+        max_in_flight: 64,
+    })
+    .await;
+    let mut conn = stalled_request(&server).await;
+    let response = read_response(&mut conn).await;
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(
+        response.contains("<Code>RequestTimeout</Code>"),
+        "{response}"
+    );
+    assert!(
+        response.to_ascii_lowercase().contains("x-amzn-requestid:"),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn overload_is_shed_with_a_retryable_503() {
+    let server = TestServer::start_with(ServeLimits {
+        request_timeout: Duration::from_secs(2),
+        max_in_flight: 1,
+    })
+    .await;
+    // The stalled request holds the only slot until its timeout.
+    let mut held = stalled_request(&server).await;
+    // Give the server a moment to start serving the held request (bounded wait, not a sleep on
+    // the clock under test).
+    let mut shed = None;
+    for _ in 0..50 {
+        let resp = reqwest::Client::new()
+            .post(server.url())
+            .body("Action=GetCallerIdentity&Version=2011-06-15")
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 503 {
+            shed = Some(resp.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let body = shed.expect("a second request was shed while the only slot was taken");
+    assert!(
+        body.contains("<Type>Receiver</Type><Code>ServiceUnavailable</Code>"),
+        "{body}"
+    );
+    let held_response = read_response(&mut held).await;
+    assert!(
+        held_response.contains("<Code>RequestTimeout</Code>"),
+        "{held_response}"
+    );
+}
+
+/// Everything `stsbridge` logs, at every level, for the whole test binary.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let writer = move || SharedWriter(sink.clone());
+        let filter = tracing_subscriber::EnvFilter::new("stsbridge=trace");
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(writer)
+            .with_ansi(false)
+            .try_init()
+            .unwrap();
+        buf
+    })
+    .clone()
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_logs() {
+    let logs = captured_logs();
+    let server = TestServer::start().await;
+    let creds = crate::sessions::mint_for(&server);
+    let token = creds.session_token.expose().to_owned();
+    let session = server.client(
+        creds.access_key_id.as_str(),
+        creds.secret_access_key.expose(),
+        Some(&token),
+        "us-east-1",
+    );
+    session.get_caller_identity().send().await.unwrap();
+    // Failures log too: a wrong signature, a tampered token, and a presigned URL's query.
+    server
+        .client(
+            creds.access_key_id.as_str(),
+            ADMIN_SECRET,
+            Some(&token),
+            "us-east-1",
+        )
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    server
+        .client(
+            creds.access_key_id.as_str(),
+            creds.secret_access_key.expose(),
+            Some(&token[1..]),
+            "us-east-1",
+        )
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    let url = format!(
+        "{}/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Security-Token={token}&X-Amz-Signature=deadbeef",
+        server.url()
+    );
+    reqwest::get(url).await.unwrap();
+    server.admin().get_caller_identity().send().await.unwrap();
+
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("served"), "logs were captured: {text}");
+    assert!(
+        text.contains(creds.access_key_id.as_str()) || text.contains("assumed-role"),
+        "the principal is logged: {text}"
+    );
+    for secret in [
+        token.as_str(),
+        &token[10..40],
+        creds.secret_access_key.expose(),
+        ADMIN_SECRET,
+        "deadbeef",
+        "X-Amz-Signature",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "a secret leaked into the logs: {secret:.12}…"
+        );
+    }
+}
