@@ -35,7 +35,7 @@ fn role_session(server: &TestServer, lifetime: TimeDelta) -> SessionClaims {
 }
 
 /// A one-hour role session minted with the server's keyring, for other test modules.
-pub fn mint_for(server: &TestServer) -> TemporaryCredentials {
+pub(crate) fn mint_for(server: &TestServer) -> TemporaryCredentials {
     mint(
         &server.state.keyring,
         &role_session(server, TimeDelta::hours(1)),
