@@ -13,7 +13,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use tracing::Span;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
@@ -24,6 +23,14 @@ pub struct RequestId(String);
 impl RequestId {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The id the middleware gave this request (a fresh one outside the middleware).
+    pub fn of(req: &axum::extract::Request) -> Self {
+        req.extensions()
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_else(|| Self(uuid::Uuid::new_v4().to_string()))
     }
 }
 
@@ -64,11 +71,6 @@ pub async fn request_span(mut req: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     response
-}
-
-/// Records a field on the current request span (no-op outside one).
-pub fn record(field: &'static str, value: &str) {
-    Span::current().record(field, value);
 }
 
 /// Installs the global subscriber: `RUST_LOG` filters (default `info`), and

@@ -1,9 +1,9 @@
 //! Errors of the authentication layer. Variants say what happened; the protocol edge decides
-//! the AWS code and status.
-
-use chrono::{DateTime, Utc};
+//! the AWS code and status. Display texts name the cause for the operator's log and never
+//! contain a secret.
 
 use super::sigv4::SigV4Error;
+use crate::mint::TokenError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthnError {
@@ -15,8 +15,14 @@ pub enum AuthnError {
     UnknownAccessKey,
     #[error("temporary credentials need a session token")]
     MissingSessionToken,
-    #[error("session token is invalid")]
-    InvalidSessionToken,
-    #[error("session expired at {0}")]
-    ExpiredSession(DateTime<Utc>),
+    #[error("a session token was sent with a long-term access key")]
+    TokenWithLongTermKey,
+    #[error(transparent)]
+    SessionToken(#[from] TokenError),
+    #[error("session token belongs to another access key")]
+    TokenKeyMismatch,
+    #[error("session token was issued for another account")]
+    TokenForeignAccount,
+    #[error("session token claims to be issued in the future")]
+    TokenFromFuture,
 }

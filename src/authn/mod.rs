@@ -15,7 +15,7 @@ pub use error::AuthnError;
 pub use principal::Principal;
 
 use crate::config::Config;
-use crate::mint::{Keyring, MintError, session_token};
+use crate::mint::{Keyring, SessionClaims, session_token};
 use crate::types::{AccessKeyId, AccessKeyKind};
 
 /// Verifies the SigV4 signature of a request and returns who signed it.
@@ -34,7 +34,7 @@ pub fn authenticate_signed(
         AccessKeyKind::LongTerm => {
             // A session token next to a long-term key is a client mix-up; AWS rejects it too.
             if auth.security_token.is_some() {
-                return Err(AuthnError::InvalidSessionToken);
+                return Err(AuthnError::TokenWithLongTermKey);
             }
             let user = config
                 .user_by_access_key(&akid)
@@ -49,16 +49,7 @@ pub fn authenticate_signed(
                 .security_token
                 .as_ref()
                 .ok_or(AuthnError::MissingSessionToken)?;
-            let claims =
-                session_token::open(keyring, token.expose(), now).map_err(|e| match e {
-                    MintError::TokenExpired(at) => AuthnError::ExpiredSession(at),
-                    _ => AuthnError::InvalidSessionToken,
-                })?;
-            // The token must belong to the key that signed: a stolen token is useless without
-            // the matching secret, and a token cannot be paired with another session's key.
-            if claims.access_key_id != akid {
-                return Err(AuthnError::InvalidSessionToken);
-            }
+            let claims = open_session(config, keyring, &akid, token.expose(), now)?;
             let secret = claims.secret_access_key.clone();
             (Principal::Session(Box::new(claims)), secret)
         }
@@ -66,4 +57,31 @@ pub fn authenticate_signed(
     sigv4::check_time(&auth, now)?;
     sigv4::verify(req, &auth, &secret)?;
     Ok(principal)
+}
+
+/// Opens the session token of an `ASIA…` key and checks it belongs to that key and to this
+/// deployment's account.
+fn open_session(
+    config: &Config,
+    keyring: &Keyring,
+    akid: &AccessKeyId,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<SessionClaims, AuthnError> {
+    let claims = session_token::open(keyring, token, now)?;
+    // The token must belong to the key that signed: a stolen token is useless without the
+    // matching secret, and a token cannot be paired with another session's key.
+    if &claims.access_key_id != akid {
+        return Err(AuthnError::TokenKeyMismatch);
+    }
+    // Two deployments sharing a keyring by mistake still do not honour each other's sessions.
+    if claims.principal.account() != config.server.account_id {
+        return Err(AuthnError::TokenForeignAccount);
+    }
+    // Only a replica whose clock is far ahead could have minted this; refuse rather than
+    // extend a session's life.
+    if claims.issued_at > now + sigv4::MAX_SKEW {
+        return Err(AuthnError::TokenFromFuture);
+    }
+    Ok(claims)
 }

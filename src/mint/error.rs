@@ -1,6 +1,10 @@
-//! Errors of the mint layer: keyring loading and session-token sealing/opening.
+//! Errors of the mint layer. Two enums, because their causes differ: [`MintError`] is the
+//! server's own failure (keyring, sealing), [`TokenError`] is a client presenting a bad token.
+//! Keeping them apart means a bad token can never be reported as a server fault.
 
 use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MintError {
@@ -13,17 +17,26 @@ pub enum MintError {
     KeyringFormat { path: PathBuf, reason: String },
     #[error("keyring {path} is readable by group or others (mode {mode:o}); run: chmod 600 {path}")]
     KeyringPermissions { path: PathBuf, mode: u32 },
-    /// Not base64, wrong version, too short or too long.
-    #[error("session token is malformed")]
-    TokenMalformed,
-    /// Sealed with a key this keyring does not hold (another deployment, or a retired key).
-    #[error("session token was sealed with an unknown key")]
-    TokenUnknownKey,
-    /// Authentication tag mismatch: tampered, truncated or forged.
-    #[error("session token failed authentication")]
-    TokenTampered,
-    #[error("session token expired at {0}")]
-    TokenExpired(chrono::DateTime<chrono::Utc>),
     #[error("session claims could not be encoded: {0}")]
     Encode(String),
+    /// The sealed token would exceed what `open` accepts: the session carries too much
+    /// (policies, tags) and must be refused at issuance, not handed out dead.
+    #[error("session token would be {len} bytes, more than the {max} allowed")]
+    TokenTooLarge { len: usize, max: usize },
+}
+
+/// Why a presented session token was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not base64, wrong version, too short or too long.
+    #[error("session token is malformed")]
+    Malformed,
+    /// Sealed with a key this keyring does not hold (another deployment, or a retired key).
+    #[error("session token was sealed with a key this keyring does not hold")]
+    UnknownKey,
+    /// Authentication tag mismatch: tampered, truncated or forged.
+    #[error("session token failed authentication")]
+    Tampered,
+    #[error("session token expired at {0}")]
+    Expired(DateTime<Utc>),
 }

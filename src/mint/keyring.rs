@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::error::MintError;
+use super::error::{MintError, TokenError};
 use crate::types::secret::fill_random;
 
 /// Key ids are 8 random bytes: enough to never collide in a keyring, short in every token.
@@ -170,7 +170,7 @@ impl Keyring {
         Ok(Self { keys })
     }
 
-    fn to_json(&self) -> Zeroizing<String> {
+    fn to_json(&self) -> Result<Zeroizing<String>, serde_json::Error> {
         let file = KeyringFile {
             version: 1,
             keys: self
@@ -183,7 +183,7 @@ impl Keyring {
                 })
                 .collect(),
         };
-        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+        serde_json::to_string_pretty(&file).map(Zeroizing::new)
     }
 
     /// Writes a keyring file that must not exist yet, with mode 0600 from the first byte.
@@ -196,8 +196,13 @@ impl Keyring {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        // Serialise before creating the file, so a failure never leaves an empty keyring behind.
+        let json = self.to_json().map_err(|e| MintError::KeyringFormat {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
         let mut file = options.open(path).map_err(io)?;
-        file.write_all(self.to_json().as_bytes()).map_err(io)?;
+        file.write_all(json.as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)
     }
 
@@ -234,8 +239,8 @@ impl Keyring {
             .keys
             .first()
             .ok_or_else(|| MintError::Encode("empty keyring".into()))?;
-        // Random 96-bit nonces: safe for far more than 2^32 seals per key, and rotation resets
-        // the count anyway.
+        // Random 96-bit nonces: NIST SP 800-38D allows 2^32 seals per key with them. That is
+        // 136 years of sessions at 1,000/s; rotation resets the count long before.
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce);
         let mut buf = plaintext.to_vec();
@@ -261,12 +266,12 @@ impl Keyring {
         key_id: [u8; KEY_ID_LEN],
         nonce: [u8; NONCE_LEN],
         sealed: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, MintError> {
+    ) -> Result<Zeroizing<Vec<u8>>, TokenError> {
         let key = self
             .keys
             .iter()
             .find(|k| k.id == key_id)
-            .ok_or(MintError::TokenUnknownKey)?;
+            .ok_or(TokenError::UnknownKey)?;
         let mut buf = Zeroizing::new(sealed.to_vec());
         let aad = [aad_prefix, &key_id].concat();
         let plain_len = key
@@ -276,7 +281,7 @@ impl Keyring {
                 Aad::from(aad),
                 buf.as_mut_slice(),
             )
-            .map_err(|_| MintError::TokenTampered)?
+            .map_err(|_| TokenError::Tampered)?
             .len();
         buf.truncate(plain_len);
         Ok(buf)

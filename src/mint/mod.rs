@@ -10,6 +10,6 @@ pub mod keyring;
 pub mod session_token;
 
 pub use credentials::{TemporaryCredentials, mint_credentials};
-pub use error::MintError;
+pub use error::{MintError, TokenError};
 pub use keyring::Keyring;
 pub use session_token::{SessionClaims, SessionPrincipal};

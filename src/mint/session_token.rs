@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::error::MintError;
+use super::error::{MintError, TokenError};
 use super::keyring::{KEY_ID_LEN, Keyring};
 use crate::types::{AccessKeyId, AccountId, RoleArn, Secret, SecretAccessKey};
 
@@ -158,7 +158,14 @@ pub fn seal(keyring: &Keyring, claims: &SessionClaims) -> Result<Secret, MintErr
     bytes.extend_from_slice(&key_id);
     bytes.extend_from_slice(&nonce);
     bytes.extend_from_slice(&sealed);
-    Ok(Secret::new(URL_SAFE_NO_PAD.encode(bytes)))
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(MintError::TokenTooLarge {
+            len: token.len(),
+            max: MAX_TOKEN_LEN,
+        });
+    }
+    Ok(Secret::new(token))
 }
 
 /// Opens a token and checks it has not expired at `now`.
@@ -166,28 +173,28 @@ pub fn open(
     keyring: &Keyring,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<SessionClaims, MintError> {
+) -> Result<SessionClaims, TokenError> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(MintError::TokenMalformed);
+        return Err(TokenError::Malformed);
     }
     let bytes = URL_SAFE_NO_PAD
         .decode(token.trim_end_matches('='))
-        .map_err(|_| MintError::TokenMalformed)?;
-    let (&version, rest) = bytes.split_first().ok_or(MintError::TokenMalformed)?;
+        .map_err(|_| TokenError::Malformed)?;
+    let (&version, rest) = bytes.split_first().ok_or(TokenError::Malformed)?;
     if version != VERSION || rest.len() < KEY_ID_LEN + NONCE_LEN + TAG_LEN {
-        return Err(MintError::TokenMalformed);
+        return Err(TokenError::Malformed);
     }
     let (key_id, rest) = rest.split_at(KEY_ID_LEN);
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
-    let key_id: [u8; KEY_ID_LEN] = key_id.try_into().map_err(|_| MintError::TokenMalformed)?;
-    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| MintError::TokenMalformed)?;
+    let key_id: [u8; KEY_ID_LEN] = key_id.try_into().map_err(|_| TokenError::Malformed)?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| TokenError::Malformed)?;
     let plain = keyring.open(&[AAD, &[VERSION]].concat(), key_id, nonce, sealed)?;
     // Authenticated but undecodable means a bug or a format change, never an attacker: still
     // just a malformed token to the caller.
     let claims: SessionClaims =
-        serde_json::from_slice(&plain).map_err(|_| MintError::TokenMalformed)?;
+        serde_json::from_slice(&plain).map_err(|_| TokenError::Malformed)?;
     if now >= claims.expires_at {
-        return Err(MintError::TokenExpired(claims.expires_at));
+        return Err(TokenError::Expired(claims.expires_at));
     }
     Ok(claims)
 }
@@ -256,7 +263,7 @@ mod tests {
         let text = token.expose();
         assert!(matches!(
             open(&ring, text, t0() + TimeDelta::hours(1)),
-            Err(MintError::TokenExpired(_))
+            Err(TokenError::Expired(_))
         ));
         // Flip one bit in every byte position in turn: all must fail, none may panic.
         let raw = URL_SAFE_NO_PAD.decode(text).unwrap();
@@ -272,15 +279,28 @@ mod tests {
         let other = Keyring::generate(t0());
         assert!(matches!(
             open(&other, text, t0()),
-            Err(MintError::TokenUnknownKey)
+            Err(TokenError::UnknownKey)
         ));
         assert!(matches!(
             open(&ring, "not base64!", t0()),
-            Err(MintError::TokenMalformed)
+            Err(TokenError::Malformed)
         ));
         assert!(matches!(
             open(&ring, &"A".repeat(MAX_TOKEN_LEN + 1), t0()),
-            Err(MintError::TokenMalformed)
+            Err(TokenError::Malformed)
+        ));
+    }
+
+    #[test]
+    fn a_token_too_large_to_open_is_never_minted() {
+        let ring = Keyring::generate(t0());
+        let mut claims = sample_claims(t0());
+        claims.policy_arns = (0..10)
+            .map(|i| format!("arn:aws:iam::123456789012:policy/{i}{}", "p".repeat(2000)))
+            .collect();
+        assert!(matches!(
+            seal(&ring, &claims),
+            Err(MintError::TokenTooLarge { .. })
         ));
     }
 

@@ -6,7 +6,7 @@ use super::error::{ErrorCode, StsError, Violations};
 use super::params::Params;
 use crate::types::arn::{ARN_MAX_LEN, ARN_MIN_LEN, is_iam_name_char};
 use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
-use crate::types::{AccessKeyId, Arn, RoleArn};
+use crate::types::{Arn, RoleArn};
 
 pub const API_VERSION: &str = "2011-06-15";
 
@@ -431,11 +431,6 @@ impl GetAccessKeyInfoParams {
         Ok(Self {
             access_key_id: id.to_owned(),
         })
-    }
-
-    /// Only ids of this bridge's shape belong to its account.
-    pub fn parsed(&self) -> Option<AccessKeyId> {
-        self.access_key_id.parse().ok()
     }
 }
 

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 use crate::authn::AuthnError;
 use crate::authn::sigv4::SigV4Error;
-use crate::mint::MintError;
+use crate::mint::{MintError, TokenError};
 
 /// AWS error codes this server sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,18 +111,28 @@ const EXPIRED_TOKEN: &str = "The security token included in the request is expir
 
 impl From<AuthnError> for StsError {
     fn from(e: AuthnError) -> Self {
+        // The precise cause is for the operator; the client gets AWS's generic text.
+        tracing::info!(cause = %e, "authentication failed");
         match e {
             AuthnError::MissingAuthentication => Self::new(
                 ErrorCode::MissingAuthenticationToken,
                 "Request is missing Authentication Token",
             ),
             AuthnError::Signature(e) => e.into(),
+            AuthnError::SessionToken(TokenError::Expired(_)) => {
+                Self::new(ErrorCode::ExpiredToken, EXPIRED_TOKEN)
+            }
             AuthnError::UnknownAccessKey
             | AuthnError::MissingSessionToken
-            | AuthnError::InvalidSessionToken => {
+            | AuthnError::TokenWithLongTermKey
+            | AuthnError::SessionToken(
+                TokenError::Malformed | TokenError::UnknownKey | TokenError::Tampered,
+            )
+            | AuthnError::TokenKeyMismatch
+            | AuthnError::TokenForeignAccount
+            | AuthnError::TokenFromFuture => {
                 Self::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN)
             }
-            AuthnError::ExpiredSession(_) => Self::new(ErrorCode::ExpiredToken, EXPIRED_TOKEN),
         }
     }
 }
@@ -151,11 +161,8 @@ impl From<MintError> for StsError {
             MintError::KeyringIo { .. }
             | MintError::KeyringFormat { .. }
             | MintError::KeyringPermissions { .. }
-            | MintError::TokenMalformed
-            | MintError::TokenUnknownKey
-            | MintError::TokenTampered
-            | MintError::TokenExpired(_)
-            | MintError::Encode(_) => {
+            | MintError::Encode(_)
+            | MintError::TokenTooLarge { .. } => {
                 tracing::error!(error = %e, "credential minting failed");
                 Self::internal()
             }

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod error;
+pub mod extract;
 pub mod handlers;
 pub mod params;
 pub mod xml;

@@ -55,6 +55,7 @@ impl Params {
     /// parameters (`X-Amz-*`) are authentication, not action input, and are skipped here.
     pub fn parse(sources: &[&[u8]]) -> Result<Self, StsError> {
         let mut map = BTreeMap::new();
+        let mut count = 0usize;
         for source in sources {
             for pair in source.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
                 let (name, value) = match pair.iter().position(|&b| b == b'=') {
@@ -64,6 +65,13 @@ impl Params {
                     ),
                     None => (pair, &[][..]),
                 };
+                // Counted before anything is skipped, so no kind of pair escapes the bound.
+                count += 1;
+                if count > MAX_PARAMS {
+                    return Err(invalid(format!(
+                        "The request has more than {MAX_PARAMS} parameters."
+                    )));
+                }
                 let name = decode(name)?;
                 if name.is_empty() || name.len() > 256 {
                     return Err(invalid("A parameter name is empty or too long."));
@@ -72,11 +80,6 @@ impl Params {
                     continue;
                 }
                 let value = decode(value)?;
-                if map.len() >= MAX_PARAMS {
-                    return Err(invalid(format!(
-                        "The request has more than {MAX_PARAMS} parameters."
-                    )));
-                }
                 if map.contains_key(&name) {
                     return Err(invalid(format!(
                         "The parameter {name} is given more than once."
@@ -204,6 +207,8 @@ mod tests {
         }
         let many: Vec<String> = (0..=MAX_PARAMS).map(|i| format!("P{i}=1")).collect();
         assert!(p(&many.join("&")).is_err());
+        let many: Vec<String> = (0..=MAX_PARAMS).map(|i| format!("X-Amz-P{i}=1")).collect();
+        assert!(p(&many.join("&")).is_err(), "skipped parameters count too");
         // Duplicates across query string and body are duplicates too.
         assert!(Params::parse(&[b"Action=A", b"Action=B"]).is_err());
         // SigV4 presign parameters are not action input.

@@ -6,7 +6,7 @@
 
 use crate::authn::Principal;
 use crate::config::Config;
-use crate::types::{AccessKeyId, AccountId};
+use crate::types::AccountId;
 
 /// What GetCallerIdentity reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,6 @@ pub fn get_caller_identity(principal: &Principal) -> CallerIdentity {
 
 /// GetAccessKeyInfo: the account that owns a key id. The bridge is one account, and like AWS
 /// it answers for any well-formed key id without revealing whether the key exists or is active.
-pub fn get_access_key_info(config: &Config, _key: &AccessKeyId) -> AccountId {
+pub fn get_access_key_info(config: &Config) -> AccountId {
     config.server.account_id
 }

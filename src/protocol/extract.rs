@@ -1,0 +1,151 @@
+//! The request side of the wire: an axum extractor that turns an HTTP request into an
+//! [`StsCall`] (bounded body, strictly decoded parameters, a known action, and the caller
+//! authenticated as that action requires). Handlers never see an unauthenticated signed call.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+
+use super::action::{Action, AuthRequirement};
+use super::error::{ErrorCode, StsError};
+use super::handlers::error_response;
+use super::params::Params;
+use crate::app::AppState;
+use crate::authn::{self, Principal, sigv4::SignedRequest};
+use crate::telemetry::RequestId;
+
+/// Largest accepted body. The biggest legitimate input is a 100,000-character SAML assertion,
+/// which form-encoding grows by a few percent; 256 KiB leaves room and bounds everything else.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A parsed and authenticated STS request.
+#[derive(Debug)]
+pub struct StsCall {
+    pub action: Action,
+    pub params: Params,
+    /// `Some` exactly when the action requires a signature.
+    pub principal: Option<Principal>,
+}
+
+impl StsCall {
+    /// The signer of a signed action. The extractor guarantees it for signed actions, so a
+    /// `None` here is a server bug, reported as one.
+    pub fn principal(&self) -> Result<&Principal, StsError> {
+        self.principal.as_ref().ok_or_else(StsError::internal)
+    }
+}
+
+/// A refused request: the error document, rendered with the request's id.
+#[derive(Debug)]
+pub struct StsRejection {
+    error: StsError,
+    request_id: RequestId,
+}
+
+impl IntoResponse for StsRejection {
+    fn into_response(self) -> Response {
+        error_response(&self.error, &self.request_id)
+    }
+}
+
+impl FromRequest<AppState> for StsCall {
+    type Rejection = StsRejection;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let request_id = RequestId::of(&req);
+        read_call(req, state)
+            .await
+            .map_err(|error| StsRejection { error, request_id })
+    }
+}
+
+async fn read_call(req: Request, state: &AppState) -> Result<StsCall, StsError> {
+    let (parts, body) = req.into_parts();
+    let body = read_body(&parts.headers, body).await?;
+    let form: &[u8] = if is_form(&parts.headers, &body)? {
+        &body
+    } else {
+        &[]
+    };
+    let params = Params::parse(&[parts.uri.query().unwrap_or_default().as_bytes(), form])?;
+    let action = Action::from_params(&params)?;
+    tracing::Span::current().record("action", action.name());
+    let principal = match action.auth() {
+        AuthRequirement::Anonymous => None,
+        AuthRequirement::Signed => {
+            let signed = SignedRequest::from_parts(&parts, &body);
+            let principal = authn::authenticate_signed(
+                &signed,
+                &state.config,
+                &state.keyring,
+                state.clock.now(),
+            )?;
+            tracing::Span::current().record("principal", principal.arn());
+            Some(principal)
+        }
+    };
+    Ok(StsCall {
+        action,
+        params,
+        principal,
+    })
+}
+
+/// Reads the body, refusing more than [`MAX_BODY_BYTES`] before buffering it when the client
+/// declares the length, and while reading when it does not.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, StsError> {
+    let too_large = || {
+        StsError::new(
+            ErrorCode::RequestEntityTooLarge,
+            format!("The request body must not exceed {MAX_BODY_BYTES} bytes."),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            let is_limit = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if is_limit {
+                too_large()
+            } else {
+                StsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    "The request body could not be read.",
+                )
+            }
+        })
+}
+
+/// Bodies are form-encoded parameters (what every SDK sends, with or without `; charset=`).
+/// An empty body needs no type; a non-empty one in another type is refused, not guessed at.
+fn is_form(headers: &HeaderMap, body: &[u8]) -> Result<bool, StsError> {
+    if body.is_empty() {
+        return Ok(false);
+    }
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(true);
+    };
+    let media = ct
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim();
+    if media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Ok(true)
+    } else {
+        Err(StsError::new(
+            ErrorCode::InvalidParameterValue,
+            "The request body must be application/x-www-form-urlencoded.",
+        ))
+    }
+}
