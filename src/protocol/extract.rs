@@ -111,8 +111,9 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, StsError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|e| {
-            let is_limit = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            let is_limit = std::error::Error::source(&e).is_some_and(
+                <dyn std::error::Error + 'static>::is::<http_body_util::LengthLimitError>,
+            );
             if is_limit {
                 too_large()
             } else {
