@@ -130,19 +130,20 @@ fn canonical_uri(raw_path: &str) -> String {
     percent_encode(path.as_bytes(), PATH_UNRESERVED).to_string()
 }
 
-/// Splits a raw query string into percent-decoded `(name, value)` byte pairs. `+` stays a literal
-/// plus (`SigV4` is not form decoding), empty segments are skipped like clients do, and a segment
-/// without `=` is a name with an empty value.
+/// Splits a raw query string into decoded `(name, value)` byte pairs, decoding exactly as the
+/// action's parameters are decoded (`protocol::params`: form encoding, `+` is a space). The
+/// signature must cover the values the action will read: were `+` kept literal here, a URL
+/// presigned over `a%2Bb` would also verify as `a+b`, which the action reads as "a b". SDKs
+/// always send `%2B`/`%20`, never a bare `+`, so nothing they sign changes meaning. Empty segments
+/// are skipped like clients do, and a segment without `=` is a name with an empty value.
 pub(super) fn query_pairs(raw_query: &str) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
+    let form_decode = |s: &str| -> Vec<u8> { percent_decode_str(&s.replace('+', " ")).collect() };
     raw_query
         .split('&')
         .filter(|s| !s.is_empty())
-        .map(|segment| {
+        .map(move |segment| {
             let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
-            (
-                percent_decode_str(name).collect(),
-                percent_decode_str(value).collect(),
-            )
+            (form_decode(name), form_decode(value))
         })
 }
 
@@ -222,6 +223,19 @@ fn canonical_headers(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn plus_in_a_query_means_space_as_for_the_action() {
+        let plus = canonical_query("Foo=a+b", AuthLocation::Query);
+        let encoded_plus = canonical_query("Foo=a%2Bb", AuthLocation::Query);
+        assert_eq!(plus, "Foo=a%20b");
+        assert_eq!(encoded_plus, "Foo=a%2Bb");
+        assert_ne!(
+            plus, encoded_plus,
+            "a signature over one must not verify the other"
+        );
+    }
+
     use super::*;
     use crate::authn::sigv4::tests_support::*;
 
@@ -419,7 +433,7 @@ mod tests {
         assert_eq!(q(""), "");
         assert_eq!(q("b=2&a=1&a=0"), "a=0&a=1&b=2");
         assert_eq!(q("flag&x="), "flag=&x=");
-        assert_eq!(q("a=x+y&b=x%20y&c=%7e%2d"), "a=x%2By&b=x%20y&c=~-");
+        assert_eq!(q("a=x+y&b=x%20y&c=%7e%2d"), "a=x%20y&b=x%20y&c=~-");
         assert_eq!(q("a=1&&b=2"), "a=1&b=2");
         assert_eq!(q("k=%zz&e=%E2%82%AC"), "e=%E2%82%AC&k=%25zz");
         assert_eq!(q("X-Amz-Signature=ab&a=1"), "a=1");
