@@ -250,7 +250,7 @@ fn policy_arns(params: &Params, v: &mut Violations) -> Result<Vec<Arn>, StsError
 /// Reads `Tags.member.N.Key/Value` (at most 50).
 fn tags(params: &Params, v: &mut Violations) -> Result<Vec<Tag>, StsError> {
     let rows = params.struct_list("Tags")?.unwrap_or_default();
-    if rows.len() > 50 {
+    if rows.len() > MAX_TAGS {
         v.push(
             "tags",
             None,
@@ -294,6 +294,25 @@ fn tags(params: &Params, v: &mut Violations) -> Result<Vec<Tag>, StsError> {
         });
     }
     Ok(out)
+}
+
+/// Semantic tag rules, checked once the syntax is valid: keys are unique case-insensitively
+/// (`Team` and `team` are one key), and every transitive key names one of the session tags.
+fn check_tag_set(tags: &[Tag], transitive: &[String]) -> Result<(), StsError> {
+    let mut seen = std::collections::HashSet::new();
+    if !tags.iter().all(|t| seen.insert(t.key.to_lowercase())) {
+        return Err(StsError::new(
+            ErrorCode::InvalidParameterValue,
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ));
+    }
+    if !transitive.iter().all(|k| seen.contains(&k.to_lowercase())) {
+        return Err(StsError::new(
+            ErrorCode::InvalidParameterValue,
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
+    Ok(())
 }
 
 fn optional_policy(params: &Params, v: &mut Violations, max: usize) -> Option<String> {
@@ -350,6 +369,18 @@ impl AssumeRoleParams {
                 "Member must have length less than or equal to 50",
             );
         }
+        for (i, k) in transitive_tag_keys.iter().enumerate() {
+            let member = format!("transitiveTagKeys.{}.member", i + 1);
+            if check_len(&mut v, &member, k, 1, TAG_KEY_MAX, false) {
+                check_pattern(
+                    &mut v,
+                    &member,
+                    k,
+                    is_tag_char,
+                    r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+",
+                );
+            }
+        }
         let external_id = params.get("ExternalId").map(str::to_owned);
         if let Some(e) = &external_id
             && check_len(&mut v, "externalId", e, 2, 1224, false)
@@ -392,6 +423,7 @@ impl AssumeRoleParams {
             check_name(&mut v, "sourceIdentity", s, 64);
         }
         v.into_result()?;
+        check_tag_set(&tags, &transitive_tag_keys)?;
         Ok(Self {
             role_arn: role_arn.ok_or_else(StsError::internal)?,
             role_session_name: session_name.to_owned(),
@@ -505,6 +537,35 @@ mod tests {
             "token codes are not echoed: {}",
             e.message
         );
+        let base = "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo&RoleSessionName=abc";
+        let dup = AssumeRoleParams::parse(&params(&format!(
+            "{base}&Tags.member.1.Key=Team&Tags.member.1.Value=a&Tags.member.2.Key=team&Tags.member.2.Value=b"
+        )))
+        .unwrap_err();
+        assert_eq!(dup.code, ErrorCode::InvalidParameterValue);
+        assert!(dup.message.starts_with("Duplicate tag keys"));
+        let stray = AssumeRoleParams::parse(&params(&format!(
+            "{base}&Tags.member.1.Key=team&Tags.member.1.Value=a&TransitiveTagKeys.member.1=cost"
+        )))
+        .unwrap_err();
+        assert!(
+            stray.message.contains("transitive tag key"),
+            "{}",
+            stray.message
+        );
+        let bad_key =
+            AssumeRoleParams::parse(&params(&format!("{base}&TransitiveTagKeys.member.1=a%0Ab")))
+                .unwrap_err();
+        assert_eq!(bad_key.code, ErrorCode::ValidationError);
+        assert!(
+            bad_key.message.contains("'transitiveTagKeys.1.member'"),
+            "{}",
+            bad_key.message
+        );
+        let ok = AssumeRoleParams::parse(&params(&format!(
+            "{base}&Tags.member.1.Key=Team&Tags.member.1.Value=a&TransitiveTagKeys.member.1=team"
+        )));
+        assert!(ok.is_ok(), "transitive keys match case-insensitively");
         let missing = AssumeRoleParams::parse(&params("RoleSessionName=abc")).unwrap_err();
         assert_eq!(missing.code, ErrorCode::MissingParameter);
     }
