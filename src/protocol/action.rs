@@ -296,6 +296,25 @@ fn tags(params: &Params, v: &mut Violations) -> Result<Vec<Tag>, StsError> {
     Ok(out)
 }
 
+/// Reads `TransitiveTagKeys.member.N` (at most 50, each a tag key).
+fn transitive_tag_keys(params: &Params, v: &mut Violations) -> Result<Vec<String>, StsError> {
+    let keys = params.list("TransitiveTagKeys")?.unwrap_or_default();
+    if keys.len() > MAX_TAGS {
+        v.push(
+            "transitiveTagKeys",
+            None,
+            "Member must have length less than or equal to 50",
+        );
+    }
+    for (i, k) in keys.iter().enumerate() {
+        let member = format!("transitiveTagKeys.{}.member", i + 1);
+        if check_len(v, &member, k, 1, TAG_KEY_MAX, false) {
+            check_pattern(v, &member, k, is_tag_char, r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+");
+        }
+    }
+    Ok(keys)
+}
+
 /// Semantic tag rules, checked once the syntax is valid: keys are unique case-insensitively
 /// (`Team` and `team` are one key), and every transitive key names one of the session tags.
 fn check_tag_set(tags: &[Tag], transitive: &[String]) -> Result<(), StsError> {
@@ -361,26 +380,7 @@ impl AssumeRoleParams {
         let policy = optional_policy(params, &mut v, 2048);
         let policy_arns = policy_arns(params, &mut v)?;
         let tags = tags(params, &mut v)?;
-        let transitive_tag_keys = params.list("TransitiveTagKeys")?.unwrap_or_default();
-        if transitive_tag_keys.len() > MAX_TAGS {
-            v.push(
-                "transitiveTagKeys",
-                None,
-                "Member must have length less than or equal to 50",
-            );
-        }
-        for (i, k) in transitive_tag_keys.iter().enumerate() {
-            let member = format!("transitiveTagKeys.{}.member", i + 1);
-            if check_len(&mut v, &member, k, 1, TAG_KEY_MAX, false) {
-                check_pattern(
-                    &mut v,
-                    &member,
-                    k,
-                    is_tag_char,
-                    r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+",
-                );
-            }
-        }
+        let transitive_tag_keys = transitive_tag_keys(params, &mut v)?;
         let external_id = params.get("ExternalId").map(str::to_owned);
         if let Some(e) = &external_id
             && check_len(&mut v, "externalId", e, 2, 1224, false)
