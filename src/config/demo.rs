@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::secret_ref::ProcessEnv;
 use super::{Config, ConfigError, parse_raw, validate};
-use crate::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
+use crate::types::{AccessKeyId, AccessKeyKind, Secret, SecretAccessKey};
 
 const DEMO_TOML: &str = include_str!("demo.toml");
 
@@ -29,7 +29,7 @@ pub fn demo_config(listen: Option<&str>) -> Result<(Config, Vec<DemoCredentials>
         let id = AccessKeyId::generate(AccessKeyKind::LongTerm);
         let secret = SecretAccessKey::generate();
         user.access_key_id = id.to_string();
-        secret.expose().clone_into(&mut user.secret_access_key);
+        user.secret_access_key = Secret::new(secret.expose());
         creds.push(DemoCredentials {
             user: user.name.clone(),
             access_key_id: id,

@@ -1,10 +1,13 @@
 //! The TOML shape of the configuration file, exactly as `shared/design/config.md` documents it.
 //! Every table denies unknown keys; nothing here is trusted until `validate` has turned it into
-//! a `Config`.
+//! a `Config`. Secret-bearing values are `Secret` from the moment they are read, so even a
+//! debug print of the raw file is redacted.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+use crate::types::Secret;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +54,8 @@ pub struct RawServer {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
-    pub url: Option<String>,
+    /// May hold a database password.
+    pub url: Option<Secret>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,8 +69,8 @@ pub struct RawTokens {
 pub struct RawUser {
     pub name: String,
     pub access_key_id: String,
-    pub secret_access_key: String,
-    pub mfa_totp_secret: Option<String>,
+    pub secret_access_key: Secret,
+    pub mfa_totp_secret: Option<Secret>,
     #[serde(default)]
     pub policies: Vec<String>,
     #[serde(default)]
@@ -83,7 +87,7 @@ pub struct RawOidcProvider {
     pub clock_skew_s: Option<u32>,
     pub display_name: Option<String>,
     pub login_client_id: Option<String>,
-    pub login_client_secret: Option<String>,
+    pub login_client_secret: Option<Secret>,
     pub scopes: Option<Vec<String>>,
 }
 

@@ -23,7 +23,7 @@ use crate::rules::{ClaimCondition, ClaimOp, Rule, Template, validate_claim_path}
 use crate::types::arn::{is_iam_name_char, validate_role_name, validate_role_path};
 use crate::types::duration::{DEFAULT_ROLE_SESSION_SECONDS, ROLE_MAX_SESSION_RANGE};
 use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
-use crate::types::{AccessKeyId, AccessKeyKind, AccountId, RoleArn, SecretAccessKey};
+use crate::types::{AccessKeyId, AccessKeyKind, AccountId, RoleArn, Secret, SecretAccessKey};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_ACCOUNT: &str = "000000000000";
@@ -109,7 +109,7 @@ pub(super) fn validate(
         .map_or_else(default_account, |s| s.account_id);
     let public_url = server.as_ref().map(|s| s.public_url.clone());
 
-    let store = store(&mut cx, raw.store.url.as_deref().unwrap_or(DEFAULT_STORE));
+    let store = store(&mut cx, raw.store.url.as_ref());
     let tokens =
         KeySource::File(cx.path(raw.tokens.keys_file.as_deref().unwrap_or(DEFAULT_KEYS_FILE)));
 
@@ -288,7 +288,14 @@ fn pem(cx: &mut Ctx<'_>, key: &str, file: &str, label: &str) -> Option<String> {
     }
 }
 
-fn store(cx: &mut Ctx<'_>, url: &str) -> Option<StoreUrl> {
+/// The store URL may carry a database password, so it may be an `env:` reference and is never
+/// echoed back in an error.
+fn store(cx: &mut Ctx<'_>, raw: Option<&Secret>) -> Option<StoreUrl> {
+    let resolved = match raw {
+        Some(s) => cx.check("store.url", resolve(s.expose(), cx.env))?,
+        None => Secret::new(DEFAULT_STORE),
+    };
+    let url = resolved.expose();
     if url == "sqlite::memory:" {
         return Some(StoreUrl::SqliteMemory);
     }
@@ -303,18 +310,14 @@ fn store(cx: &mut Ctx<'_>, url: &str) -> Option<StoreUrl> {
         return Some(StoreUrl::SqliteFile(cx.path(file)));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let resolved = cx.check("store.url", resolve(url, cx.env))?;
-        return match Url::parse(resolved.expose()) {
-            Ok(u) if u.host().is_some() => Some(StoreUrl::Postgres(resolved)),
-            // The URL may hold a password: never echo it back.
-            _ => {
-                cx.err(
-                    "store.url",
-                    "not a valid postgres://user:password@host/database URL",
-                );
-                None
-            }
-        };
+        if Url::parse(url).is_ok_and(|u| u.host().is_some()) {
+            return Some(StoreUrl::Postgres(resolved));
+        }
+        cx.err(
+            "store.url",
+            "not a valid postgres://user:password@host/database URL",
+        );
+        return None;
     }
     cx.err(
         "store.url",
@@ -413,7 +416,7 @@ fn users(
         let secret = cx
             .check(
                 format!("{key}.secret_access_key"),
-                resolve(&u.secret_access_key, cx.env),
+                resolve(u.secret_access_key.expose(), cx.env),
             )
             .and_then(|s| {
                 cx.check(
@@ -423,7 +426,8 @@ fn users(
             });
         let totp = u
             .mfa_totp_secret
-            .as_deref()
+            .as_ref()
+            .map(Secret::expose)
             .and_then(|t| totp_seed(cx, &format!("{key}.mfa_totp_secret"), t));
         let policies: Vec<Policy> = u
             .policies
@@ -545,7 +549,8 @@ fn oidc_providers(
         }
         let login_client_secret = p
             .login_client_secret
-            .as_deref()
+            .as_ref()
+            .map(Secret::expose)
             .and_then(|s| cx.check(format!("{key}.login_client_secret"), resolve(s, cx.env)));
         let scopes = p
             .scopes

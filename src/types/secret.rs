@@ -43,6 +43,12 @@ impl serde::Serialize for Secret {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}
+
 /// An AWS secret access key: 40 characters for the ones the bridge mints; configured users may
 /// bring their own (16..=128 printable ASCII characters).
 #[derive(Clone)]
