@@ -1,7 +1,6 @@
 //! Application state, router and the layer stack, plus serving with graceful shutdown.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tower::{BoxError, ServiceBuilder};
+use tower::{BoxError, ServiceBuilder, ServiceExt};
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -29,6 +28,13 @@ pub struct ServeLimits {
     /// Requests served at once; past this, new ones are shed with a retryable 503 instead of
     /// queueing without bound.
     pub max_in_flight: usize,
+    /// A connection must deliver a complete request head within this time, whether it is new
+    /// or idle between keep-alive requests; otherwise it is closed (slowloris, idle hoarding).
+    pub header_read_timeout: Duration,
+    /// Open connections at once; a connection beyond this is closed at accept.
+    pub max_connections: usize,
+    /// After a shutdown signal, in-flight requests get this long to finish.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServeLimits {
@@ -36,6 +42,9 @@ impl Default for ServeLimits {
         Self {
             request_timeout: Duration::from_secs(30),
             max_in_flight: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -70,10 +79,27 @@ pub fn router(state: AppState) -> Router {
         .load_shed()
         .concurrency_limit(state.limits.max_in_flight)
         .timeout(state.limits.request_timeout);
-    Router::new()
-        .route("/", get(sts_endpoint).post(sts_endpoint))
+    let sts = get(sts_endpoint).post(sts_endpoint);
+    let mut routes = Router::new().route("/", sts.clone());
+    // Behind a reverse proxy the bridge may live under a path (`public_url =
+    // "https://example.com/sts"`); clients then send to, and sign, that path.
+    let prefix = state
+        .config
+        .server
+        .public_url
+        .path()
+        .trim_end_matches('/')
+        .to_owned();
+    if !prefix.is_empty() {
+        routes = routes
+            .route(&prefix, sts.clone())
+            .route(&format!("{prefix}/"), sts);
+    }
+    routes
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(protective)
         .layer(axum::middleware::from_fn(telemetry::request_span))
@@ -97,6 +123,27 @@ async fn layer_error(request_id: RequestId, err: BoxError) -> Response {
     error_response(&e, &request_id)
 }
 
+/// Unknown paths and methods still get an STS error document, never an empty body.
+async fn not_found(request_id: RequestId) -> Response {
+    error_response(
+        &StsError::new(
+            ErrorCode::NotFound,
+            "There is no STS endpoint at this path.",
+        ),
+        &request_id,
+    )
+}
+
+async fn method_not_allowed(request_id: RequestId) -> Response {
+    error_response(
+        &StsError::new(
+            ErrorCode::MethodNotAllowed,
+            "The STS API accepts GET and POST only.",
+        ),
+        &request_id,
+    )
+}
+
 /// Liveness: the process serves HTTP.
 async fn healthz() -> &'static str {
     "ok"
@@ -107,17 +154,69 @@ async fn readyz() -> impl IntoResponse {
     (StatusCode::OK, "ready")
 }
 
-/// Serves on an already-bound listener until `shutdown` resolves, then lets in-flight requests
-/// finish.
+/// Serves HTTP/1.1 on an already-bound listener until `shutdown` resolves, then stops
+/// accepting and lets in-flight requests finish (for at most `shutdown_grace`).
+///
+/// This is hyper's connection loop rather than `axum::serve`, because axum's gives no header
+/// read timeout and no connection cap: a client trickling header bytes, or opening connections
+/// and sending nothing, could hold sockets forever. TLS, when used, ends at a proxy in front.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let limits = state.limits;
+    let app = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                // Per-connection failures (reset before accept, fd exhaustion) must not stop
+                // the server; a short pause keeps fd exhaustion from spinning the loop.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "connection limit reached; closing new connection");
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone().map_request(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        ));
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // Errors here are the client's (reset, timeout, malformed HTTP) and already
+            // answered or closed by hyper.
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over; dropping remaining connections");
+    }
+    Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -358,8 +358,14 @@ fn postgres_url_errors_never_echo_the_password() {
 
 #[test]
 fn store_url_may_come_from_the_environment() {
-    let env = HashMap::from([("DB_URL".to_owned(), "postgres://sts:pw@db.internal/sts".to_owned())]);
+    let env = HashMap::from([(
+        "DB_URL".to_owned(),
+        "postgres://sts:pw@db.internal/sts".to_owned(),
+    )]);
     let c = from_toml("[store]\nurl = \"env:DB_URL\"\n", Path::new("."), &env).unwrap();
     assert!(matches!(&c.store, StoreUrl::Postgres(s) if s.expose().ends_with("@db.internal/sts")));
-    assert!(!format!("{:?}", c.store).contains("pw@"), "the URL is redacted in Debug");
+    assert!(
+        !format!("{:?}", c.store).contains("pw@"),
+        "the URL is redacted in Debug"
+    );
 }

@@ -17,6 +17,8 @@ pub enum ErrorCode {
     InvalidParameterValue,
     ValidationError,
     RequestEntityTooLarge,
+    NotFound,
+    MethodNotAllowed,
     MissingAuthenticationToken,
     IncompleteSignature,
     InvalidClientTokenId,
@@ -38,6 +40,8 @@ impl ErrorCode {
             Self::InvalidParameterValue => "InvalidParameterValue",
             Self::ValidationError => "ValidationError",
             Self::RequestEntityTooLarge => "RequestEntityTooLarge",
+            Self::NotFound => "NotFound",
+            Self::MethodNotAllowed => "MethodNotAllowed",
             Self::MissingAuthenticationToken => "MissingAuthenticationToken",
             Self::IncompleteSignature => "IncompleteSignature",
             Self::InvalidClientTokenId => "InvalidClientTokenId",
@@ -62,6 +66,8 @@ impl ErrorCode {
             | Self::RequestExpired
             | Self::RequestTimeout => StatusCode::BAD_REQUEST,
             Self::RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::MissingAuthenticationToken
             | Self::InvalidClientTokenId
             | Self::SignatureDoesNotMatch

@@ -30,7 +30,7 @@ async fn read_response(conn: &mut tokio::net::TcpStream) -> String {
 async fn a_client_that_stalls_mid_body_is_cut_off_with_an_sts_error() {
     let server = TestServer::start_with(ServeLimits {
         request_timeout: Duration::from_millis(300),
-        max_in_flight: 64,
+        ..ServeLimits::default()
     })
     .await;
     let mut conn = stalled_request(&server).await;
@@ -51,6 +51,7 @@ async fn overload_is_shed_with_a_retryable_503() {
     let server = TestServer::start_with(ServeLimits {
         request_timeout: Duration::from_secs(2),
         max_in_flight: 1,
+        ..ServeLimits::default()
     })
     .await;
     // The stalled request holds the only slot until its timeout.
@@ -194,4 +195,121 @@ async fn no_secret_reaches_the_logs() {
             "a secret leaked into the logs: {secret:.12}…"
         );
     }
+}
+
+fn limits(header_read_timeout: Duration, max_connections: usize) -> ServeLimits {
+    ServeLimits {
+        header_read_timeout,
+        max_connections,
+        ..ServeLimits::default()
+    }
+}
+
+/// Reads until the server closes the connection; returns what arrived and how long it took.
+async fn until_closed(conn: &mut tokio::net::TcpStream) -> (String, Duration) {
+    let started = std::time::Instant::now();
+    let text = read_response(conn).await;
+    (text, started.elapsed())
+}
+
+#[tokio::test]
+async fn silent_and_trickling_connections_are_closed_at_the_header_timeout() {
+    let server = TestServer::start_with(limits(Duration::from_millis(300), 64)).await;
+    // Sends nothing at all.
+    let mut silent = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (_, waited) = until_closed(&mut silent).await;
+    assert!(
+        waited < Duration::from_secs(5),
+        "silent connection held for {waited:?}"
+    );
+    // Sends a request line and then one header byte at a time, never finishing the head.
+    let mut trickle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    trickle
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let writer = async {
+        for b in b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+            if trickle.write_all(&[*b]).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    };
+    let cut_off = tokio::time::timeout(Duration::from_secs(5), writer)
+        .await
+        .unwrap_or(false);
+    assert!(
+        cut_off,
+        "the server kept reading a header trickle past its timeout"
+    );
+    // The server still serves normal clients.
+    server.admin().get_caller_identity().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_are_closed_at_accept() {
+    let server = TestServer::start_with(limits(Duration::from_secs(10), 2)).await;
+    let a = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let b = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    // Let the accept loop take both before the third arrives.
+    let mut third = None;
+    for _ in 0..50 {
+        let mut c = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let (text, waited) = until_closed(&mut c).await;
+        if text.is_empty() && waited < Duration::from_secs(5) {
+            third = Some(waited);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        third.is_some(),
+        "a third connection was not refused while two were held"
+    );
+    drop((a, b));
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_get_error_documents() {
+    let server = TestServer::start().await;
+    let resp = reqwest::get(format!("{}/nope", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(resp.text().await.unwrap().contains("<Code>NotFound</Code>"));
+    let resp = reqwest::Client::new()
+        .put(server.url())
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("<Code>MethodNotAllowed</Code>")
+    );
+}
+
+#[tokio::test]
+async fn the_api_is_served_under_the_public_url_path() {
+    let toml = crate::common::test_config_toml().replace(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"127.0.0.1:0\"\npublic_url = \"https://sts.example.com/identity/sts\"",
+    );
+    let server =
+        TestServer::start_custom(ServeLimits::default(), crate::common::config_from(&toml)).await;
+    let endpoint = format!("{}/identity/sts/", server.url());
+    let client = crate::common::sdk_client(
+        &endpoint,
+        crate::common::ADMIN_KEY,
+        ADMIN_SECRET,
+        None,
+        "us-east-1",
+    );
+    let out = client.get_caller_identity().send().await.unwrap();
+    assert_eq!(out.arn(), Some("arn:aws:iam::123456789012:user/admin"));
 }

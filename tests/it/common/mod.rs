@@ -48,12 +48,40 @@ trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Prin
 }
 
 pub(crate) fn test_config() -> Config {
+    config_from(&test_config_toml())
+}
+
+/// Validates config text with the test environment (the developer's secret comes from env:).
+pub(crate) fn config_from(toml: &str) -> Config {
     let env = std::collections::HashMap::from([(
         "STSBRIDGE_TEST_DEV_SECRET".to_owned(),
         DEV_SECRET.to_owned(),
     )]);
-    config::from_toml(&test_config_toml(), std::path::Path::new("."), &env)
-        .expect("test config is valid")
+    config::from_toml(toml, std::path::Path::new("."), &env).expect("test config is valid")
+}
+
+/// An SDK client for an endpoint URL, with retries off so each call is one request.
+pub(crate) fn sdk_client(
+    endpoint: &str,
+    key: &str,
+    secret: &str,
+    token: Option<&str>,
+    region: &str,
+) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            key,
+            secret,
+            token.map(str::to_owned),
+            None,
+            "stsbridge-tests",
+        ))
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
 }
 
 /// A running server; shut down when dropped.
@@ -71,9 +99,13 @@ impl TestServer {
     }
 
     pub(crate) async fn start_with(limits: app::ServeLimits) -> Self {
+        Self::start_custom(limits, test_config()).await
+    }
+
+    pub(crate) async fn start_custom(limits: app::ServeLimits, config: Config) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
-        let mut state = AppState::new(test_config(), keyring, clock.clone());
+        let mut state = AppState::new(config, keyring, clock.clone());
         state.limits = limits;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -101,20 +133,7 @@ impl TestServer {
         token: Option<&str>,
         region: &str,
     ) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .endpoint_url(self.url())
-            .credentials_provider(Credentials::new(
-                key,
-                secret,
-                token.map(str::to_owned),
-                None,
-                "stsbridge-tests",
-            ))
-            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_sts::Client::from_conf(conf)
+        sdk_client(&self.url(), key, secret, token, region)
     }
 
     pub(crate) fn admin(&self) -> aws_sdk_sts::Client {
