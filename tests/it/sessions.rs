@@ -46,6 +46,25 @@ fn mint(keyring: &Keyring, claims: &SessionClaims) -> TemporaryCredentials {
     mint_credentials(keyring, claims).unwrap()
 }
 
+/// A session client whose SDK reads the server's manual clock for signing.
+fn session_client_on_server_clock(
+    server: &TestServer,
+    creds: &TemporaryCredentials,
+) -> aws_sdk_sts::Client {
+    let conf = server
+        .client(
+            creds.access_key_id.as_str(),
+            creds.secret_access_key.expose(),
+            Some(creds.session_token.expose()),
+            "us-east-1",
+        )
+        .config()
+        .to_builder()
+        .time_source(crate::common::ServerClock(server.clock.clone()))
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
 fn session_client(
     server: &TestServer,
     creds: &TemporaryCredentials,
@@ -82,23 +101,30 @@ async fn session_credentials_work_until_they_expire() {
     );
     assert!(role_id.starts_with("AROA"));
 
-    // One second before expiry (and skew is measured against the same clock's SDK time only
-    // loosely: the SDK signs with the real clock, so stay within 15 minutes of it).
+    // The SDK now signs with the server's clock, so expiry can be approached to the second
+    // without any skew in between.
+    let on_clock = session_client_on_server_clock(&server, &creds);
     server
         .clock
-        .advance(TimeDelta::minutes(59) + TimeDelta::seconds(59));
-    // Beyond 15 min the skew check would fire first; pin it back to where the SDK lives.
-    server.clock.advance(TimeDelta::minutes(-50));
-    client.get_caller_identity().send().await.unwrap();
+        .advance(TimeDelta::hours(1) - TimeDelta::seconds(1));
+    on_clock
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("valid one second before expiry");
 
-    // Past expiry: ExpiredToken, whatever the signature.
-    server.clock.advance(TimeDelta::minutes(51));
-    let err = client.get_caller_identity().send().await.unwrap_err();
+    // At the expiry instant: ExpiredToken, and the signature is never even checked.
+    server.clock.advance(TimeDelta::seconds(1));
+    let err = on_clock.get_caller_identity().send().await.unwrap_err();
     assert_eq!(error_code(&err), "ExpiredToken");
     assert_eq!(
         error_message(&err),
         "The security token included in the request is expired"
     );
+    // The real-time client is now 1 h behind the server: the token's expiry is still reported
+    // first, rather than clock skew.
+    let err = client.get_caller_identity().send().await.unwrap_err();
+    assert_eq!(error_code(&err), "ExpiredToken");
 }
 
 #[tokio::test]
@@ -175,8 +201,8 @@ async fn tampered_foreign_missing_or_mismatched_tokens_are_invalid() {
     assert_eq!(error_code(&err), "InvalidClientTokenId");
 
     // The right token with the wrong secret: the signature still has to match.
-    let err = session_client(&server, &other, other.session_token.expose());
-    err.get_caller_identity().send().await.unwrap();
+    let other_client = session_client(&server, &other, other.session_token.expose());
+    other_client.get_caller_identity().send().await.unwrap();
     let wrong = server.client(
         creds.access_key_id.as_str(),
         other.secret_access_key.expose(),

@@ -84,6 +84,16 @@ pub(crate) fn sdk_client(
     aws_sdk_sts::Client::from_conf(conf)
 }
 
+/// Lets an SDK client sign with the server's manual clock.
+#[derive(Debug)]
+pub(crate) struct ServerClock(pub(crate) Arc<ManualClock>);
+
+impl aws_smithy_async::time::TimeSource for ServerClock {
+    fn now(&self) -> std::time::SystemTime {
+        stsbridge::clock::Clock::now(self.0.as_ref()).into()
+    }
+}
+
 /// A running server; shut down when dropped.
 pub(crate) struct TestServer {
     pub addr: SocketAddr,
