@@ -22,9 +22,17 @@ stsbridge_ensure_deps() {
       exit 1
     fi
   fi
+  [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
   if ! command -v cargo >/dev/null 2>&1; then
-    # Debian's own cargo is too old for edition 2024; rustup's stable is what we build with.
-    echo "cargo not found: install Rust 1.94+ with rustup (https://rustup.rs), then rerun." >&2
-    exit 1
+    # Debian's own cargo is too old for edition 2024, and bookworm has no rustup package, so the
+    # toolchain comes from the official rustup installer (needs the network).
+    echo "installing the Rust toolchain with rustup (stable, minimal + rustfmt + clippy)" >&2
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+      sh -s -- -y --profile minimal --component rustfmt,clippy >&2
+    . "$HOME/.cargo/env"
+  fi
+  if command -v rustup >/dev/null 2>&1; then
+    cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt >&2
+    cargo clippy --version >/dev/null 2>&1 || rustup component add clippy >&2
   fi
 }
