@@ -1,8 +1,9 @@
 //! stsbridge: a federation identity bridge that speaks the AWS STS query API.
 //!
-//! Traffic flows `protocol` (wire format) → `authn` (who is calling) → `sts` (one function per
-//! action) → `policy` / `mint` (decisions and credentials). Imports point down only:
-//! `app → protocol → sts → authn → {policy, rules, mint} → types`. Only `protocol` knows about
+//! Traffic flows `protocol` (wire format; its extractor authenticates through `authn`) → `sts`
+//! (one function per action) → `policy` / `rules` / `mint` (decisions and credentials). Imports
+//! point down only: `app → protocol → {authn, sts} → {policy, rules, mint} → types`; `config` is
+//! read by all and imports only the parsers below it. Only `protocol` knows about
 //! XML and HTTP status codes; every other layer has its own error enum.
 
 pub mod app;
