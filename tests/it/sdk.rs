@@ -6,6 +6,7 @@ use chrono::TimeDelta;
 
 use crate::common::{
     ACCOUNT, ADMIN_KEY, ADMIN_SECRET, DEV_KEY, DEV_SECRET, TestServer, error_code, error_message,
+    gci_error,
 };
 
 #[tokio::test]
@@ -55,21 +56,15 @@ async fn wrong_secret_is_signature_does_not_match() {
 #[tokio::test]
 async fn unknown_access_key_is_invalid_client_token_id() {
     let server = TestServer::start().await;
-    let err = server
-        .client("AKIAUNKNOWNKEY000001", ADMIN_SECRET, None, "us-east-1")
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&err), "InvalidClientTokenId");
+    assert_eq!(
+        gci_error(&server.client("AKIAUNKNOWNKEY000001", ADMIN_SECRET, None, "us-east-1")).await,
+        "InvalidClientTokenId"
+    );
     // Not even a key of our shape.
-    let err = server
-        .client("AKID", ADMIN_SECRET, None, "us-east-1")
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&err), "InvalidClientTokenId");
+    assert_eq!(
+        gci_error(&server.client("AKID", ADMIN_SECRET, None, "us-east-1")).await,
+        "InvalidClientTokenId"
+    );
 }
 
 #[tokio::test]

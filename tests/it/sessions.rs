@@ -8,7 +8,7 @@ use stsbridge::mint::{
 };
 use stsbridge::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
 
-use crate::common::{TestServer, error_code, error_message};
+use crate::common::{TestServer, error_code, error_message, gci_error};
 
 fn role_session(server: &TestServer, lifetime: TimeDelta) -> SessionClaims {
     let now = server.clock.now();
@@ -123,8 +123,7 @@ async fn session_credentials_work_until_they_expire() {
     );
     // The real-time client is now 1 h behind the server: the token's expiry is still reported
     // first, rather than clock skew.
-    let err = client.get_caller_identity().send().await.unwrap_err();
-    assert_eq!(error_code(&err), "ExpiredToken");
+    assert_eq!(gci_error(&client).await, "ExpiredToken");
 }
 
 #[tokio::test]
@@ -148,57 +147,50 @@ async fn tampered_foreign_missing_or_mismatched_tokens_are_invalid() {
         &role_session(&server, TimeDelta::hours(1)),
     );
     for bad in [tampered.as_str(), truncated.as_str(), "", "garbage"] {
-        let err = session_client(&server, &creds, bad)
-            .get_caller_identity()
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(error_code(&err), "InvalidClientTokenId", "token {bad:.20}");
+        assert_eq!(
+            gci_error(&session_client(&server, &creds, bad)).await,
+            "InvalidClientTokenId",
+            "token {bad:.20}"
+        );
     }
-    let err = server
-        .client(
+    assert_eq!(
+        gci_error(&server.client(
             foreign.access_key_id.as_str(),
             foreign.secret_access_key.expose(),
             Some(foreign.session_token.expose()),
             "us-east-1",
-        )
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&err), "InvalidClientTokenId");
+        ))
+        .await,
+        "InvalidClientTokenId"
+    );
 
     // ASIA key without any token.
-    let err = server
-        .client(
+    assert_eq!(
+        gci_error(&server.client(
             creds.access_key_id.as_str(),
             creds.secret_access_key.expose(),
             None,
             "us-east-1",
-        )
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&err), "InvalidClientTokenId");
+        ))
+        .await,
+        "InvalidClientTokenId"
+    );
 
     // A valid token presented with another session's key and secret.
     let other = mint(
         &server.state.keyring,
         &role_session(&server, TimeDelta::hours(1)),
     );
-    let err = server
-        .client(
+    assert_eq!(
+        gci_error(&server.client(
             other.access_key_id.as_str(),
             other.secret_access_key.expose(),
             Some(&token),
             "us-east-1",
-        )
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&err), "InvalidClientTokenId");
+        ))
+        .await,
+        "InvalidClientTokenId"
+    );
 
     // The right token with the wrong secret: the signature still has to match.
     let other_client = session_client(&server, &other, other.session_token.expose());
@@ -209,8 +201,7 @@ async fn tampered_foreign_missing_or_mismatched_tokens_are_invalid() {
         Some(&token),
         "us-east-1",
     );
-    let err = wrong.get_caller_identity().send().await.unwrap_err();
-    assert_eq!(error_code(&err), "SignatureDoesNotMatch");
+    assert_eq!(gci_error(&wrong).await, "SignatureDoesNotMatch");
 }
 
 #[tokio::test]
@@ -256,16 +247,14 @@ async fn long_term_key_with_a_session_token_is_refused() {
         &server.state.keyring,
         &role_session(&server, TimeDelta::hours(1)),
     );
-    let err = server
-        .client(
+    assert_eq!(
+        gci_error(&server.client(
             crate::common::ADMIN_KEY,
             crate::common::ADMIN_SECRET,
             Some(creds.session_token.expose()),
             "us-east-1",
-        )
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&err), "InvalidClientTokenId");
+        ))
+        .await,
+        "InvalidClientTokenId"
+    );
 }

@@ -170,6 +170,16 @@ impl Drop for TestServer {
     }
 }
 
+/// Calls GetCallerIdentity, which must fail, and returns the AWS error code.
+pub(crate) async fn gci_error(client: &aws_sdk_sts::Client) -> String {
+    let err = client
+        .get_caller_identity()
+        .send()
+        .await
+        .expect_err("GetCallerIdentity must fail");
+    error_code(&err)
+}
+
 /// The AWS error code of an SDK error, for assertions.
 pub(crate) fn error_code<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
 where
