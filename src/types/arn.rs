@@ -215,4 +215,28 @@ mod tests {
             assert!(bad.parse::<RoleArn>().is_err(), "{bad}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_round_trips(text in "\\PC{0,80}") {
+            if let Ok(arn) = text.parse::<Arn>() {
+                proptest::prop_assert_eq!(arn.to_string(), text.clone());
+            }
+            if let Ok(role) = text.parse::<RoleArn>() {
+                proptest::prop_assert_eq!(role.to_string().parse::<RoleArn>().ok(), Some(role));
+            }
+        }
+
+        #[test]
+        fn valid_role_arns_round_trip(
+            account in "[0-9]{12}",
+            path in "(/[a-z0-9]{1,8}){0,3}/",
+            name in "[A-Za-z0-9+=,.@_-]{1,64}",
+        ) {
+            let text = format!("arn:aws:iam::{account}:role{path}{name}");
+            let role: RoleArn = text.parse().unwrap();
+            proptest::prop_assert_eq!((role.path(), role.name()), (path.as_str(), name.as_str()));
+            proptest::prop_assert_eq!(role.to_string(), text);
+        }
+    }
 }

@@ -176,4 +176,13 @@ mod tests {
             Err(MetadataError::BadCertificate)
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_or_mangled_input(text in "\\PC{0,400}", cut in 0usize..2000) {
+            let _ = parse_idp_metadata(&text);
+            let mangled: String = GOOD.chars().take(cut).chain(text.chars()).collect();
+            let _ = parse_idp_metadata(&mangled);
+        }
+    }
 }
