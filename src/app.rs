@@ -12,8 +12,10 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tower::{BoxError, ServiceBuilder, ServiceExt};
 
+use crate::authn::oidc::{OidcError, OidcRegistry};
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::demo_idp::DemoIdp;
 use crate::mint::Keyring;
 use crate::protocol::handlers::{error_response, sts_endpoint};
 use crate::protocol::{ErrorCode, StsError};
@@ -56,17 +58,55 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     pub clock: SharedClock,
     pub limits: ServeLimits,
+    /// The built-in demo IdP, served under `/demo-idp` (demo configuration only).
+    pub demo_idp: Option<Arc<DemoIdp>>,
+    /// OIDC providers and their cached keys.
+    pub oidc: Arc<OidcRegistry>,
 }
 
 impl AppState {
-    pub fn new(config: Config, keyring: Keyring, clock: SharedClock) -> Self {
-        Self {
+    #[must_use]
+    pub fn with_demo_idp(mut self, idp: Arc<DemoIdp>) -> Self {
+        self.demo_idp = Some(idp);
+        self
+    }
+
+    /// Builds the state; no network (OIDC keys from files load now, the rest in [`Self::start`]).
+    pub fn new(config: Config, keyring: Keyring, clock: SharedClock) -> Result<Self, StartError> {
+        // Outbound calls (discovery, JWKS) are bounded and never follow redirects: a redirect
+        // from an IdP host is not a place we agreed to fetch keys from.
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("stsbridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StartError::Http(e.to_string()))?;
+        let oidc = OidcRegistry::new(&config.oidc_providers, http).map_err(StartError::Oidc)?;
+        Ok(Self {
             config: Arc::new(config),
             keyring: Arc::new(keyring),
             clock,
             limits: ServeLimits::default(),
-        }
+            demo_idp: None,
+            oidc: Arc::new(oidc),
+        })
     }
+
+    /// First fetch of identity-provider keys (each bounded; an IdP that is down does not stop
+    /// the bridge) and the background refresh tasks.
+    pub async fn start(&self) {
+        self.oidc.start().await;
+    }
+}
+
+/// Why the application could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+    #[error(transparent)]
+    Oidc(OidcError),
 }
 
 /// The full router with its layers. Layer order, outermost first:
@@ -95,14 +135,56 @@ pub fn router(state: AppState) -> Router {
             .route(&prefix, sts.clone())
             .route(&format!("{prefix}/"), sts);
     }
-    routes
+    if let Some(idp) = &state.demo_idp {
+        routes = routes.merge(idp.clone().routes());
+    }
+    let cors = cors_layer(&state.config.server.cors_origins);
+    let app = routes
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
-        .layer(protective)
-        .layer(axum::middleware::from_fn(telemetry::request_span))
+        .layer(protective);
+    // CORS sits outside the protective layers so preflights are answered cheaply, and inside
+    // the request span so they are logged with an id.
+    let app = match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.layer(axum::middleware::from_fn(telemetry::request_span))
+}
+
+/// Browser apps on the configured origins may call the STS API (web identity from a single-page
+/// app, signed calls with temporary credentials). No origins configured: no CORS headers at all.
+fn cors_layer(origins: &[url::Url]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method};
+    if origins.is_empty() {
+        return None;
+    }
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|u| HeaderValue::from_str(&u.origin().ascii_serialization()).ok())
+        .collect();
+    let headers = [
+        "authorization",
+        "content-type",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+        "x-amz-user-agent",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+    ]
+    .map(HeaderName::from_static);
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(allowed)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers(headers)
+            .expose_headers([telemetry::REQUEST_ID_HEADER])
+            .max_age(Duration::from_mins(10)),
+    )
 }
 
 async fn layer_error(request_id: RequestId, err: BoxError) -> Response {

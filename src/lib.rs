@@ -10,6 +10,7 @@ pub mod app;
 pub mod authn;
 pub mod clock;
 pub mod config;
+pub mod demo_idp;
 pub mod mint;
 pub mod policy;
 pub mod protocol;

@@ -4,9 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::sync::Arc;
 use stsbridge::app::{self, AppState};
-use stsbridge::clock::{Clock, SystemClock};
+
+use stsbridge::clock::{Clock, SharedClock, SystemClock};
 use stsbridge::config::{self, Config, DemoCredentials, KeySource, ProcessEnv};
+use stsbridge::demo_idp::DemoIdp;
 use stsbridge::mint::Keyring;
 
 #[derive(Debug, Parser)]
@@ -74,26 +77,30 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { config, listen } => {
-            let (config, demo) = match config {
-                Some(path) => {
-                    let mut c = config::load_file(&path, &ProcessEnv)?;
-                    if let Some(l) = listen {
-                        c.server.listen = l.parse().context("--listen expects ip:port")?;
-                    }
-                    (c, Vec::new())
+            let clock: SharedClock = Arc::new(SystemClock);
+            let (config, demo) = if let Some(path) = config {
+                let mut c = config::load_file(&path, &ProcessEnv)?;
+                if let Some(l) = listen {
+                    c.server.listen = l.parse().context("--listen expects ip:port")?;
                 }
-                None => config::demo_config(listen.as_deref())?,
+                (c, None)
+            } else {
+                let demo = config::demo_config(listen.as_deref(), clock.clone())?;
+                (demo.config, Some((demo.credentials, demo.idp)))
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(serve(config, demo))
+                .block_on(serve(config, demo, clock))
         }
     }
 }
 
-async fn serve(config: Config, demo: Vec<DemoCredentials>) -> anyhow::Result<()> {
-    let clock = std::sync::Arc::new(SystemClock);
+async fn serve(
+    config: Config,
+    demo: Option<(Vec<DemoCredentials>, Arc<DemoIdp>)>,
+    clock: SharedClock,
+) -> anyhow::Result<()> {
     let keyring = match &config.tokens {
         KeySource::File(path) => Keyring::load_or_create(path, clock.now())?,
         KeySource::Ephemeral => Keyring::generate(clock.now()),
@@ -103,15 +110,13 @@ async fn serve(config: Config, demo: Vec<DemoCredentials>) -> anyhow::Result<()>
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, demo = config.demo, "stsbridge listening");
-    if config.demo {
-        print_demo_banner(&addr.to_string(), &config, &demo);
+    let mut state = AppState::new(config, keyring, clock)?;
+    state.start().await;
+    if let Some((credentials, idp)) = demo {
+        print_demo_banner(&addr.to_string(), &state.config, &credentials);
+        state = state.with_demo_idp(idp);
     }
-    app::serve(
-        listener,
-        AppState::new(config, keyring, clock),
-        app::shutdown_signal(),
-    )
-    .await?;
+    app::serve(listener, state, app::shutdown_signal()).await?;
     Ok(())
 }
 
@@ -130,13 +135,22 @@ fn print_demo_banner(addr: &str, config: &Config, demo: &[DemoCredentials]) {
         );
     }
     if let Some(admin) = demo.first() {
+        let region = &config.server.region;
+        let account = config.server.account_id;
         println!();
-        println!("Try it:");
+        println!("Try it: a signed call with the admin user's keys");
         println!(
-            "  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} AWS_DEFAULT_REGION={} aws sts get-caller-identity --endpoint-url http://{addr}",
+            "  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} AWS_DEFAULT_REGION={region} aws sts get-caller-identity --endpoint-url http://{addr}",
             admin.access_key_id,
             admin.secret_access_key.expose(),
-            config.server.region
+        );
+        println!();
+        println!(
+            "Sign in at the demo IdP as alice (group admins) and swap her ID token for role credentials:"
+        );
+        println!("  TOKEN=$(curl -s -d user=alice -d groups=admins http://{addr}/demo-idp/token)");
+        println!(
+            "  aws sts assume-role-with-web-identity --endpoint-url http://{addr} --region {region} --role-arn arn:aws:iam::{account}:role/demo-admin --role-session-name alice --web-identity-token \"$TOKEN\""
         );
     }
 }

@@ -5,6 +5,7 @@
 //! constant-time signature check, in that order, so every failure has exactly one cause.
 
 pub mod error;
+pub mod oidc;
 pub mod principal;
 pub mod saml;
 pub mod sigv4;

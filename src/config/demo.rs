@@ -3,9 +3,12 @@
 //! printed once by `main`), so no demo secret is ever shared between machines.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::secret_ref::ProcessEnv;
-use super::{Config, ConfigError, parse_raw, validate};
+use super::{Config, ConfigError, JwksSource, KeyError, parse_raw, validate};
+use crate::clock::SharedClock;
+use crate::demo_idp::{DEMO_IDP_PATH, DemoIdp};
 use crate::types::{AccessKeyId, AccessKeyKind, Secret, SecretAccessKey};
 
 const DEMO_TOML: &str = include_str!("demo.toml");
@@ -18,40 +21,98 @@ pub struct DemoCredentials {
     pub secret_access_key: SecretAccessKey,
 }
 
+/// The demo: its configuration, the generated user keys, and the built-in IdP it trusts.
+#[derive(Debug)]
+pub struct Demo {
+    pub config: Config,
+    pub credentials: Vec<DemoCredentials>,
+    pub idp: Arc<DemoIdp>,
+}
+
+const DEFAULT_DEMO_LISTEN: &str = "127.0.0.1:8080";
+
 /// Builds the demo configuration, optionally on another loopback address.
-pub fn demo_config(listen: Option<&str>) -> Result<(Config, Vec<DemoCredentials>), ConfigError> {
-    let mut raw = parse_raw(DEMO_TOML)?;
-    if let Some(listen) = listen {
-        raw.server.listen = Some(listen.to_owned());
-    }
-    let mut creds = Vec::new();
+pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, ConfigError> {
+    let listen = listen.unwrap_or(DEFAULT_DEMO_LISTEN);
+    let host = format!("{listen}{DEMO_IDP_PATH}");
+    let issuer = format!("http://{host}");
+    let text = DEMO_TOML
+        .replace("{DEMO_ISSUER}", &issuer)
+        .replace(
+            "{DEMO_PROVIDER_ARN}",
+            &format!("arn:aws:iam::000000000000:oidc-provider/{host}"),
+        )
+        .replace("{DEMO_PREFIX}", &host);
+    let mut raw = parse_raw(&text)?;
+    raw.server.listen = Some(listen.to_owned());
+    let mut credentials = Vec::new();
     for user in &mut raw.users {
         let id = AccessKeyId::generate(AccessKeyKind::LongTerm);
         let secret = SecretAccessKey::generate();
         user.access_key_id = id.to_string();
         user.secret_access_key = Secret::new(secret.expose());
-        creds.push(DemoCredentials {
+        credentials.push(DemoCredentials {
             user: user.name.clone(),
             access_key_id: id,
             secret_access_key: secret,
         });
     }
-    let config = validate::validate(raw, Path::new("."), &ProcessEnv, true)?;
-    Ok((config, creds))
+    let mut config = validate::validate(raw, Path::new("."), &ProcessEnv, true)?;
+    let idp = DemoIdp::new(issuer.clone(), clock).map_err(|e| {
+        ConfigError::Invalid(vec![KeyError {
+            path: "(demo IdP)".into(),
+            message: e.to_string(),
+        }])
+    })?;
+    // The bridge trusts its own demo IdP through the published keys directly, rather than
+    // fetching them from itself over HTTP at start.
+    for provider in config
+        .oidc_providers
+        .iter_mut()
+        .filter(|p| p.issuer == issuer)
+    {
+        provider.jwks = JwksSource::File {
+            path: "(built-in demo IdP key)".into(),
+            json: idp.jwks_json().to_owned(),
+        };
+    }
+    Ok(Demo {
+        config,
+        credentials,
+        idp: Arc::new(idp),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+
+    fn clock() -> SharedClock {
+        Arc::new(ManualClock::starting_now())
+    }
 
     #[test]
     fn demo_is_valid_and_loopback_only() {
-        let (config, creds) = demo_config(None).unwrap();
-        assert!(config.demo);
-        assert_eq!(creds.len(), 2);
-        assert!(matches!(config.tokens, super::super::KeySource::Ephemeral));
-        let err = demo_config(Some("0.0.0.0:8080")).unwrap_err();
+        let demo = demo_config(None, clock()).unwrap();
+        assert!(demo.config.demo);
+        assert_eq!(demo.credentials.len(), 2);
+        assert!(matches!(
+            demo.config.tokens,
+            super::super::KeySource::Ephemeral
+        ));
+        assert_eq!(demo.idp.issuer(), "http://127.0.0.1:8080/demo-idp");
+        assert!(matches!(
+            demo.config.oidc_providers[0].jwks,
+            JwksSource::File { .. }
+        ));
+        assert_eq!(demo.config.rules.len(), 2);
+        let err = demo_config(Some("0.0.0.0:8080"), clock()).unwrap_err();
         assert!(err.to_string().contains("loopback"), "{err}");
-        assert!(demo_config(Some("127.0.0.1:0")).is_ok());
+        let other = demo_config(Some("127.0.0.1:9000"), clock()).unwrap();
+        assert_eq!(
+            other.config.oidc_providers[0].issuer,
+            "http://127.0.0.1:9000/demo-idp"
+        );
     }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-pub use demo::{DemoCredentials, demo_config};
+pub use demo::{Demo, DemoCredentials, demo_config};
 pub use secret_ref::{Env, ProcessEnv};
 
 use crate::policy::Policy;

@@ -6,7 +6,7 @@ use super::error::{ErrorCode, StsError, Violations};
 use super::params::Params;
 use crate::types::arn::{ARN_MAX_LEN, ARN_MIN_LEN, is_iam_name_char};
 use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
-use crate::types::{Arn, RoleArn};
+use crate::types::{Arn, RoleArn, Secret};
 
 pub const API_VERSION: &str = "2011-06-15";
 
@@ -334,6 +334,22 @@ fn check_tag_set(tags: &[Tag], transitive: &[String]) -> Result<(), StsError> {
     Ok(())
 }
 
+/// `RoleArn`: the model's `arnType`, and then it must be a role's ARN.
+fn role_arn(v: &mut Violations, text: &str) -> Option<RoleArn> {
+    if !check_arn(v, "roleArn", text) {
+        return None;
+    }
+    text.parse::<RoleArn>()
+        .map_err(|e| {
+            v.push(
+                "roleArn",
+                Some(text),
+                &format!("Member must be a role ARN: {e}"),
+            );
+        })
+        .ok()
+}
+
 fn optional_policy(params: &Params, v: &mut Violations, max: usize) -> Option<String> {
     let policy = params.get("Policy")?;
     if check_len(v, "policy", policy, 1, max, false) {
@@ -353,20 +369,7 @@ impl AssumeRoleParams {
         let role_arn_text = params.required("RoleArn")?;
         let session_name = params.required("RoleSessionName")?;
         let mut v = Violations::default();
-        let role_arn = if check_arn(&mut v, "roleArn", role_arn_text) {
-            role_arn_text
-                .parse::<RoleArn>()
-                .map_err(|e| {
-                    v.push(
-                        "roleArn",
-                        Some(role_arn_text),
-                        &format!("Member must be a role ARN: {e}"),
-                    );
-                })
-                .ok()
-        } else {
-            None
-        };
+        let role_arn = role_arn(&mut v, role_arn_text);
         check_name(&mut v, "roleSessionName", session_name, 64);
         let duration_seconds = check_duration(
             &mut v,
@@ -436,6 +439,71 @@ impl AssumeRoleParams {
             serial_number,
             token_code,
             source_identity,
+        })
+    }
+}
+
+/// Parameters of AssumeRoleWithWebIdentity.
+#[derive(Debug, Clone)]
+pub struct AssumeRoleWithWebIdentityParams {
+    pub role_arn: RoleArn,
+    pub role_session_name: String,
+    /// The ID token; never logged or echoed.
+    pub web_identity_token: Secret,
+    pub duration_seconds: Option<u32>,
+    pub policy: Option<String>,
+    pub policy_arns: Vec<Arn>,
+}
+
+/// The model's `clientTokenType` bounds.
+pub const WEB_IDENTITY_TOKEN_MAX: usize = 20_000;
+
+impl AssumeRoleWithWebIdentityParams {
+    pub fn parse(params: &Params) -> Result<Self, StsError> {
+        let role_arn_text = params.required("RoleArn")?;
+        let session_name = params.required("RoleSessionName")?;
+        let token = params.required("WebIdentityToken")?;
+        let mut v = Violations::default();
+        let role_arn = role_arn(&mut v, role_arn_text);
+        check_name(&mut v, "roleSessionName", session_name, 64);
+        // Token files end with a newline that SDKs send verbatim; the bound applies to the token.
+        let token = token.trim();
+        check_len(
+            &mut v,
+            "webIdentityToken",
+            token,
+            4,
+            WEB_IDENTITY_TOKEN_MAX,
+            true,
+        );
+        if let Some(provider_id) = params.get("ProviderId") {
+            check_len(&mut v, "providerId", provider_id, 4, 2048, false);
+        }
+        let duration_seconds = check_duration(
+            &mut v,
+            "durationSeconds",
+            params.int("DurationSeconds")?,
+            900,
+            43_200,
+        );
+        let policy = optional_policy(params, &mut v, 2048);
+        let policy_arns = policy_arns(params, &mut v)?;
+        v.into_result()?;
+        // ProviderId selects OAuth 2.0 access tokens (Login with Amazon, Facebook), validated by
+        // calling those providers; this bridge accepts OpenID Connect ID tokens only.
+        if params.get("ProviderId").is_some() {
+            return Err(StsError::new(
+                ErrorCode::InvalidParameterValue,
+                "ProviderId is for OAuth 2.0 access tokens, which this service does not accept; send an OpenID Connect ID token without ProviderId.",
+            ));
+        }
+        Ok(Self {
+            role_arn: role_arn.ok_or_else(StsError::internal)?,
+            role_session_name: session_name.to_owned(),
+            web_identity_token: Secret::new(token),
+            duration_seconds,
+            policy,
+            policy_arns,
         })
     }
 }

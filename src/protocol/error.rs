@@ -5,8 +5,10 @@
 use axum::http::StatusCode;
 
 use crate::authn::AuthnError;
+use crate::authn::oidc::OidcError;
 use crate::authn::sigv4::SigV4Error;
 use crate::mint::{MintError, TokenError};
+use crate::sts::ServiceError;
 
 /// AWS error codes this server sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,12 @@ pub enum ErrorCode {
     ExpiredToken,
     RequestExpired,
     AccessDenied,
+    InvalidIdentityToken,
+    ExpiredTokenException,
+    IdpCommunicationError,
+    IdpRejectedClaim,
+    MalformedPolicyDocument,
+    PackedPolicyTooLarge,
     RequestTimeout,
     InternalFailure,
     ServiceUnavailable,
@@ -49,6 +57,12 @@ impl ErrorCode {
             Self::ExpiredToken => "ExpiredToken",
             Self::RequestExpired => "RequestExpired",
             Self::AccessDenied => "AccessDenied",
+            Self::InvalidIdentityToken => "InvalidIdentityToken",
+            Self::ExpiredTokenException => "ExpiredTokenException",
+            Self::IdpCommunicationError => "IDPCommunicationError",
+            Self::IdpRejectedClaim => "IDPRejectedClaim",
+            Self::MalformedPolicyDocument => "MalformedPolicyDocument",
+            Self::PackedPolicyTooLarge => "PackedPolicyTooLarge",
             Self::RequestTimeout => "RequestTimeout",
             Self::InternalFailure => "InternalFailure",
             Self::ServiceUnavailable => "ServiceUnavailable",
@@ -64,7 +78,12 @@ impl ErrorCode {
             | Self::ValidationError
             | Self::IncompleteSignature
             | Self::RequestExpired
-            | Self::RequestTimeout => StatusCode::BAD_REQUEST,
+            | Self::RequestTimeout
+            | Self::InvalidIdentityToken
+            | Self::ExpiredTokenException
+            | Self::IdpCommunicationError
+            | Self::MalformedPolicyDocument
+            | Self::PackedPolicyTooLarge => StatusCode::BAD_REQUEST,
             Self::RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -72,7 +91,8 @@ impl ErrorCode {
             | Self::InvalidClientTokenId
             | Self::SignatureDoesNotMatch
             | Self::ExpiredToken
-            | Self::AccessDenied => StatusCode::FORBIDDEN,
+            | Self::AccessDenied
+            | Self::IdpRejectedClaim => StatusCode::FORBIDDEN,
             Self::InternalFailure => StatusCode::INTERNAL_SERVER_ERROR,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -172,6 +192,59 @@ impl From<MintError> for StsError {
                 tracing::error!(error = %e, "credential minting failed");
                 Self::internal()
             }
+        }
+    }
+}
+
+impl From<OidcError> for StsError {
+    fn from(e: OidcError) -> Self {
+        tracing::info!(cause = %e, "identity token refused");
+        let code = match &e {
+            OidcError::Expired { .. } => ErrorCode::ExpiredTokenException,
+            // The IdP could not be reached for keys: transient, and SDKs retry this code.
+            OidcError::KeysUnavailable => ErrorCode::IdpCommunicationError,
+            OidcError::Malformed(_)
+            | OidcError::TooLarge
+            | OidcError::UnknownIssuer(_)
+            | OidcError::UnknownKey
+            | OidcError::AlgorithmNotAllowed
+            | OidcError::BadSignature
+            | OidcError::IncorrectAudience
+            | OidcError::MissingClaim(_)
+            | OidcError::NotYetValid
+            | OidcError::IssuedInFuture => ErrorCode::InvalidIdentityToken,
+            OidcError::Config(_) => return Self::internal(),
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<ServiceError> for StsError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::AccessDenied { action, reason } => {
+                // Which check failed is for the operator; the caller learns only the action.
+                tracing::info!(%reason, "access denied");
+                Self::new(
+                    ErrorCode::AccessDenied,
+                    format!("Not authorized to perform {action}"),
+                )
+            }
+            ServiceError::DurationTooLong => Self::new(ErrorCode::ValidationError, e.to_string()),
+            ServiceError::MalformedPolicy(ref p) => {
+                Self::new(ErrorCode::MalformedPolicyDocument, p.to_string())
+            }
+            ServiceError::UnknownPolicyArn(_) => {
+                Self::new(ErrorCode::InvalidParameterValue, e.to_string())
+            }
+            ServiceError::PackedPolicyTooLarge(_) => {
+                Self::new(ErrorCode::PackedPolicyTooLarge, e.to_string())
+            }
+            ServiceError::IdentityToken(token) => token.into(),
+            ServiceError::InvalidTokenClaim(message) => {
+                Self::new(ErrorCode::InvalidIdentityToken, message)
+            }
+            ServiceError::Mint(m) => m.into(),
         }
     }
 }

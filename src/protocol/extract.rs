@@ -2,7 +2,10 @@
 //! [`StsCall`] (bounded body, strictly decoded parameters, a known action, and the caller
 //! authenticated as that action requires). Handlers never see an unauthenticated signed call.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +29,9 @@ pub struct StsCall {
     pub params: Params,
     /// `Some` exactly when the action requires a signature.
     pub principal: Option<Principal>,
+    /// The TCP peer (`aws:SourceIp`). Behind a proxy this is the proxy; trusted forwarding
+    /// headers are a later addition.
+    pub source_ip: Option<IpAddr>,
 }
 
 impl StsCall {
@@ -61,6 +67,10 @@ impl FromRequest<AppState> for StsCall {
 }
 
 async fn read_call(req: Request, state: &AppState) -> Result<StsCall, StsError> {
+    let source_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip());
     let (parts, body) = req.into_parts();
     let body = read_body(&parts.headers, body).await?;
     let form: &[u8] = if is_form(&parts.headers, &body)? {
@@ -89,6 +99,7 @@ async fn read_call(req: Request, state: &AppState) -> Result<StsCall, StsError> 
         action,
         params,
         principal,
+        source_ip,
     })
 }
 

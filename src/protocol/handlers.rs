@@ -6,14 +6,17 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::action::{Action, AssumeRoleParams, GetAccessKeyInfoParams};
+use super::action::{
+    Action, AssumeRoleParams, AssumeRoleWithWebIdentityParams, GetAccessKeyInfoParams,
+};
 use super::error::{ErrorCode, StsError};
 use super::extract::StsCall;
 use super::xml::{
-    ActionResult, GetAccessKeyInfoResult, GetCallerIdentityResult, render_error, render_success,
+    ActionResult, AssumeRoleWithWebIdentityResult, AssumedRoleUserXml, GetAccessKeyInfoResult,
+    GetCallerIdentityResult, render_error, render_success,
 };
 use crate::app::AppState;
-use crate::sts;
+use crate::sts::{self, web_identity, web_identity::WebIdentityRequest};
 use crate::telemetry::RequestId;
 
 pub async fn sts_endpoint(
@@ -21,8 +24,9 @@ pub async fn sts_endpoint(
     request_id: RequestId,
     call: StsCall,
 ) -> Response {
-    let rendered =
-        dispatch(&state, &call).and_then(|result| render_success(&result, request_id.as_str()));
+    let rendered = dispatch(&state, &call)
+        .await
+        .and_then(|result| render_success(&result, request_id.as_str()));
     match rendered {
         Ok(xml) => xml_response(StatusCode::OK, xml),
         Err(e) => error_response(&e, &request_id),
@@ -48,9 +52,10 @@ fn xml_response(status: StatusCode, xml: String) -> Response {
         .into_response()
 }
 
-fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
     match call.action {
         Action::GetCallerIdentity => get_caller_identity(call),
+        Action::AssumeRoleWithWebIdentity => assume_role_with_web_identity(state, call).await,
         Action::GetAccessKeyInfo => get_access_key_info(state, call),
         Action::AssumeRole => {
             // Parameters are validated already, so clients get precise errors today.
@@ -58,11 +63,49 @@ fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> 
             Err(not_yet(call.action))
         }
         Action::AssumeRoleWithSaml
-        | Action::AssumeRoleWithWebIdentity
         | Action::GetSessionToken
         | Action::GetFederationToken
         | Action::DecodeAuthorizationMessage => Err(not_yet(call.action)),
     }
+}
+
+async fn assume_role_with_web_identity(
+    state: &AppState,
+    call: &StsCall,
+) -> Result<ActionResult, StsError> {
+    let p = AssumeRoleWithWebIdentityParams::parse(&call.params)?;
+    let req = WebIdentityRequest {
+        role_arn: &p.role_arn,
+        role_session_name: &p.role_session_name,
+        token: &p.web_identity_token,
+        duration_seconds: p.duration_seconds,
+        policy: p.policy.as_deref(),
+        policy_arns: &p.policy_arns,
+        source_ip: call.source_ip,
+    };
+    let out = web_identity::assume_role_with_web_identity(
+        &state.config,
+        &state.oidc,
+        &state.keyring,
+        req,
+        state.clock.now(),
+    )
+    .await?;
+    tracing::Span::current().record("principal", out.session.assumed_role_arn.as_str());
+    Ok(ActionResult::AssumeRoleWithWebIdentityResult(
+        AssumeRoleWithWebIdentityResult {
+            credentials: (&out.session.credentials).into(),
+            subject: out.subject,
+            assumed_role_user: AssumedRoleUserXml {
+                arn: out.session.assumed_role_arn,
+                assumed_role_id: out.session.assumed_role_id,
+            },
+            packed_policy_size: out.session.packed_policy_size,
+            provider: out.provider,
+            audience: out.audience,
+            source_identity: out.source_identity,
+        },
+    ))
 }
 
 fn get_caller_identity(call: &StsCall) -> Result<ActionResult, StsError> {

@@ -9,6 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::error::StsError;
+use crate::mint::TemporaryCredentials;
 
 pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
@@ -33,11 +34,70 @@ pub struct GetAccessKeyInfoResult {
     pub account: String,
 }
 
+/// `Credentials`: the one document that carries secrets, so its `Debug` is redacted.
+#[derive(Serialize)]
+pub struct CredentialsXml {
+    #[serde(rename = "AccessKeyId")]
+    pub access_key_id: String,
+    #[serde(rename = "SecretAccessKey")]
+    pub secret_access_key: String,
+    #[serde(rename = "SessionToken")]
+    pub session_token: String,
+    #[serde(rename = "Expiration")]
+    pub expiration: String,
+}
+
+impl std::fmt::Debug for CredentialsXml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsXml")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<&TemporaryCredentials> for CredentialsXml {
+    fn from(c: &TemporaryCredentials) -> Self {
+        Self {
+            access_key_id: c.access_key_id.to_string(),
+            secret_access_key: c.secret_access_key.expose().to_owned(),
+            session_token: c.session_token.expose().to_owned(),
+            expiration: timestamp(c.expiration),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssumedRoleUserXml {
+    #[serde(rename = "Arn")]
+    pub arn: String,
+    #[serde(rename = "AssumedRoleId")]
+    pub assumed_role_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssumeRoleWithWebIdentityResult {
+    #[serde(rename = "Credentials")]
+    pub credentials: CredentialsXml,
+    #[serde(rename = "SubjectFromWebIdentityToken")]
+    pub subject: String,
+    #[serde(rename = "AssumedRoleUser")]
+    pub assumed_role_user: AssumedRoleUserXml,
+    #[serde(rename = "PackedPolicySize")]
+    pub packed_policy_size: u32,
+    #[serde(rename = "Provider")]
+    pub provider: String,
+    #[serde(rename = "Audience")]
+    pub audience: String,
+    #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+}
+
 /// The `<…Result>` element; the variant name is the element name.
 #[derive(Debug, Serialize)]
 pub enum ActionResult {
     GetCallerIdentityResult(GetCallerIdentityResult),
     GetAccessKeyInfoResult(GetAccessKeyInfoResult),
+    AssumeRoleWithWebIdentityResult(AssumeRoleWithWebIdentityResult),
 }
 
 impl ActionResult {
@@ -45,6 +105,7 @@ impl ActionResult {
         match self {
             Self::GetCallerIdentityResult(_) => "GetCallerIdentityResponse",
             Self::GetAccessKeyInfoResult(_) => "GetAccessKeyInfoResponse",
+            Self::AssumeRoleWithWebIdentityResult(_) => "AssumeRoleWithWebIdentityResponse",
         }
     }
 }

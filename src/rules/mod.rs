@@ -1,10 +1,13 @@
 //! Claim-to-role rules from config: which federated identities may choose which roles, and
 //! which session tags and session name they get. This module owns the typed rule, its
-//! condition operators and the `{{claims.…}}` templates; evaluation arrives with federation.
+//! condition operators and the `{{claims.…}}` templates; `eval` applies them to a token's claims.
 
 use std::collections::BTreeMap;
 
 use regex::Regex;
+
+mod eval;
+pub use eval::{ClaimsView, RuleOutcome, RuleTrace, evaluate_rules};
 
 /// One `[[rules]]` entry.
 #[derive(Debug)]

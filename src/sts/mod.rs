@@ -4,6 +4,13 @@
 //! Functions here take typed input (an authenticated principal, validated parameters) and
 //! return typed results; they know nothing of XML or HTTP.
 
+pub mod error;
+pub mod federation;
+pub mod session;
+pub mod web_identity;
+
+pub use error::ServiceError;
+
 use crate::authn::Principal;
 use crate::config::Config;
 use crate::types::AccountId;

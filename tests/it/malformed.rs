@@ -265,7 +265,7 @@ async fn not_yet_available_actions_say_so_without_a_5xx() {
     let r = post(
         &server,
         FORM,
-        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fx&RoleSessionName=s&WebIdentityToken=abcd",
+        "Action=AssumeRoleWithSAML&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fx&PrincipalArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Asaml-provider%2Fx&SAMLAssertion=abcd",
     )
     .await;
     assert_error(&r, 400, "InvalidAction");

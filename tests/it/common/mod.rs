@@ -115,8 +115,9 @@ impl TestServer {
     pub(crate) async fn start_custom(limits: app::ServeLimits, config: Config) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
-        let mut state = AppState::new(config, keyring, clock.clone());
+        let mut state = AppState::new(config, keyring, clock.clone()).unwrap();
         state.limits = limits;
+        state.start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();

@@ -1,0 +1,182 @@
+//! Prepares `bench/run`: a config with a local JWKS (no network), pre-minted distinct ID
+//! tokens, and a SigV4-signed GetCallerIdentity made with temporary credentials from the
+//! running bridge. Writes wrk Lua scripts into the output folder.
+//!
+//! `bench_prep config DIR PORT` · `bench_prep tokens DIR COUNT` · `bench_prep gci DIR PORT`
+//! TEST KEYS ONLY: tokens are signed with certs/test-idp-rsa-key.pem.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use stsbridge::clock::{Clock, SystemClock};
+
+const KEY_PEM: &[u8] = include_bytes!("../certs/test-idp-rsa-key.pem");
+const ISSUER: &str = "https://bench-idp.invalid";
+const CLIENT_ID: &str = "bench-app";
+
+fn main() -> anyhow::Result<()> {
+    stsbridge::demo_idp::install_jwt_crypto();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["config", dir, port] => write_config(Path::new(dir), port),
+        ["tokens", dir, count] => write_tokens(Path::new(dir), count.parse()?),
+        ["gci", dir, port] => {
+            tokio::runtime::Runtime::new()?.block_on(write_gci(Path::new(dir), port))
+        }
+        _ => anyhow::bail!("usage: bench_prep config DIR PORT | tokens DIR COUNT | gci DIR PORT"),
+    }
+}
+
+fn key() -> anyhow::Result<EncodingKey> {
+    Ok(EncodingKey::from_rsa_pem(KEY_PEM)?)
+}
+
+fn write_config(dir: &Path, port: &str) -> anyhow::Result<()> {
+    let mut jwk = Jwk::from_encoding_key(&key()?, Algorithm::RS256)?;
+    jwk.common.key_id = Some("bench-1".into());
+    std::fs::write(
+        dir.join("jwks.json"),
+        serde_json::to_string(&JwkSet { keys: vec![jwk] })?,
+    )?;
+    let config = format!(
+        r#"[server]
+listen = "127.0.0.1:{port}"
+account_id = "123456789012"
+
+[store]
+url = "sqlite::memory:"
+
+[tokens]
+keys_file = "keys.json"
+
+[[oidc_providers]]
+url = "{ISSUER}"
+client_ids = ["{CLIENT_ID}"]
+jwks_file = "jwks.json"
+
+[[roles]]
+name = "bench"
+trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:oidc-provider/bench-idp.invalid"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"bench-idp.invalid:aud":"{CLIENT_ID}"}}}}}}]}}'''
+"#
+    );
+    std::fs::write(dir.join("config.toml"), config)?;
+    Ok(())
+}
+
+fn token(key: &EncodingKey, sub: &str, now: i64) -> anyhow::Result<String> {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("bench-1".into());
+    let claims = serde_json::json!({"iss": ISSUER, "sub": sub, "aud": CLIENT_ID, "iat": now, "exp": now + 3600});
+    Ok(jsonwebtoken::encode(&header, &claims, key)?)
+}
+
+fn form_body(token: &str, session: &str) -> String {
+    let role: String =
+        url::form_urlencoded::byte_serialize(b"arn:aws:iam::123456789012:role/bench").collect();
+    format!(
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn={role}&RoleSessionName={session}&WebIdentityToken={token}"
+    )
+}
+
+/// A wrk script that sends each pre-built body once, round robin.
+fn write_tokens(dir: &Path, count: usize) -> anyhow::Result<()> {
+    let key = key()?;
+    let now = SystemClock.now().timestamp();
+    let mut lua = String::from("local bodies = {\n");
+    for i in 0..count {
+        writeln!(
+            lua,
+            "  \"{}\",",
+            form_body(&token(&key, &format!("user-{i}"), now)?, &format!("s{i}"))
+        )?;
+    }
+    lua.push_str(
+        "}\nlocal i = 0\nwrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
+         request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, \"/\", nil, bodies[i])\nend\n",
+    );
+    std::fs::write(dir.join("web_identity.lua"), lua)?;
+    Ok(())
+}
+
+/// Gets temporary credentials from the running bridge, then writes a wrk script with one
+/// SigV4-signed GetCallerIdentity (valid 15 minutes, like any signed request).
+async fn write_gci(dir: &Path, port: &str) -> anyhow::Result<()> {
+    let endpoint = format!("http://127.0.0.1:{port}/");
+    let body = form_body(
+        &token(&key()?, "gci-user", SystemClock.now().timestamp())?,
+        "gci",
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let xml = client
+        .post(&endpoint)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let field = |name: &str| -> anyhow::Result<String> {
+        let open = format!("<{name}>");
+        let start = xml.find(&open).context(format!("no {name} in {xml}"))? + open.len();
+        let end = xml[start..].find('<').context("unterminated")? + start;
+        Ok(xml[start..end].to_owned())
+    };
+    let creds = aws_credential_types::Credentials::new(
+        field("AccessKeyId")?,
+        field("SecretAccessKey")?,
+        Some(field("SessionToken")?),
+        None,
+        "bench",
+    );
+    let identity = creds.into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("sts")
+        .time(SystemClock.now().into())
+        .settings(SigningSettings::default())
+        .build()?
+        .into();
+    let gci = "Action=GetCallerIdentity&Version=2011-06-15";
+    let host = format!("127.0.0.1:{port}");
+    let headers = [
+        (
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ),
+        ("host", host.as_str()),
+    ];
+    let signable = SignableRequest::new(
+        "POST",
+        &endpoint,
+        headers.iter().copied(),
+        SignableBody::Bytes(gci.as_bytes()),
+    )?;
+    let (instructions, _) = sign(signable, &params)?.into_parts();
+    let mut req = http::Request::builder()
+        .method("POST")
+        .uri(&endpoint)
+        .header("content-type", headers[0].1)
+        .header("host", &host)
+        .body(())?;
+    instructions.apply_to_request_http1x(&mut req);
+    let mut lua = String::from("wrk.method = \"POST\"\n");
+    for (name, value) in req.headers() {
+        writeln!(lua, "wrk.headers[\"{}\"] = \"{}\"", name, value.to_str()?)?;
+    }
+    writeln!(lua, "wrk.body = \"{gci}\"")?;
+    std::fs::write(dir.join("gci.lua"), lua)?;
+    Ok(())
+}

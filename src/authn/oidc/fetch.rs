@@ -1,0 +1,180 @@
+//! The one way this module talks to an IdP: a GET whose body is capped before parsing.
+//!
+//! The caller's `reqwest::Client` carries the timeouts and the no-redirect policy. The cap is
+//! enforced while reading, because `Content-Length` may be absent (chunked) or lie; a declared
+//! length over the cap only lets us give up before reading anything.
+
+use reqwest::header::{ACCEPT, CACHE_CONTROL};
+use url::Url;
+
+use super::error::FetchError;
+
+/// Discovery documents and JWKS are a few KiB; 1 MiB is far beyond any real one.
+pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A successful response: its body and the `Cache-Control` header, if any.
+#[derive(Debug)]
+pub(super) struct Fetched {
+    pub(super) body: Vec<u8>,
+    pub(super) cache_control: Option<String>,
+}
+
+/// GETs `url` expecting JSON; non-2xx and bodies over [`MAX_BODY_BYTES`] are errors.
+pub(super) async fn get_json(http: &reqwest::Client, url: &Url) -> Result<Fetched, FetchError> {
+    let mut response = http
+        .get(url.clone())
+        .header(ACCEPT, "application/json")
+        .send()
+        .await?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(FetchError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        });
+    }
+    let too_large = || FetchError::TooLarge {
+        url: url.to_string(),
+        limit: MAX_BODY_BYTES,
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let cache_control = response
+        .headers()
+        .get(CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len().saturating_add(chunk.len()) > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Fetched {
+        body,
+        cache_control,
+    })
+}
+
+/// Parses a fetched body as JSON of type `T`, naming the URL in the error.
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
+    url: &Url,
+    body: &[u8],
+) -> Result<T, FetchError> {
+    serde_json::from_slice(body).map_err(|e| FetchError::Json {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Whether the bridge may fetch keys from `url`: TLS, or plain http to a loopback address only
+/// (the same rule config validation applies to configured IdP URLs). A discovery document is
+/// IdP-controlled input, so its `jwks_uri` is held to this too.
+pub(super) fn is_allowed_idp_url(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::Router;
+    use axum::routing::get;
+
+    use super::*;
+
+    async fn serve(app: Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn body_cap_status_and_headers() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = Arc::clone(&hits);
+        let app = Router::new()
+            .route(
+                "/ok",
+                get(|| async { ([("cache-control", "max-age=60")], "{\"a\":1}") }),
+            )
+            .route("/big", get(|| async { "x".repeat(MAX_BODY_BYTES + 1) }))
+            .route(
+                "/stream",
+                get(move || {
+                    h.fetch_add(1, Ordering::SeqCst);
+                    async {
+                        // No Content-Length: the cap must hold while reading.
+                        let chunks = (0..40).map(|_| Ok::<_, std::io::Error>(bytes_of(64 * 1024)));
+                        axum::body::Body::from_stream(tokio_stream::iter(chunks))
+                    }
+                }),
+            )
+            .route(
+                "/missing",
+                get(|| async { (axum::http::StatusCode::NOT_FOUND, "{}") }),
+            );
+        let base = serve(app).await;
+        let http = client();
+
+        let ok = get_json(&http, &Url::parse(&format!("{base}/ok")).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(ok.body, b"{\"a\":1}");
+        assert_eq!(ok.cache_control.as_deref(), Some("max-age=60"));
+
+        let big = get_json(&http, &Url::parse(&format!("{base}/big")).unwrap()).await;
+        assert!(matches!(big, Err(FetchError::TooLarge { .. })), "{big:?}");
+
+        let stream = get_json(&http, &Url::parse(&format!("{base}/stream")).unwrap()).await;
+        assert!(
+            matches!(stream, Err(FetchError::TooLarge { .. })),
+            "{stream:?}"
+        );
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+
+        let missing = get_json(&http, &Url::parse(&format!("{base}/missing")).unwrap()).await;
+        assert!(
+            matches!(missing, Err(FetchError::Status { status: 404, .. })),
+            "{missing:?}"
+        );
+    }
+
+    fn bytes_of(n: usize) -> Vec<u8> {
+        vec![b' '; n]
+    }
+
+    #[test]
+    fn idp_url_rule() {
+        let ok = |s: &str| is_allowed_idp_url(&Url::parse(s).unwrap());
+        assert!(ok("https://idp.example/jwks"));
+        assert!(ok("http://127.0.0.1:8080/jwks"));
+        assert!(ok("http://[::1]:8080/jwks"));
+        assert!(!ok("http://idp.example/jwks"));
+        assert!(!ok("http://localhost/jwks"));
+        assert!(!ok("file:///etc/passwd"));
+    }
+}

@@ -1,0 +1,216 @@
+//! The built-in demo identity provider, served under `/demo-idp` only by the embedded demo
+//! configuration: OIDC discovery, its JWKS, and a token endpoint that mints an ID token for any
+//! user and groups a person types. DEMO ONLY: it signs with `certs/demo-idp-rsa-key.pem`, which is
+//! public, it answers loopback peers only, and the demo refuses non-loopback listen addresses.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::clock::SharedClock;
+
+/// The demo IdP's signing key (DEMO ONLY, public).
+const DEMO_KEY_PEM: &[u8] = include_bytes!("../certs/demo-idp-rsa-key.pem");
+const DEMO_KID: &str = "stsbridge-demo-1";
+/// The audience (client id) demo tokens carry and the demo provider accepts.
+pub const DEMO_CLIENT_ID: &str = "demo-app";
+/// Path prefix of the demo IdP on the bridge.
+pub const DEMO_IDP_PATH: &str = "/demo-idp";
+
+#[derive(Debug, thiserror::Error)]
+#[error("demo IdP: {0}")]
+pub struct DemoIdpError(String);
+
+/// The demo issuer: key, JWKS and issuer URL.
+pub struct DemoIdp {
+    issuer: String,
+    key: EncodingKey,
+    jwks_json: String,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for DemoIdp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoIdp")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// jsonwebtoken needs its crypto backend chosen once per process; a second install is a no-op.
+pub fn install_jwt_crypto() {
+    let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+    );
+}
+
+impl DemoIdp {
+    /// `issuer` is the bridge's public URL plus [`DEMO_IDP_PATH`].
+    pub fn new(issuer: String, clock: SharedClock) -> Result<Self, DemoIdpError> {
+        install_jwt_crypto();
+        let key =
+            EncodingKey::from_rsa_pem(DEMO_KEY_PEM).map_err(|e| DemoIdpError(e.to_string()))?;
+        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256)
+            .map_err(|e| DemoIdpError(e.to_string()))?;
+        jwk.common.key_id = Some(DEMO_KID.to_owned());
+        jwk.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Signature);
+        let jwks_json = serde_json::to_string(&JwkSet { keys: vec![jwk] })
+            .map_err(|e| DemoIdpError(e.to_string()))?;
+        Ok(Self {
+            issuer,
+            key,
+            jwks_json,
+            clock,
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The public keys, as a JWKS document (the demo provider is configured with these, so the
+    /// bridge never has to fetch from itself).
+    pub fn jwks_json(&self) -> &str {
+        &self.jwks_json
+    }
+
+    /// An RS256 ID token for `user` in `groups`, valid for one hour.
+    pub fn mint(
+        &self,
+        user: &str,
+        groups: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<String, DemoIdpError> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(DEMO_KID.to_owned());
+        let claims = json!({
+            "iss": self.issuer,
+            "sub": format!("demo|{user}"),
+            "aud": DEMO_CLIENT_ID,
+            "iat": now.timestamp(),
+            "exp": now.timestamp() + 3600,
+            "email": format!("{user}@demo.invalid"),
+            "preferred_username": user,
+            "groups": groups,
+        });
+        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| DemoIdpError(e.to_string()))
+    }
+
+    /// Discovery, JWKS and the token endpoint, under [`DEMO_IDP_PATH`].
+    pub fn routes<S: Clone + Send + Sync + 'static>(self: Arc<Self>) -> Router<S> {
+        Router::new()
+            .route(
+                &format!("{DEMO_IDP_PATH}/.well-known/openid-configuration"),
+                get(discovery),
+            )
+            .route(&format!("{DEMO_IDP_PATH}/jwks"), get(jwks))
+            .route(&format!("{DEMO_IDP_PATH}/token"), post(token))
+            .with_state(self)
+    }
+}
+
+async fn discovery(State(idp): State<Arc<DemoIdp>>) -> Response {
+    axum::Json(json!({
+        "issuer": idp.issuer,
+        "jwks_uri": format!("{}/jwks", idp.issuer),
+        "token_endpoint": format!("{}/token", idp.issuer),
+        "response_types_supported": ["id_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+    .into_response()
+}
+
+async fn jwks(State(idp): State<Arc<DemoIdp>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        idp.jwks_json.clone(),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    user: String,
+    /// Comma-separated.
+    #[serde(default)]
+    groups: String,
+}
+
+/// `POST /demo-idp/token` with `user=alice&groups=admins,dev`: the ID token as plain text, so
+/// `TOKEN=$(curl -s -d user=alice …)` works in a shell.
+async fn token(
+    State(idp): State<Arc<DemoIdp>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return (
+            StatusCode::FORBIDDEN,
+            "the demo IdP mints tokens for loopback clients only\n",
+        )
+            .into_response();
+    }
+    let name_ok = |s: &str| {
+        (1..=64).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
+    };
+    let groups: Vec<String> = form
+        .groups
+        .split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !name_ok(&form.user) || groups.len() > 20 || !groups.iter().all(|g| name_ok(g)) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "user and groups are 1-64 characters of A-Z a-z 0-9 . _ @ -\n",
+        )
+            .into_response();
+    }
+    match idp.mint(&form.user, &groups, idp.clock.now()) {
+        Ok(jwt) => ([(header::CONTENT_TYPE, "text/plain")], jwt).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "demo IdP could not sign");
+            (StatusCode::INTERNAL_SERVER_ERROR, "signing failed\n").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[test]
+    fn mints_verifiable_tokens_with_its_published_key() {
+        let idp = DemoIdp::new(
+            "http://127.0.0.1:8080/demo-idp".into(),
+            Arc::new(ManualClock::starting_now()),
+        )
+        .unwrap();
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let jwt = idp.mint("alice", &["admins".into()], now).unwrap();
+        let set: JwkSet = serde_json::from_str(idp.jwks_json()).unwrap();
+        let key = jsonwebtoken::DecodingKey::from_jwk(&set.keys[0]).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+        validation.set_audience(&[DEMO_CLIENT_ID]);
+        validation.validate_exp = false;
+        let data = jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &validation).unwrap();
+        assert_eq!(data.claims["sub"], "demo|alice");
+        assert_eq!(data.claims["groups"][0], "admins");
+        assert_eq!(data.header.kid.as_deref(), Some(DEMO_KID));
+    }
+}

@@ -1,0 +1,359 @@
+//! Applying `[[rules]]` to a federated identity's claims.
+//!
+//! Semantics (config.md): rules for the identity's provider are evaluated in order; a rule
+//! matches when every condition holds; the outputs of matching rules are merged (roles are a
+//! union; a later rule's tag or session name replaces an earlier one's); `stop = true` ends the
+//! evaluation after a matching rule. A claim that is absent makes a positive operator "no
+//! match", never an error. Every decision is recorded so `rules explain` can show why.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{ClaimCondition, ClaimOp, Rule, Template, TemplatePart};
+
+/// Claims as rules see them: a JSON object, addressed by dotted paths.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimsView<'a>(pub &'a Map<String, Value>);
+
+impl<'a> ClaimsView<'a> {
+    /// The value at a dotted path (`address.country`); a key that itself contains dots (common
+    /// for URL-named claims) is tried whole first.
+    pub fn get(&self, path: &str) -> Option<&'a Value> {
+        if let Some(v) = self.0.get(path) {
+            return Some(v);
+        }
+        let mut parts = path.split('.');
+        let mut current = self.0.get(parts.next()?)?;
+        for part in parts {
+            current = current.as_object()?.get(part)?;
+        }
+        Some(current)
+    }
+
+    /// The claim's scalar values as strings: a string or number or bool is one value, an array
+    /// gives its scalar elements. Objects and nulls have no comparable value.
+    pub fn values(&self, path: &str) -> Option<Vec<String>> {
+        fn scalar(v: &Value) -> Option<String> {
+            match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                Value::Null | Value::Array(_) | Value::Object(_) => None,
+            }
+        }
+        match self.get(path)? {
+            Value::Array(items) => Some(items.iter().filter_map(scalar).collect()),
+            other => scalar(other).map(|s| vec![s]),
+        }
+    }
+}
+
+/// Why one rule did or did not match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleTrace {
+    /// Position in the config's `[[rules]]` list.
+    pub index: usize,
+    pub matched: bool,
+    /// For a non-match, the first condition that failed, in words.
+    pub reason: String,
+}
+
+/// What the rules grant an identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleOutcome {
+    /// True when at least one rule is configured for the provider: then a role must be listed
+    /// by a matching rule (or, for SAML, by the assertion's Role attribute).
+    pub provider_has_rules: bool,
+    /// Role names or ARNs, as written in the matching rules.
+    pub roles: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub session_name: Option<String>,
+    pub trace: Vec<RuleTrace>,
+}
+
+impl RuleOutcome {
+    /// Whether the matching rules list this role (by name or ARN).
+    pub fn lists_role(&self, name: &str, arn: &str) -> bool {
+        self.roles.iter().any(|r| r == name || r == arn)
+    }
+}
+
+/// Evaluates every rule of `provider` against `claims`.
+pub fn evaluate_rules(rules: &[Rule], provider: &str, claims: ClaimsView<'_>) -> RuleOutcome {
+    let mut out = RuleOutcome::default();
+    for (index, rule) in rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.provider == provider)
+    {
+        out.provider_has_rules = true;
+        if let Some(reason) = rule.when.iter().find_map(|c| failed_condition(c, claims)) {
+            out.trace.push(RuleTrace {
+                index,
+                matched: false,
+                reason,
+            });
+            continue;
+        }
+        let mut notes = Vec::new();
+        for role in &rule.roles {
+            if !out.roles.contains(role) {
+                out.roles.push(role.clone());
+            }
+        }
+        for (key, template) in &rule.tags {
+            match render(template, claims) {
+                Ok(value) => {
+                    out.tags.insert(key.clone(), value);
+                }
+                Err(missing) => notes.push(format!(
+                    "tag {key} not set: claim {missing} is absent or not a single value"
+                )),
+            }
+        }
+        if let Some(template) = &rule.session_name {
+            match render(template, claims) {
+                Ok(name) => out.session_name = Some(name),
+                Err(missing) => notes.push(format!(
+                    "session name not set: claim {missing} is absent or not a single value"
+                )),
+            }
+        }
+        let reason = if notes.is_empty() {
+            "all conditions hold".to_owned()
+        } else {
+            notes.join("; ")
+        };
+        out.trace.push(RuleTrace {
+            index,
+            matched: true,
+            reason,
+        });
+        if rule.stop {
+            break;
+        }
+    }
+    out
+}
+
+/// `None` when the condition holds, else why not.
+fn failed_condition(c: &ClaimCondition, claims: ClaimsView<'_>) -> Option<String> {
+    let values = claims.values(&c.claim);
+    let holds = match (&c.op, &values) {
+        // Presence is about the claim, whatever its type (objects included).
+        (ClaimOp::Exists, _) => claims.get(&c.claim).is_some(),
+        (ClaimOp::NotExists, _) => claims.get(&c.claim).is_none(),
+        // Absent claims: positive and negative comparisons alike cannot match; a rule that
+        // grants roles must never match on the absence of data it was written against.
+        (_, None) => return Some(format!("claim {} is absent", c.claim)),
+        (ClaimOp::Equals(x), Some(v)) => v.iter().any(|s| s == x),
+        (ClaimOp::NotEquals(x), Some(v)) => !v.iter().any(|s| s == x),
+        (ClaimOp::Contains(x), Some(v)) => {
+            // On a list claim, contains is membership; on a single string, a substring.
+            if is_list(claims, &c.claim) {
+                v.iter().any(|s| s == x)
+            } else {
+                v.iter().any(|s| s.contains(x.as_str()))
+            }
+        }
+        (ClaimOp::StartsWith(x), Some(v)) => v.iter().any(|s| s.starts_with(x.as_str())),
+        (ClaimOp::EndsWith(x), Some(v)) => v.iter().any(|s| s.ends_with(x.as_str())),
+        (ClaimOp::Regex(re), Some(v)) => v.iter().any(|s| re.is_match(s)),
+    };
+    if holds {
+        None
+    } else {
+        Some(format!("claim {} fails {}", c.claim, describe(&c.op)))
+    }
+}
+
+fn is_list(claims: ClaimsView<'_>, path: &str) -> bool {
+    matches!(claims.get(path), Some(Value::Array(_)))
+}
+
+fn describe(op: &ClaimOp) -> String {
+    match op {
+        ClaimOp::Equals(x) => format!("equals {x:?}"),
+        ClaimOp::NotEquals(x) => format!("not_equals {x:?}"),
+        ClaimOp::Contains(x) => format!("contains {x:?}"),
+        ClaimOp::StartsWith(x) => format!("starts_with {x:?}"),
+        ClaimOp::EndsWith(x) => format!("ends_with {x:?}"),
+        ClaimOp::Regex(re) => format!("regex {:?}", re.as_str()),
+        ClaimOp::Exists => "exists".to_owned(),
+        ClaimOp::NotExists => "not_exists".to_owned(),
+    }
+}
+
+/// Fills a template; a placeholder needs a claim with exactly one scalar value. `Err` names the
+/// claim that could not be used.
+pub(super) fn render(template: &Template, claims: ClaimsView<'_>) -> Result<String, String> {
+    let mut out = String::new();
+    for part in template.parts() {
+        match part {
+            TemplatePart::Literal(s) => out.push_str(s),
+            TemplatePart::Claim(path) => match claims.values(path).as_deref() {
+                Some([one]) => out.push_str(one),
+                _ => return Err(path.clone()),
+            },
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn rule(provider: &str, when: &[(&str, &str, Option<&str>)], roles: &[&str]) -> Rule {
+        Rule {
+            provider: provider.into(),
+            when: when
+                .iter()
+                .map(|(claim, op, value)| ClaimCondition {
+                    claim: (*claim).into(),
+                    op: ClaimOp::parse(op, *value).unwrap(),
+                })
+                .collect(),
+            roles: roles.iter().map(|r| (*r).into()).collect(),
+            tags: BTreeMap::new(),
+            session_name: None,
+            stop: false,
+        }
+    }
+
+    fn claims() -> Map<String, Value> {
+        json!({
+            "sub": "u-1", "email": "alice@example.com", "groups": ["admins", "dev-team"],
+            "address": {"country": "FR"}, "age": 42, "verified": true,
+            "https://aws.amazon.com/tags": {"principal_tags": {"Project": ["X"]}}
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn matches(when: &[(&str, &str, Option<&str>)]) -> bool {
+        let c = claims();
+        let out = evaluate_rules(&[rule("p", when, &["r"])], "p", ClaimsView(&c));
+        out.trace[0].matched
+    }
+
+    #[test]
+    fn operators_on_strings_lists_and_paths() {
+        assert!(matches(&[("email", "equals", Some("alice@example.com"))]));
+        assert!(
+            matches(&[("groups", "equals", Some("admins"))]),
+            "equals on a list: some element"
+        );
+        assert!(matches(&[("groups", "contains", Some("admins"))]));
+        assert!(
+            !matches(&[("groups", "contains", Some("admin"))]),
+            "list contains is membership, not substring"
+        );
+        assert!(
+            matches(&[("email", "contains", Some("@example"))]),
+            "string contains is substring"
+        );
+        assert!(matches(&[("groups", "not_equals", Some("guests"))]));
+        assert!(
+            !matches(&[("groups", "not_equals", Some("admins"))]),
+            "not_equals: no element may match"
+        );
+        assert!(matches(&[
+            ("email", "starts_with", Some("alice@")),
+            ("email", "ends_with", Some(".com"))
+        ]));
+        assert!(matches(&[("groups", "regex", Some("dev-.*"))]));
+        assert!(
+            !matches(&[("email", "regex", Some("alice"))]),
+            "regexes are anchored"
+        );
+        assert!(matches(&[("address.country", "equals", Some("FR"))]));
+        assert!(matches(&[
+            ("age", "equals", Some("42")),
+            ("verified", "equals", Some("true"))
+        ]));
+        assert!(
+            matches(&[("https://aws.amazon.com/tags", "exists", None)]),
+            "URL-named claims with dots"
+        );
+        assert!(matches(&[("phone", "not_exists", None)]));
+        assert!(
+            !matches(&[("address", "equals", Some("FR"))]),
+            "objects have no scalar value"
+        );
+    }
+
+    #[test]
+    fn absent_claims_are_no_match_not_errors() {
+        for op in [
+            ("equals", Some("x")),
+            ("not_equals", Some("x")),
+            ("contains", Some("x")),
+            ("exists", None),
+        ] {
+            assert!(!matches(&[("missing", op.0, op.1)]), "{op:?}");
+        }
+        let c = claims();
+        let out = evaluate_rules(
+            &[rule("p", &[("missing", "equals", Some("x"))], &["r"])],
+            "p",
+            ClaimsView(&c),
+        );
+        assert_eq!(out.trace[0].reason, "claim missing is absent");
+        assert!(out.roles.is_empty() && out.provider_has_rules);
+    }
+
+    #[test]
+    fn outputs_merge_in_order_and_stop_ends_evaluation() {
+        let c = claims();
+        let mut first = rule(
+            "p",
+            &[("groups", "contains", Some("admins"))],
+            &["admin", "reader"],
+        );
+        first.tags.insert(
+            "team".into(),
+            Template::parse("t-{{claims.address.country}}").unwrap(),
+        );
+        first.session_name = Some(Template::parse("{{claims.email}}").unwrap());
+        let mut second = rule("p", &[], &["reader", "auditor"]);
+        second
+            .tags
+            .insert("team".into(), Template::parse("override").unwrap());
+        second.tags.insert(
+            "groupless".into(),
+            Template::parse("{{claims.groups}}").unwrap(),
+        );
+        second.stop = true;
+        let third = rule("p", &[], &["never"]);
+        let other_provider = rule("q", &[], &["foreign"]);
+        let out = evaluate_rules(&[other_provider, first, second, third], "p", ClaimsView(&c));
+        assert_eq!(out.roles, vec!["admin", "reader", "auditor"]);
+        assert_eq!(out.tags.get("team").map(String::as_str), Some("override"));
+        assert!(
+            !out.tags.contains_key("groupless"),
+            "multi-valued claims cannot fill a tag"
+        );
+        assert_eq!(out.session_name.as_deref(), Some("alice@example.com"));
+        assert_eq!(
+            out.trace.len(),
+            2,
+            "the third rule is never evaluated after stop"
+        );
+        assert!(out.trace[1].reason.contains("tag groupless not set"));
+        assert!(out.lists_role("admin", "arn:aws:iam::1:role/admin"));
+        assert!(!out.lists_role("never", "x"));
+    }
+
+    #[test]
+    fn providers_without_rules_leave_the_decision_to_trust_policies() {
+        let c = claims();
+        let out = evaluate_rules(&[rule("q", &[], &["r"])], "p", ClaimsView(&c));
+        assert!(!out.provider_has_rules);
+        assert!(out.trace.is_empty());
+    }
+}

@@ -1,0 +1,34 @@
+//! Errors of the issuance service. Variants say what was refused and why; the protocol edge
+//! picks the AWS code.
+
+use crate::authn::oidc::OidcError;
+use crate::mint::MintError;
+use crate::policy::PolicyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Trust policy, rules or a permission check said no. The message is what the client sees;
+    /// it names the action, never which check failed (that goes to the log).
+    #[error("Not authorized to perform {action}")]
+    AccessDenied {
+        action: &'static str,
+        reason: String,
+    },
+    #[error("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")]
+    DurationTooLong,
+    #[error("{0}")]
+    MalformedPolicy(PolicyError),
+    #[error("Policy {0} does not exist or is not attachable.")]
+    UnknownPolicyArn(String),
+    #[error(
+        "Packed policy consumes {0}% of allotted space, please use smaller policy for session."
+    )]
+    PackedPolicyTooLarge(u32),
+    #[error(transparent)]
+    IdentityToken(#[from] OidcError),
+    /// A verified token whose session claims (tags, source identity) are malformed.
+    #[error("{0}")]
+    InvalidTokenClaim(String),
+    #[error(transparent)]
+    Mint(#[from] MintError),
+}

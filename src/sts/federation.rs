@@ -1,0 +1,118 @@
+//! The authorisation every federated AssumeRole* shares (web identity now, SAML next): the
+//! role's trust policy must allow the provider for the action, and for `sts:TagSession` /
+//! `sts:SetSourceIdentity` when tags or a source identity are passed; and when rules exist for
+//! the provider, a matching rule must list the role.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::error::ServiceError;
+use crate::config::Role;
+use crate::policy::{CallerPrincipal, ContextValue, Decision, RequestContext, evaluate_with_trace};
+use crate::rules::RuleOutcome;
+
+/// Everything a federated request puts into the trust policy's request context.
+#[derive(Debug, Clone)]
+pub struct FederatedRequest<'a> {
+    /// `sts:AssumeRoleWithWebIdentity` or `sts:AssumeRoleWithSAML`.
+    pub action: &'static str,
+    /// IAM provider ARN, the trust policy's `Federated` principal.
+    pub provider_arn: &'a str,
+    /// Provider keys (`<issuer>:aud`, `:sub`, `saml:aud`, …).
+    pub provider_keys: Vec<(String, ContextValue)>,
+    pub session_name: &'a str,
+    pub tags: &'a [(String, String)],
+    pub transitive_tag_keys: &'a [String],
+    pub source_identity: Option<&'a str>,
+    pub source_ip: Option<IpAddr>,
+    pub now: DateTime<Utc>,
+}
+
+impl FederatedRequest<'_> {
+    /// The request context for one action (the assume action itself, or TagSession /
+    /// SetSourceIdentity, which are evaluated against the same context).
+    pub fn context(&self, action: &str) -> RequestContext {
+        let mut ctx =
+            RequestContext::new(action, None).with_principal(CallerPrincipal::Federated {
+                provider: self.provider_arn.to_owned(),
+            });
+        for (key, value) in &self.provider_keys {
+            ctx.set(key, value.clone());
+        }
+        let single = |s: &str| ContextValue::Single(s.to_owned());
+        ctx.set("aws:FederatedProvider", single(self.provider_arn));
+        ctx.set("sts:RoleSessionName", single(self.session_name));
+        ctx.set(
+            "aws:CurrentTime",
+            single(&self.now.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        );
+        ctx.set("aws:EpochTime", single(&self.now.timestamp().to_string()));
+        if let Some(ip) = self.source_ip {
+            ctx.set("aws:SourceIp", single(&ip.to_string()));
+        }
+        if !self.tags.is_empty() {
+            for (k, v) in self.tags {
+                ctx.set(&format!("aws:RequestTag/{k}"), single(v));
+            }
+            ctx.set(
+                "aws:TagKeys",
+                ContextValue::Multi(self.tags.iter().map(|(k, _)| k.clone()).collect()),
+            );
+        }
+        if !self.transitive_tag_keys.is_empty() {
+            ctx.set(
+                "sts:TransitiveTagKeys",
+                ContextValue::Multi(self.transitive_tag_keys.to_vec()),
+            );
+        }
+        if let Some(si) = self.source_identity {
+            ctx.set("sts:SourceIdentity", single(si));
+        }
+        ctx
+    }
+}
+
+/// Checks trust policy and rules; `Err(AccessDenied)` names the failed check in its reason.
+pub fn authorize(
+    role: &Role,
+    req: &FederatedRequest<'_>,
+    rules: &RuleOutcome,
+) -> Result<(), ServiceError> {
+    let deny = |reason: String| ServiceError::AccessDenied {
+        action: req.action,
+        reason,
+    };
+    let mut actions = vec![req.action];
+    if !req.tags.is_empty() || !req.transitive_tag_keys.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if req.source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    for action in actions {
+        let (decision, _) = evaluate_with_trace(&[&role.trust_policy], &req.context(action));
+        match decision {
+            Decision::Allow { .. } => {}
+            Decision::ExplicitDeny { sid } => {
+                return Err(deny(format!(
+                    "trust policy of {} explicitly denies {action} (statement {sid:?})",
+                    role.arn
+                )));
+            }
+            Decision::NotApplicable => {
+                return Err(deny(format!(
+                    "trust policy of {} does not allow {action} for {}",
+                    role.arn, req.provider_arn
+                )));
+            }
+        }
+    }
+    if rules.provider_has_rules && !rules.lists_role(role.arn.name(), &role.arn.to_string()) {
+        return Err(deny(format!(
+            "no matching rule for this provider lists role {}",
+            role.arn
+        )));
+    }
+    Ok(())
+}

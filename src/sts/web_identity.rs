@@ -1,0 +1,318 @@
+//! AssumeRoleWithWebIdentity: an OpenID Connect ID token in, role credentials out.
+//!
+//! Order: verify the token (signature, issuer, audience, times; no network on the hot path),
+//! find the role, read session tags and source identity from the token, apply the rules for
+//! the provider, check the trust policy, then mint.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::error::ServiceError;
+use super::federation::{FederatedRequest, authorize};
+use super::session::{IssuedSession, RoleSession, mint_role_session};
+use crate::authn::oidc::{OidcRegistry, VerifiedIdToken};
+use crate::config::Config;
+use crate::mint::Keyring;
+use crate::policy::ContextValue;
+use crate::rules::{ClaimsView, evaluate_rules};
+use crate::types::arn::is_iam_name_char;
+use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
+use crate::types::{Arn, RoleArn, Secret};
+
+pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
+/// Session tags claim (AWS's documented name) and its members.
+const TAGS_CLAIM: &str = "https://aws.amazon.com/tags";
+const SOURCE_IDENTITY_CLAIM: &str = "https://aws.amazon.com/source_identity";
+
+/// The validated request.
+#[derive(Debug)]
+pub struct WebIdentityRequest<'a> {
+    pub role_arn: &'a RoleArn,
+    pub role_session_name: &'a str,
+    pub token: &'a Secret,
+    pub duration_seconds: Option<u32>,
+    pub policy: Option<&'a str>,
+    pub policy_arns: &'a [Arn],
+    pub source_ip: Option<IpAddr>,
+}
+
+/// What the response reports.
+#[derive(Debug)]
+pub struct WebIdentitySession {
+    pub session: IssuedSession,
+    pub subject: String,
+    pub audience: String,
+    /// The token's `iss`.
+    pub provider: String,
+    pub source_identity: Option<String>,
+}
+
+pub async fn assume_role_with_web_identity(
+    config: &Config,
+    oidc: &OidcRegistry,
+    keyring: &Keyring,
+    req: WebIdentityRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<WebIdentitySession, ServiceError> {
+    let token = oidc.verify(req.token.expose(), now).await?;
+    let denied = |reason: String| ServiceError::AccessDenied {
+        action: ACTION,
+        reason,
+    };
+    // Like AWS, an unknown role is indistinguishable from a refused one.
+    let role = config
+        .role_by_arn(req.role_arn)
+        .ok_or_else(|| denied(format!("role {} is not configured", req.role_arn)))?;
+    let (token_tags, transitive_tag_keys) = session_tags(&token.claims)?;
+    let source_identity = source_identity(&token.claims)?;
+    let rules = evaluate_rules(&config.rules, &token.issuer, ClaimsView(&token.claims));
+    let tags = merge_tags(token_tags, &rules.tags);
+    let fed = FederatedRequest {
+        action: ACTION,
+        provider_arn: &token.provider_arn,
+        provider_keys: provider_keys(&token),
+        session_name: req.role_session_name,
+        tags: &tags,
+        transitive_tag_keys: &transitive_tag_keys,
+        source_identity: source_identity.as_deref(),
+        source_ip: req.source_ip,
+        now,
+    };
+    authorize(role, &fed, &rules)?;
+    let session = mint_role_session(
+        config,
+        keyring,
+        RoleSession {
+            role,
+            session_name: req.role_session_name.to_owned(),
+            duration_seconds: req.duration_seconds,
+            policy: req.policy,
+            policy_arns: req.policy_arns,
+            tags,
+            transitive_tag_keys,
+            source_identity: source_identity.clone(),
+            issuer: token.provider_arn.clone(),
+        },
+        now,
+    )?;
+    Ok(WebIdentitySession {
+        session,
+        subject: token.subject,
+        audience: token.audience,
+        provider: token.issuer,
+        source_identity,
+    })
+}
+
+/// Trust-policy keys of an OIDC provider, prefixed by the issuer without its scheme
+/// (`accounts.example.com:sub`, port and path kept).
+pub fn provider_keys(token: &VerifiedIdToken) -> Vec<(String, ContextValue)> {
+    let prefix = token
+        .issuer
+        .split_once("://")
+        .map_or(token.issuer.as_str(), |(_, rest)| rest);
+    let mut keys = vec![
+        (
+            format!("{prefix}:aud"),
+            ContextValue::Single(token.audience.clone()),
+        ),
+        (
+            format!("{prefix}:sub"),
+            ContextValue::Single(token.subject.clone()),
+        ),
+    ];
+    if let Some(Value::String(azp)) = token.claims.get("azp") {
+        keys.push((format!("{prefix}:azp"), ContextValue::Single(azp.clone())));
+    }
+    match token.claims.get("amr") {
+        Some(Value::String(one)) => keys.push((
+            format!("{prefix}:amr"),
+            ContextValue::Multi(vec![one.clone()]),
+        )),
+        Some(Value::Array(many)) => {
+            let values = many
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            keys.push((format!("{prefix}:amr"), ContextValue::Multi(values)));
+        }
+        _ => {}
+    }
+    keys
+}
+
+fn bad_claim(message: impl Into<String>) -> ServiceError {
+    ServiceError::InvalidTokenClaim(message.into())
+}
+
+/// Session tags (key, value) and the keys marked transitive.
+type TokenTags = (Vec<(String, String)>, Vec<String>);
+
+/// Reads `https://aws.amazon.com/tags`: `principal_tags` (each value a one-element array, as
+/// STS tags are single-valued) and `transitive_tag_keys`, with the session-tag rules.
+fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, ServiceError> {
+    let Some(tags_claim) = claims.get(TAGS_CLAIM) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let obj = tags_claim
+        .as_object()
+        .ok_or_else(|| bad_claim("The https://aws.amazon.com/tags claim must be an object."))?;
+    let mut tags = Vec::new();
+    if let Some(principal_tags) = obj.get("principal_tags") {
+        let map = principal_tags
+            .as_object()
+            .ok_or_else(|| bad_claim("principal_tags must be an object."))?;
+        for (key, value) in map {
+            let value = match value {
+                Value::Array(items) => match items.as_slice() {
+                    [Value::String(one)] => one.clone(),
+                    _ => {
+                        return Err(bad_claim(format!(
+                            "Session tag {key} must have exactly one string value."
+                        )));
+                    }
+                },
+                Value::String(one) => one.clone(),
+                _ => {
+                    return Err(bad_claim(format!(
+                        "Session tag {key} must have exactly one string value."
+                    )));
+                }
+            };
+            let key_ok = (1..=TAG_KEY_MAX).contains(&key.chars().count())
+                && key.chars().all(is_tag_char)
+                && !key.to_ascii_lowercase().starts_with("aws:");
+            let value_ok = value.chars().count() <= TAG_VALUE_MAX && value.chars().all(is_tag_char);
+            if !key_ok || !value_ok {
+                return Err(bad_claim(format!(
+                    "Session tag {key} has an invalid key or value."
+                )));
+            }
+            tags.push((key.clone(), value));
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(bad_claim(format!(
+            "A session can have at most {MAX_TAGS} tags."
+        )));
+    }
+    let transitive = match obj.get("transitive_tag_keys") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| bad_claim("transitive_tag_keys must be strings."))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(bad_claim("transitive_tag_keys must be an array.")),
+    };
+    if let Some(stray) = transitive
+        .iter()
+        .find(|k| !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)))
+    {
+        return Err(bad_claim(format!(
+            "Transitive tag key {stray} is not one of the session tags."
+        )));
+    }
+    Ok((tags, transitive))
+}
+
+/// Operator rules' tags win over the token's for the same key (case-insensitive): the rules are
+/// the bridge's own statement of what a provider's identities are.
+fn merge_tags(
+    mut tags: Vec<(String, String)>,
+    rule_tags: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    for (key, value) in rule_tags {
+        tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+        tags.push((key.clone(), value.clone()));
+    }
+    tags
+}
+
+/// `https://aws.amazon.com/source_identity`, with AWS's rule and message.
+fn source_identity(claims: &Map<String, Value>) -> Result<Option<String>, ServiceError> {
+    let Some(value) = claims.get(SOURCE_IDENTITY_CLAIM) else {
+        return Ok(None);
+    };
+    let ok = value.as_str().filter(|s| {
+        (2..=64).contains(&s.len()) && s.chars().all(is_iam_name_char) && !s.starts_with("aws:")
+    });
+    ok.map(|s| Some(s.to_owned())).ok_or_else(|| {
+        bad_claim("Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn claims(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    #[test]
+    fn session_tags_from_the_aws_claim() {
+        let c = claims(
+            json!({TAGS_CLAIM: {"principal_tags": {"Project": ["Automation"], "Cost": ["9"]}, "transitive_tag_keys": ["project"]}}),
+        );
+        let (tags, transitive) = session_tags(&c).unwrap();
+        assert_eq!(
+            tags,
+            vec![
+                ("Cost".to_owned(), "9".to_owned()),
+                ("Project".to_owned(), "Automation".to_owned())
+            ]
+        );
+        assert_eq!(transitive, vec!["project".to_owned()]);
+        for bad in [
+            json!({TAGS_CLAIM: "x"}),
+            json!({TAGS_CLAIM: {"principal_tags": {"P": ["a", "b"]}}}),
+            json!({TAGS_CLAIM: {"principal_tags": {"P": [1]}}}),
+            json!({TAGS_CLAIM: {"principal_tags": {"aws:x": ["a"]}}}),
+            json!({TAGS_CLAIM: {"principal_tags": {"P": ["a\nb"]}}}),
+            json!({TAGS_CLAIM: {"principal_tags": {"P": ["a"]}, "transitive_tag_keys": ["Q"]}}),
+        ] {
+            assert!(session_tags(&claims(bad.clone())).is_err(), "{bad}");
+        }
+        assert_eq!(session_tags(&claims(json!({}))).unwrap(), (vec![], vec![]));
+    }
+
+    #[test]
+    fn rule_tags_override_token_tags_case_insensitively() {
+        let rules = std::collections::BTreeMap::from([("team".to_owned(), "ops".to_owned())]);
+        let merged = merge_tags(
+            vec![("Team".into(), "dev".into()), ("x".into(), "1".into())],
+            &rules,
+        );
+        assert_eq!(
+            merged,
+            vec![
+                ("x".to_owned(), "1".to_owned()),
+                ("team".to_owned(), "ops".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn source_identity_claim_rules() {
+        assert_eq!(
+            source_identity(&claims(json!({SOURCE_IDENTITY_CLAIM: "alice@example.com"})))
+                .unwrap()
+                .as_deref(),
+            Some("alice@example.com")
+        );
+        for bad in [json!("a"), json!("aws:x"), json!("has space"), json!(5)] {
+            assert!(source_identity(&claims(json!({SOURCE_IDENTITY_CLAIM: bad}))).is_err());
+        }
+    }
+}
