@@ -15,3 +15,4 @@ mod hardening;
 mod malformed;
 mod sdk;
 mod sessions;
+mod web_identity;

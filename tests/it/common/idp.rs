@@ -40,9 +40,18 @@ impl Key {
 
     pub(crate) fn encoding_key(self) -> EncodingKey {
         match self {
-            Self::Rsa => EncodingKey::from_rsa_pem(include_bytes!("../../../certs/test-idp-rsa-key.pem")).unwrap(),
-            Self::Rsa2 => EncodingKey::from_rsa_pem(include_bytes!("../../../certs/test-idp-rsa2-key.pem")).unwrap(),
-            Self::Ec => EncodingKey::from_ec_pem(include_bytes!("../../../certs/test-idp-ec-key.pem")).unwrap(),
+            Self::Rsa => {
+                EncodingKey::from_rsa_pem(include_bytes!("../../../certs/test-idp-rsa-key.pem"))
+                    .unwrap()
+            }
+            Self::Rsa2 => {
+                EncodingKey::from_rsa_pem(include_bytes!("../../../certs/test-idp-rsa2-key.pem"))
+                    .unwrap()
+            }
+            Self::Ec => {
+                EncodingKey::from_ec_pem(include_bytes!("../../../certs/test-idp-ec-key.pem"))
+                    .unwrap()
+            }
         }
     }
 
@@ -84,7 +93,11 @@ impl TestIdp {
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Self { issuer, published, _task: task }
+        Self {
+            issuer,
+            published,
+            _task: task,
+        }
     }
 
     /// The provider's trust-policy key prefix: the issuer without its scheme.
@@ -111,20 +124,25 @@ impl TestIdp {
         json!({"iss": self.issuer, "sub": sub, "aud": CLIENT_ID, "iat": now, "exp": now + 3600})
     }
 
+    #[expect(
+        clippy::unused_self,
+        reason = "reads as idp.sign(..), beside the IdP that publishes the key"
+    )]
     pub(crate) fn sign(&self, key: Key, claims: &Value) -> String {
         let mut header = Header::new(key.alg());
         header.kid = Some(key.kid().to_owned());
-        self.sign_with(&header, key, claims)
-    }
-
-    pub(crate) fn sign_with(&self, header: &Header, key: Key, claims: &Value) -> String {
-        jsonwebtoken::encode(header, claims, &key.encoding_key()).unwrap()
+        sign_with(&header, key, claims)
     }
 
     /// A valid RS256 token for `sub`.
     pub(crate) fn token(&self, sub: &str) -> String {
         self.sign(Key::Rsa, &self.claims(sub))
     }
+}
+
+/// Signs `claims` under any header (for forged-header tests).
+pub(crate) fn sign_with(header: &Header, key: Key, claims: &Value) -> String {
+    jsonwebtoken::encode(header, claims, &key.encoding_key()).unwrap()
 }
 
 async fn discovery(State(p): State<Published>) -> axum::Json<Value> {
@@ -139,5 +157,7 @@ async fn discovery(State(p): State<Published>) -> axum::Json<Value> {
 
 async fn jwks(State(p): State<Published>) -> axum::Json<JwkSet> {
     p.jwks_fetches.fetch_add(1, Ordering::SeqCst);
-    axum::Json(JwkSet { keys: p.keys.lock().unwrap().clone() })
+    axum::Json(JwkSet {
+        keys: p.keys.lock().unwrap().clone(),
+    })
 }

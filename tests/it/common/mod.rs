@@ -1,6 +1,8 @@
 //! Starts the real application on an ephemeral loopback port with a steppable clock, and builds
 //! SDK clients pointed at it.
 
+pub(crate) mod idp;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -113,8 +115,17 @@ impl TestServer {
     }
 
     pub(crate) async fn start_custom(limits: app::ServeLimits, config: Config) -> Self {
+        let keyring = Keyring::generate(stsbridge::clock::Clock::now(&ManualClock::starting_now()));
+        Self::start_full(limits, config, keyring).await
+    }
+
+    /// A server with a given keyring: replicas that load the same keyring file share sessions.
+    pub(crate) async fn start_full(
+        limits: app::ServeLimits,
+        config: Config,
+        keyring: Keyring,
+    ) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
-        let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
         let mut state = AppState::new(config, keyring, clock.clone()).unwrap();
         state.limits = limits;
         state.start().await;
