@@ -38,10 +38,31 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Explain claim rules and trust policies for a set of claims.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Put a new sealing key first in the keyring of a config; old keys keep opening tokens.
     RotateKeys {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// For the claims in a JSON file: which rules match and why, the roles and tags they give,
+    /// and each role's trust-policy decision.
+    Explain {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// OIDC issuer URL or SAML provider name, as in the config.
+        #[arg(long)]
+        provider: String,
+        /// A JSON object of claims (an ID token's payload, or SAML attributes by name).
+        #[arg(long, value_name = "CLAIMS.json")]
+        claims: PathBuf,
     },
 }
 
@@ -60,6 +81,31 @@ fn main() -> anyhow::Result<()> {
                 config.saml_providers.len(),
                 config.rules.len()
             );
+            Ok(())
+        }
+        Command::Rules {
+            command:
+                RulesCommand::Explain {
+                    config,
+                    provider,
+                    claims,
+                },
+        } => {
+            let config = config::load_file(&config, &ProcessEnv)?;
+            let text = std::fs::read_to_string(&claims)
+                .with_context(|| format!("cannot read {}", claims.display()))?;
+            let claims: serde_json::Value =
+                serde_json::from_str(&text).context("the claims file is not JSON")?;
+            let claims = claims
+                .as_object()
+                .context("the claims file must hold a JSON object")?;
+            let report = stsbridge::sts::explain::explain_rules(
+                &config,
+                &provider,
+                claims,
+                SystemClock.now(),
+            )?;
+            print_report(&report);
             Ok(())
         }
         Command::RotateKeys { config } => {
@@ -118,6 +164,11 @@ async fn serve(
     }
     app::serve(listener, state, app::shutdown_signal()).await?;
     Ok(())
+}
+
+#[expect(clippy::print_stdout, reason = "the report is the command's output")]
+fn print_report(report: &str) {
+    print!("{report}");
 }
 
 #[expect(

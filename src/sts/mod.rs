@@ -5,6 +5,7 @@
 //! return typed results; they know nothing of XML or HTTP.
 
 pub mod error;
+pub mod explain;
 pub mod federation;
 pub mod session;
 pub mod web_identity;

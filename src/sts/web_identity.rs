@@ -148,11 +148,11 @@ fn bad_claim(message: impl Into<String>) -> ServiceError {
 }
 
 /// Session tags (key, value) and the keys marked transitive.
-type TokenTags = (Vec<(String, String)>, Vec<String>);
+pub(crate) type TokenTags = (Vec<(String, String)>, Vec<String>);
 
 /// Reads `https://aws.amazon.com/tags`: `principal_tags` (each value a one-element array, as
 /// STS tags are single-valued) and `transitive_tag_keys`, with the session-tag rules.
-fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, ServiceError> {
+pub(crate) fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, ServiceError> {
     let Some(tags_claim) = claims.get(TAGS_CLAIM) else {
         return Ok((Vec::new(), Vec::new()));
     };
@@ -223,7 +223,7 @@ fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, ServiceError> 
 
 /// Operator rules' tags win over the token's for the same key (case-insensitive): the rules are
 /// the bridge's own statement of what a provider's identities are.
-fn merge_tags(
+pub(crate) fn merge_tags(
     mut tags: Vec<(String, String)>,
     rule_tags: &std::collections::BTreeMap<String, String>,
 ) -> Vec<(String, String)> {

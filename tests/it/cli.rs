@@ -72,3 +72,71 @@ fn demo_refuses_a_non_loopback_address() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
 }
+
+#[test]
+fn rules_explain_says_why_a_role_is_or_is_not_granted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let toml = format!(
+        r#"{}
+[[oidc_providers]]
+url = "https://idp.example.com"
+client_ids = ["app"]
+
+[[roles]]
+name = "ops"
+trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Sid":"Idp","Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:oidc-provider/idp.example.com"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"idp.example.com:aud":"app"}}}}}}]}}'''
+
+[[rules]]
+provider = "https://idp.example.com"
+when = [ {{ claim = "groups", op = "contains", value = "ops" }} ]
+roles = ["ops"]
+"#,
+        crate::common::test_config_toml()
+    );
+    std::fs::write(&config, toml).unwrap();
+    let claims = dir.path().join("claims.json");
+    let run = |claims_json: &str| {
+        std::fs::write(&claims, claims_json).unwrap();
+        let out = bin()
+            .args([
+                "rules",
+                "explain",
+                "--provider",
+                "https://idp.example.com",
+                "--config",
+            ])
+            .arg(&config)
+            .arg("--claims")
+            .arg(&claims)
+            .env(
+                "STSBRIDGE_TEST_DEV_SECRET",
+                "test/DEVELOPER/secret/000000000000",
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let granted = run(r#"{"sub":"u1","aud":"app","groups":["ops"]}"#);
+    assert!(granted.contains("rules[0]  MATCHED"), "{granted}");
+    assert!(granted.contains("role/ops  => CAN ASSUME"), "{granted}");
+    assert!(
+        granted.contains("statement 0 (Idp) Allow: applies"),
+        "{granted}"
+    );
+    let refused = run(r#"{"sub":"u1","aud":"other","groups":["dev"]}"#);
+    assert!(
+        refused.contains("claim groups fails contains \"ops\""),
+        "{refused}"
+    );
+    assert!(refused.contains("role/ops  => denied"), "{refused}");
+    assert!(
+        refused.contains("condition key idp.example.com:aud"),
+        "{refused}"
+    );
+}

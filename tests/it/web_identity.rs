@@ -353,7 +353,10 @@ fn b64(v: &Value) -> String {
 }
 
 /// Every forged or broken token of the threat list, with the code it must get, plus a good one.
-#[expect(clippy::too_many_lines, reason = "a table: one row per attack of the threat list")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "a table: one row per attack of the threat list"
+)]
 fn attack_tokens(idp: &TestIdp) -> (Vec<(&'static str, String, &'static str)>, String) {
     let good = idp.claims("user-1");
     let now = good["iat"].as_i64().unwrap();

@@ -1,0 +1,246 @@
+//! `stsbridge rules explain`: for a set of claims, why each rule matched or not, what the rules
+//! grant, and each role's trust-policy decision — the answer to "why did I (not) get this role".
+//! It runs the same rule and policy code as the API, without a token or a signature.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::federation::{FederatedRequest, authorize};
+use super::web_identity::{self, merge_tags, session_tags};
+use crate::config::Config;
+use crate::policy::{ContextValue, Decision, evaluate_with_trace};
+use crate::rules::{ClaimsView, evaluate_rules};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    #[error("no provider '{provider}' in the configuration; known: {known}")]
+    UnknownProvider { provider: String, known: String },
+}
+
+/// The provider as the explanation needs it.
+struct ProviderView {
+    arn: String,
+    action: &'static str,
+    keys: Vec<(String, ContextValue)>,
+}
+
+fn provider_view(
+    config: &Config,
+    provider: &str,
+    claims: &Map<String, Value>,
+) -> Result<ProviderView, ExplainError> {
+    let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+    if let Some(p) = config.oidc_providers.iter().find(|p| p.issuer == provider) {
+        let prefix = p
+            .issuer
+            .split_once("://")
+            .map_or(p.issuer.as_str(), |(_, rest)| rest);
+        // The audience the API would report: azp if it is a client id, else the first aud that is.
+        let auds: Vec<String> = match claims.get("aud") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            Some(Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        };
+        let audience = text("azp")
+            .filter(|a| p.client_ids.contains(a))
+            .or_else(|| auds.iter().find(|a| p.client_ids.contains(a)).cloned())
+            .or_else(|| auds.first().cloned())
+            .unwrap_or_default();
+        let mut keys = vec![
+            (format!("{prefix}:aud"), ContextValue::Single(audience)),
+            (
+                format!("{prefix}:sub"),
+                ContextValue::Single(text("sub").unwrap_or_default()),
+            ),
+        ];
+        if let Some(azp) = text("azp") {
+            keys.push((format!("{prefix}:azp"), ContextValue::Single(azp)));
+        }
+        return Ok(ProviderView {
+            arn: p.arn.clone(),
+            action: web_identity::ACTION,
+            keys,
+        });
+    }
+    if let Some(p) = config.saml_providers.iter().find(|p| p.name == provider) {
+        let mut keys = vec![(
+            "saml:aud".to_owned(),
+            ContextValue::Single(p.acs_urls.first().cloned().unwrap_or_default()),
+        )];
+        if let Some(sub) = text("sub") {
+            keys.push(("saml:sub".to_owned(), ContextValue::Single(sub)));
+        }
+        return Ok(ProviderView {
+            arn: p.arn.clone(),
+            action: "sts:AssumeRoleWithSAML",
+            keys,
+        });
+    }
+    let known: Vec<&str> = config
+        .oidc_providers
+        .iter()
+        .map(|p| p.issuer.as_str())
+        .chain(config.saml_providers.iter().map(|p| p.name.as_str()))
+        .collect();
+    Err(ExplainError::UnknownProvider {
+        provider: provider.to_owned(),
+        known: known.join(", "),
+    })
+}
+
+/// The explanation, as text for a terminal.
+pub fn explain_rules(
+    config: &Config,
+    provider: &str,
+    claims: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<String, ExplainError> {
+    let view = provider_view(config, provider, claims)?;
+    let rules = evaluate_rules(&config.rules, provider, ClaimsView(claims));
+    let mut out = String::new();
+    let _ = writeln!(out, "Provider {provider} ({})", view.arn);
+    if rules.provider_has_rules {
+        let _ = writeln!(out, "\nRules for this provider (evaluated in order):");
+        for t in &rules.trace {
+            let verdict = if t.matched {
+                "MATCHED    "
+            } else {
+                "not matched"
+            };
+            let _ = writeln!(out, "  rules[{}]  {verdict}  {}", t.index, t.reason);
+        }
+        let _ = writeln!(
+            out,
+            "Roles listed by matching rules: {}",
+            if rules.roles.is_empty() {
+                "(none)".to_owned()
+            } else {
+                rules.roles.join(", ")
+            }
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\nNo rules for this provider: each role's trust policy alone decides."
+        );
+    }
+    let (token_tags, transitive) = match session_tags(claims) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(out, "Session tags claim refused: {e}");
+            (Vec::new(), Vec::new())
+        }
+    };
+    let tags = merge_tags(token_tags, &rules.tags);
+    if !tags.is_empty() {
+        let shown: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(out, "Session tags: {}", shown.join(", "));
+    }
+    let session_name = rules
+        .session_name
+        .clone()
+        .unwrap_or_else(|| "explain".to_owned());
+    let request = FederatedRequest {
+        action: view.action,
+        provider_arn: &view.arn,
+        provider_keys: view.keys.clone(),
+        session_name: &session_name,
+        tags: &tags,
+        transitive_tag_keys: &transitive,
+        source_identity: None,
+        source_ip: None,
+        now,
+    };
+    let _ = writeln!(out, "\nRoles:");
+    for role in &config.roles {
+        let verdict = match authorize(role, &request, &rules) {
+            Ok(()) => "CAN ASSUME".to_owned(),
+            Err(super::ServiceError::AccessDenied { reason, .. }) => format!("denied: {reason}"),
+            Err(other) => format!("denied: {other}"),
+        };
+        let _ = writeln!(out, "  {}  => {verdict}", role.arn);
+        let (decision, trace) =
+            evaluate_with_trace(&[&role.trust_policy], &request.context(view.action));
+        for t in &trace {
+            let sid = t
+                .sid
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            match &t.mismatch {
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "      statement {}{sid} {}: applies",
+                        t.statement, t.effect
+                    );
+                }
+                Some(m) => {
+                    let _ = writeln!(
+                        out,
+                        "      statement {}{sid} {}: {m}",
+                        t.statement, t.effect
+                    );
+                }
+            }
+        }
+        if matches!(decision, Decision::NotApplicable) && trace.is_empty() {
+            let _ = writeln!(out, "      (trust policy has no statements)");
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn explains_the_demo_configuration() {
+        let demo = crate::config::demo_config(
+            None,
+            std::sync::Arc::new(crate::clock::ManualClock::starting_now()),
+        )
+        .unwrap();
+        let claims = json!({"sub": "demo|bob", "aud": "demo-app", "groups": ["dev"], "preferred_username": "bob"});
+        let text = explain_rules(
+            &demo.config,
+            "http://127.0.0.1:8080/demo-idp",
+            claims.as_object().unwrap(),
+            DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            text.contains("rules[0]  not matched  claim groups fails contains \"admins\""),
+            "{text}"
+        );
+        assert!(text.contains("rules[1]  MATCHED"), "{text}");
+        assert!(
+            text.contains("role/demo-developer  => CAN ASSUME"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "role/demo-admin  => denied: no matching rule for this provider lists role"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Session tags: user=bob"), "{text}");
+        assert!(
+            explain_rules(
+                &demo.config,
+                "https://nope",
+                claims.as_object().unwrap(),
+                DateTime::from_timestamp(0, 0).unwrap()
+            )
+            .is_err()
+        );
+    }
+}
