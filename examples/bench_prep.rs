@@ -173,7 +173,8 @@ async fn write_gci(dir: &Path, port: &str) -> anyhow::Result<()> {
         .body(())?;
     instructions.apply_to_request_http1x(&mut req);
     let mut lua = String::from("wrk.method = \"POST\"\n");
-    for (name, value) in req.headers() {
+    // wrk writes its own Host header (the same value); a second one would change what is signed.
+    for (name, value) in req.headers().iter().filter(|(n, _)| *n != "host") {
         writeln!(lua, "wrk.headers[\"{}\"] = \"{}\"", name, value.to_str()?)?;
     }
     writeln!(lua, "wrk.body = \"{gci}\"")?;
