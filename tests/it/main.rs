@@ -11,6 +11,7 @@
 
 mod cli;
 mod common;
+mod demo;
 mod hardening;
 mod malformed;
 mod sdk;

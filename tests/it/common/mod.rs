@@ -128,8 +128,29 @@ impl TestServer {
         let clock = Arc::new(ManualClock::starting_now());
         let mut state = AppState::new(config, keyring, clock.clone()).unwrap();
         state.limits = limits;
-        state.start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(listener, state, clock).await
+    }
+
+    /// The embedded demo (its IdP included) on an ephemeral loopback port.
+    pub(crate) async fn start_demo() -> (Self, Vec<stsbridge::config::DemoCredentials>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let clock = Arc::new(ManualClock::starting_now());
+        let demo = config::demo_config(Some(&addr), clock.clone()).unwrap();
+        let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
+        let state = AppState::new(demo.config, keyring, clock.clone())
+            .unwrap()
+            .with_demo_idp(demo.idp);
+        (Self::serve(listener, state, clock).await, demo.credentials)
+    }
+
+    async fn serve(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+        clock: Arc<ManualClock>,
+    ) -> Self {
+        state.start().await;
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(app::serve(listener, state.clone(), async {
@@ -156,6 +177,16 @@ impl TestServer {
         region: &str,
     ) -> aws_sdk_sts::Client {
         sdk_client(&self.url(), key, secret, token, region)
+    }
+
+    /// A client with no usable keys, for the actions that need none.
+    pub(crate) fn admin_unsigned(&self) -> aws_sdk_sts::Client {
+        self.client(
+            "AKIANOKEYS0000000000",
+            "no-secret-needed-for-federation",
+            None,
+            "us-east-1",
+        )
     }
 
     pub(crate) fn admin(&self) -> aws_sdk_sts::Client {
