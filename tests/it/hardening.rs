@@ -313,3 +313,73 @@ async fn the_api_is_served_under_the_public_url_path() {
     let out = client.get_caller_identity().send().await.unwrap();
     assert_eq!(out.arn(), Some("arn:aws:iam::123456789012:user/admin"));
 }
+
+#[tokio::test]
+async fn cors_answers_configured_origins_only() {
+    let toml = crate::common::test_config_toml().replace(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"127.0.0.1:0\"\ncors_origins = [\"https://app.example.com\"]",
+    );
+    let server =
+        TestServer::start_custom(ServeLimits::default(), crate::common::config_from(&toml)).await;
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, server.url())
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,x-amz-date,authorization,x-amz-security-token",
+            )
+            .send()
+    };
+    let ok = preflight("https://app.example.com").await.unwrap();
+    assert!(ok.status().is_success(), "{}", ok.status());
+    let headers = ok.headers();
+    assert_eq!(
+        headers.get("access-control-allow-origin").unwrap(),
+        "https://app.example.com"
+    );
+    let allowed = headers
+        .get("access-control-allow-headers")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("x-amz-security-token") && allowed.contains("authorization"),
+        "{allowed}"
+    );
+    let other = preflight("https://evil.example.com").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    // A real request from the allowed origin can read the request id.
+    let resp = reqwest::Client::new()
+        .post(server.url())
+        .header("origin", "https://app.example.com")
+        .body("Action=GetCallerIdentity&Version=2011-06-15")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers().get("access-control-allow-origin").unwrap(),
+        "https://app.example.com"
+    );
+    assert!(
+        resp.headers()
+            .get("access-control-expose-headers")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("x-amzn-requestid")
+    );
+    // Without cors_origins there are no CORS headers at all.
+    let plain = TestServer::start().await;
+    let resp = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, plain.url())
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+}
