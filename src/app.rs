@@ -19,6 +19,7 @@ use crate::demo_idp::DemoIdp;
 use crate::mint::Keyring;
 use crate::protocol::handlers::{error_response, sts_endpoint};
 use crate::protocol::{ErrorCode, StsError};
+use crate::store::Store;
 use crate::telemetry::{self, RequestId};
 
 /// Protective limits of the HTTP layer.
@@ -62,6 +63,8 @@ pub struct AppState {
     pub demo_idp: Option<Arc<DemoIdp>>,
     /// OIDC providers and their cached keys.
     pub oidc: Arc<OidcRegistry>,
+    /// Shared state: the replay cache now; revocations and audit later.
+    pub store: Arc<dyn Store>,
 }
 
 impl AppState {
@@ -72,7 +75,12 @@ impl AppState {
     }
 
     /// Builds the state; no network (OIDC keys from files load now, the rest in [`Self::start`]).
-    pub fn new(config: Config, keyring: Keyring, clock: SharedClock) -> Result<Self, StartError> {
+    pub fn new(
+        config: Config,
+        keyring: Keyring,
+        clock: SharedClock,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, StartError> {
         // Outbound calls (discovery, JWKS) are bounded and never follow redirects: a redirect
         // from an IdP host is not a place we agreed to fetch keys from.
         let http = reqwest::Client::builder()
@@ -90,15 +98,36 @@ impl AppState {
             limits: ServeLimits::default(),
             demo_idp: None,
             oidc: Arc::new(oidc),
+            store,
         })
     }
 
     /// First fetch of identity-provider keys (each bounded; an IdP that is down does not stop
-    /// the bridge) and the background refresh tasks.
+    /// the bridge), their background refresh, and the store's periodic purge of expired
+    /// one-time ids.
     pub async fn start(&self) {
         self.oidc.start().await;
+        let store = Arc::downgrade(&self.store);
+        let clock = self.clock.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PURGE_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                // Stops with the application: the task holds no strong reference.
+                let Some(store) = store.upgrade() else { break };
+                match store.purge_expired(clock.now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(rows = n, "purged expired one-time ids"),
+                    Err(e) => tracing::warn!(error = %e, "store purge failed"),
+                }
+            }
+        });
     }
 }
+
+/// How often expired replay-cache rows are deleted.
+const PURGE_INTERVAL: Duration = Duration::from_mins(5);
 
 /// Why the application could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -231,9 +260,15 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: configuration and keyring are loaded (they are, once the router exists).
-async fn readyz() -> impl IntoResponse {
-    (StatusCode::OK, "ready")
+/// Readiness: configuration and keyring are loaded, and the store answers.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "store not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable")
+        }
+    }
 }
 
 /// Serves HTTP/1.1 on an already-bound listener until `shutdown` resolves, then stops

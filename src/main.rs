@@ -156,7 +156,8 @@ async fn serve(
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, demo = config.demo, "stsbridge listening");
-    let mut state = AppState::new(config, keyring, clock)?;
+    let store = stsbridge::store::open(&config.store).await?;
+    let mut state = AppState::new(config, keyring, clock, store)?;
     state.start().await;
     if let Some((credentials, idp)) = demo {
         print_demo_banner(&addr.to_string(), &state.config, &credentials);

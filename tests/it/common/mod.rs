@@ -126,7 +126,8 @@ impl TestServer {
         keyring: Keyring,
     ) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
-        let mut state = AppState::new(config, keyring, clock.clone()).unwrap();
+        let store = stsbridge::store::open(&config.store).await.unwrap();
+        let mut state = AppState::new(config, keyring, clock.clone(), store).unwrap();
         state.limits = limits;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         Self::serve(listener, state, clock).await
@@ -139,7 +140,8 @@ impl TestServer {
         let clock = Arc::new(ManualClock::starting_now());
         let demo = config::demo_config(Some(&addr), clock.clone()).unwrap();
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
-        let state = AppState::new(demo.config, keyring, clock.clone())
+        let store = stsbridge::store::open(&demo.config.store).await.unwrap();
+        let state = AppState::new(demo.config, keyring, clock.clone(), store)
             .unwrap()
             .with_demo_idp(demo.idp);
         (Self::serve(listener, state, clock).await, demo.credentials)

@@ -1,0 +1,191 @@
+//! Shared state that must be global across replicas: for now, the one-time-id (replay) cache.
+//!
+//! [`Store`] is the only thing the layers above see. It is dyn-compatible (methods return boxed
+//! futures) so application state holds an `Arc<dyn Store>` and the backend is picked at start
+//! by [`open`]: SQLite (a file, or memory for tests and the demo) today, PostgreSQL in a later
+//! release behind the same trait and the same conformance suite.
+//!
+//! Invariants every backend keeps:
+//! - [`Store::use_once`] is atomic: among any number of concurrent callers, in one process or
+//!   several sharing the database, exactly one sees `true` for a live `(namespace, id)`.
+//! - Time is a parameter: no method reads a clock. Times are stored as integer milliseconds
+//!   since the Unix epoch; an expiry is rounded up and "now" down, so a record never counts as
+//!   expired before its real expiry.
+//! - Keys are bounded ([`MAX_NAMESPACE_BYTES`], [`MAX_ID_BYTES`]) before they reach SQL.
+//! - The schema is migrated on open by migrations embedded in the binary (see `migrate`).
+//! - All database access is async; nothing blocks the runtime (sqlx runs each SQLite
+//!   connection on its own worker thread).
+
+mod error;
+mod migrate;
+mod sqlite;
+
+#[cfg(test)]
+pub mod conformance;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+pub use error::StoreError;
+
+use crate::config::StoreUrl;
+
+/// Longest accepted namespace, in bytes.
+pub const MAX_NAMESPACE_BYTES: usize = 256;
+/// Longest accepted one-time id, in bytes. SAML assertion IDs and JWT `jti`s are far shorter;
+/// the bound keeps an attacker from filling the store with large keys.
+pub const MAX_ID_BYTES: usize = 1024;
+
+/// The future every [`Store`] method returns: boxed so the trait stays dyn-compatible.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The bridge's shared state. Implementations must pass `conformance::run_conformance_suite`.
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Records `(namespace, id)` as used until `expires_at`.
+    ///
+    /// Returns `true` if this call is the first use (or the previous record had expired at
+    /// `now`, i.e. `expires_at <= now`, and has been replaced), `false` if the id is already
+    /// recorded and still live: a replay. Atomic across concurrent callers and processes.
+    ///
+    /// Callers reject already-expired input before asking: with `expires_at <= now` the record
+    /// is dead on arrival and every call returns `true`.
+    fn use_once<'a>(
+        &'a self,
+        namespace: &'a str,
+        id: &'a str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, bool>;
+
+    /// Deletes every record that has expired at `now` and returns how many were removed.
+    fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64>;
+
+    /// Checks that the database answers (for `/readyz`).
+    fn ping(&self) -> StoreFuture<'_, ()>;
+}
+
+/// Opens (creating and migrating as needed) the store the configuration names.
+pub async fn open(url: &StoreUrl) -> Result<Arc<dyn Store>, StoreError> {
+    match url {
+        StoreUrl::SqliteFile(path) => {
+            Ok(Arc::new(sqlite::SqliteStore::open_file(path, url).await?))
+        }
+        StoreUrl::SqliteMemory => Ok(Arc::new(sqlite::SqliteStore::open_memory(url).await?)),
+        StoreUrl::Postgres(_) => Err(StoreError::Unsupported(
+            "PostgreSQL arrives in a later release",
+        )),
+    }
+}
+
+/// The store location for logs and error messages, with any password replaced.
+///
+/// A PostgreSQL URL loses its password, query string and fragment (libpq accepts
+/// `?password=` too); text that is not a URL at all is not echoed.
+pub fn redacted_url(url: &StoreUrl) -> String {
+    match url {
+        StoreUrl::SqliteFile(path) => format!("sqlite://{}", path.display()),
+        StoreUrl::SqliteMemory => "sqlite::memory:".to_owned(),
+        StoreUrl::Postgres(secret) => match url::Url::parse(secret.expose()) {
+            Ok(mut parsed) => {
+                if parsed.password().is_some() && parsed.set_password(Some("REDACTED")).is_err() {
+                    return "postgres://<redacted>".to_owned();
+                }
+                parsed.set_query(None);
+                parsed.set_fragment(None);
+                parsed.to_string()
+            }
+            Err(_) => "postgres://<unparseable URL>".to_owned(),
+        },
+    }
+}
+
+/// Bounds a one-time key before it reaches SQL. NUL is refused because PostgreSQL `TEXT`
+/// cannot hold it; refusing it everywhere keeps the backends interchangeable.
+fn check_key(namespace: &str, id: &str) -> Result<(), StoreError> {
+    if namespace.is_empty() || namespace.len() > MAX_NAMESPACE_BYTES {
+        return Err(StoreError::InvalidKey("namespace must be 1 to 256 bytes"));
+    }
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Err(StoreError::InvalidKey("id must be 1 to 1024 bytes"));
+    }
+    if namespace.contains('\0') || id.contains('\0') {
+        return Err(StoreError::InvalidKey(
+            "namespace and id must not contain NUL",
+        ));
+    }
+    Ok(())
+}
+
+/// An expiry as stored: milliseconds since the epoch, rounded up.
+fn expiry_millis(at: DateTime<Utc>) -> i64 {
+    let floor = at.timestamp_millis();
+    if at.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
+        floor
+    } else {
+        floor.saturating_add(1)
+    }
+}
+
+/// "Now" as compared against stored expiries: milliseconds since the epoch, rounded down.
+fn now_millis(now: DateTime<Utc>) -> i64 {
+    now.timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::types::Secret;
+
+    #[test]
+    fn expiry_rounds_up_and_now_rounds_down() {
+        let exact = Utc.timestamp_millis_opt(1_700_000_000_123).unwrap();
+        assert_eq!(expiry_millis(exact), 1_700_000_000_123);
+        assert_eq!(now_millis(exact), 1_700_000_000_123);
+        let between = exact + chrono::TimeDelta::microseconds(1);
+        assert_eq!(expiry_millis(between), 1_700_000_000_124);
+        assert_eq!(now_millis(between), 1_700_000_000_123);
+    }
+
+    #[test]
+    fn key_bounds() {
+        assert!(check_key("n", "i").is_ok());
+        assert!(check_key(&"n".repeat(256), &"i".repeat(1024)).is_ok());
+        assert!(check_key(&"n".repeat(257), "i").is_err());
+        assert!(check_key("n", &"i".repeat(1025)).is_err());
+        // Bytes, not characters: 513 two-byte characters are 1026 bytes.
+        assert!(check_key("n", &"é".repeat(513)).is_err());
+        assert!(check_key("", "i").is_err());
+        assert!(check_key("n", "").is_err());
+        assert!(check_key("n", "a\0b").is_err());
+    }
+
+    #[test]
+    fn redaction_hides_postgres_passwords() {
+        let url = StoreUrl::Postgres(Secret::new(
+            "postgres://bridge:hunter2@db.example:5432/sts?sslmode=require&password=hunter3",
+        ));
+        let shown = redacted_url(&url);
+        assert!(!shown.contains("hunter"), "{shown}");
+        assert!(shown.contains("bridge") && shown.contains("db.example:5432/sts"));
+
+        let libpq = StoreUrl::Postgres(Secret::new("host=db password=hunter2"));
+        assert!(!redacted_url(&libpq).contains("hunter2"));
+
+        let file = StoreUrl::SqliteFile("/var/lib/stsbridge/db.sqlite".into());
+        assert_eq!(redacted_url(&file), "sqlite:///var/lib/stsbridge/db.sqlite");
+    }
+
+    #[tokio::test]
+    async fn postgres_is_not_supported_yet_and_says_so_without_the_password() {
+        let url = StoreUrl::Postgres(Secret::new("postgres://u:hunter2@localhost/db"));
+        let err = open(&url).await.unwrap_err();
+        assert!(matches!(err, StoreError::Unsupported(_)));
+        assert!(!err.to_string().contains("hunter2"));
+    }
+}

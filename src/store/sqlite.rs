@@ -1,0 +1,497 @@
+//! The SQLite [`Store`]: one file (WAL) on a laptop or single node, or an in-memory database
+//! for tests and the demo.
+//!
+//! - File: created if missing, `journal_mode = WAL` (readers never block the writer),
+//!   `synchronous = NORMAL` (durable across process crashes; a power cut may lose the last
+//!   commits, acceptable for a replay cache whose entries live minutes), 5 s busy timeout so
+//!   writers from other connections or processes wait instead of failing, foreign keys on.
+//! - Memory: every SQLite `:memory:` connection is its own database, so the pool holds exactly
+//!   one connection and never closes it (no idle timeout, no max lifetime). Callers queue for it.
+//! - Atomicity of `use_once` comes from a single `INSERT … ON CONFLICT DO UPDATE … WHERE
+//!   expired` statement: SQLite runs it under the database write lock, and the rows-affected
+//!   count says whether this call won.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::Connection as _;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::migrate::{self, Applied, Migration};
+use super::{Store, StoreError, StoreFuture, check_key, expiry_millis, now_millis, redacted_url};
+use crate::config::StoreUrl;
+
+/// Embedded migrations, in order. Append only; never edit one that has shipped.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "one-time ids (replay cache)",
+    sql: include_str!("migrations/sqlite/0001_one_time_ids.sql"),
+}];
+
+/// Connections in a file-backed pool. SQLite has one writer at a time; a few connections let
+/// readers and the next writer's statement preparation overlap without piling up threads.
+const FILE_POOL_SIZE: u32 = 4;
+/// How long a writer waits for another connection's (or process's) write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a caller waits for a pooled connection before the call fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Rows deleted per purge statement, so a large backlog never holds the write lock for long.
+const PURGE_BATCH: i64 = 5_000;
+
+const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    description TEXT    NOT NULL,
+    checksum    TEXT    NOT NULL,
+    applied_at  TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP
+)";
+
+/// Insert, or take over an expired record; a live record is left alone and counts 0 rows.
+const USE_ONCE: &str = "INSERT INTO one_time_ids (namespace, id, expires_at) VALUES (?1, ?2, ?3)
+    ON CONFLICT (namespace, id) DO UPDATE SET expires_at = excluded.expires_at
+    WHERE one_time_ids.expires_at <= ?4";
+
+const PURGE: &str = "DELETE FROM one_time_ids WHERE rowid IN (
+    SELECT rowid FROM one_time_ids WHERE expires_at <= ?1 LIMIT ?2
+)";
+
+/// A [`Store`] over a SQLite database.
+#[derive(Debug)]
+pub(crate) struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) a database file and migrates it.
+    pub(crate) async fn open_file(path: &Path, url: &StoreUrl) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(FILE_POOL_SIZE)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                url_redacted: redacted_url(url),
+                source,
+            })?;
+        Self::migrated(pool).await
+    }
+
+    /// Opens a fresh, private in-memory database and migrates it.
+    pub(crate) async fn open_memory(url: &StoreUrl) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        // One connection that lives as long as the pool: closing it would drop the database.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                url_redacted: redacted_url(url),
+                source,
+            })?;
+        Self::migrated(pool).await
+    }
+
+    async fn migrated(pool: SqlitePool) -> Result<Self, StoreError> {
+        let store = Self { pool };
+        if let Err(e) = store.migrate().await {
+            store.pool.close().await;
+            return Err(e);
+        }
+        Ok(store)
+    }
+
+    /// Brings the schema up to date. The whole check-and-apply runs in one `BEGIN IMMEDIATE`
+    /// transaction, which takes the write lock first: two processes starting on the same new
+    /// file serialise here, and the second finds the work done. Any failure rolls back.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let failed = |what: &str, e: sqlx::Error| StoreError::Migration(format!("{what}: {e}"));
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| failed("no connection", e))?;
+        let mut tx = conn
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| failed("cannot lock the database", e))?;
+        sqlx::raw_sql(CREATE_SCHEMA_TABLE)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| failed("cannot create schema_migrations", e))?;
+        let applied: Vec<(i64, String)> =
+            sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| failed("cannot read schema_migrations", e))?;
+        let applied: Vec<Applied> = applied
+            .into_iter()
+            .map(|(version, checksum)| Applied { version, checksum })
+            .collect();
+        for m in migrate::pending(MIGRATIONS, &applied)? {
+            sqlx::raw_sql(m.sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| failed(&format!("migration {} ({})", m.version, m.description), e))?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, description, checksum) VALUES (?1, ?2, ?3)",
+            )
+            .bind(m.version)
+            .bind(m.description)
+            .bind(m.checksum())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| failed("cannot record migration", e))?;
+            tracing::info!(
+                version = m.version,
+                description = m.description,
+                "applied store migration"
+            );
+        }
+        tx.commit()
+            .await
+            .map_err(|e| failed("cannot commit migrations", e))
+    }
+}
+
+impl Store for SqliteStore {
+    fn use_once<'a>(
+        &'a self,
+        namespace: &'a str,
+        id: &'a str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            check_key(namespace, id)?;
+            let done = sqlx::query(USE_ONCE)
+                .bind(namespace)
+                .bind(id)
+                .bind(expiry_millis(expires_at))
+                .bind(now_millis(now))
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let now = now_millis(now);
+            let mut removed: u64 = 0;
+            loop {
+                let batch = sqlx::query(PURGE)
+                    .bind(now)
+                    .bind(PURGE_BATCH)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                removed = removed.saturating_add(batch);
+                if batch < PURGE_BATCH.unsigned_abs() {
+                    return Ok(removed);
+                }
+            }
+        })
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            sqlx::query("SELECT 1").execute(&self.pool).await?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+    use sqlx::ConnectOptions as _;
+    use sqlx::Row as _;
+
+    use super::*;
+    use crate::store::conformance::run_conformance_suite;
+    use crate::store::open;
+
+    fn t(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    fn file_url(dir: &tempfile::TempDir) -> StoreUrl {
+        StoreUrl::SqliteFile(dir.path().join("stsbridge.db"))
+    }
+
+    /// A separate, plain connection to the same file, to look at it from outside the store.
+    async fn raw(dir: &tempfile::TempDir) -> sqlx::SqliteConnection {
+        SqliteConnectOptions::new()
+            .filename(dir.path().join("stsbridge.db"))
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    async fn schema_rows(dir: &tempfile::TempDir) -> Vec<i64> {
+        let mut conn = raw(dir).await;
+        sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<i64, _>(0))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn conformance_in_memory() {
+        let store = open(&StoreUrl::SqliteMemory).await.unwrap();
+        run_conformance_suite(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn conformance_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&file_url(&dir)).await.unwrap();
+        run_conformance_suite(&store).await;
+    }
+
+    #[tokio::test]
+    async fn memory_stores_are_independent() {
+        let a = open(&StoreUrl::SqliteMemory).await.unwrap();
+        let b = open(&StoreUrl::SqliteMemory).await.unwrap();
+        assert!(a.use_once("ns", "x", t(10), t(0)).await.unwrap());
+        assert!(b.use_once("ns", "x", t(10), t(0)).await.unwrap());
+        assert!(!a.use_once("ns", "x", t(10), t(1)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_used_id_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&file_url(&dir)).await.unwrap();
+        assert!(store.use_once("saml", "_abc", t(300), t(0)).await.unwrap());
+        drop(store);
+
+        let reopened = open(&file_url(&dir)).await.unwrap();
+        assert!(
+            !reopened
+                .use_once("saml", "_abc", t(300), t(10))
+                .await
+                .unwrap()
+        );
+        assert!(
+            reopened
+                .use_once("saml", "_abc", t(600), t(300))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_reopen_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        for _ in 0..3 {
+            let store = open(&file_url(&dir)).await.unwrap();
+            store.ping().await.unwrap();
+            drop(store);
+            assert_eq!(schema_rows(&dir).await, expected);
+        }
+        let mut conn = raw(&dir).await;
+        let recorded: String =
+            sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = 1")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(recorded, MIGRATIONS.first().unwrap().checksum());
+    }
+
+    #[test]
+    fn migration_versions_are_one_to_n() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(
+                m.version,
+                i64::try_from(i).unwrap() + 1,
+                "{}",
+                m.description
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(open(&file_url(&dir)).await.unwrap());
+        let mut conn = raw(&dir).await;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, description, checksum) \
+             VALUES (9999, 'from the future', 'x')",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+
+        let err = open(&file_url(&dir)).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaTooNew {
+                    found: 9999,
+                    supported: 1
+                }
+            ),
+            "{err}"
+        );
+        // Refusing left the database as it was.
+        assert_eq!(schema_rows(&dir).await, [1, 9999]);
+    }
+
+    #[tokio::test]
+    async fn an_edited_migration_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(open(&file_url(&dir)).await.unwrap());
+        let mut conn = raw(&dir).await;
+        sqlx::query("UPDATE schema_migrations SET checksum = 'changed' WHERE version = 1")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+
+        let err = open(&file_url(&dir)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Migration(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn files_use_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&file_url(&dir)).await.unwrap();
+        assert!(store.use_once("ns", "id", t(10), t(0)).await.unwrap());
+        // journal_mode = WAL is persistent in the file, so a plain connection reports it.
+        let mut conn = raw(&dir).await;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(mode.to_ascii_lowercase(), "wal");
+        assert!(dir.path().join("stsbridge.db-wal").exists());
+    }
+
+    #[tokio::test]
+    async fn the_store_pool_sets_its_pragmas() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(&dir.path().join("stsbridge.db"), &file_url(&dir))
+            .await
+            .unwrap();
+        let mut conn = store.pool.acquire().await.unwrap();
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(synchronous, 1, "NORMAL");
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(foreign_keys, 1);
+        let busy_ms: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(busy_ms, 5_000);
+        let plan: Vec<String> = sqlx::query(
+            "EXPLAIN QUERY PLAN SELECT rowid FROM one_time_ids WHERE expires_at <= 1 LIMIT 10",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("detail"))
+        .collect();
+        assert!(
+            plan.iter().any(|d| d.contains("one_time_ids_expires_at")),
+            "purge must use the expiry index: {plan:?}"
+        );
+    }
+
+    /// Two stores (two pools, as two processes would have) on one file: still one winner.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_stores_on_one_file_agree_on_a_single_winner() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = open(&file_url(&dir)).await.unwrap();
+        let b = open(&file_url(&dir)).await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let store = Arc::clone(if i % 2 == 0 { &a } else { &b });
+            tasks.spawn(async move { store.use_once("ns", "contested", t(60), t(0)).await });
+        }
+        let mut winners = 0;
+        while let Some(result) = tasks.join_next().await {
+            if result.unwrap().unwrap() {
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1);
+    }
+
+    #[tokio::test]
+    async fn purge_works_in_batches() {
+        let store = SqliteStore::open_memory(&StoreUrl::SqliteMemory)
+            .await
+            .unwrap();
+        let rows = PURGE_BATCH * 2 + 7;
+        // Bulk-insert expired rows directly; going through use_once 10k times is just slow.
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) \
+             INSERT INTO one_time_ids (namespace, id, expires_at) SELECT 'bulk', 'id-' || i, ?2 FROM n",
+        )
+        .bind(rows)
+        .bind(expiry_millis(t(10)))
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        assert!(store.use_once("bulk", "live", t(100), t(0)).await.unwrap());
+        assert_eq!(
+            store.purge_expired(t(50)).await.unwrap(),
+            rows.unsigned_abs()
+        );
+        assert!(!store.use_once("bulk", "live", t(100), t(60)).await.unwrap());
+        assert_eq!(store.purge_expired(t(50)).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_unopenable_file_is_an_open_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = StoreUrl::SqliteFile(dir.path().join("missing-dir").join("db.sqlite"));
+        let err = open(&url).await.unwrap_err();
+        assert!(matches!(err, StoreError::Open { .. }), "{err}");
+        assert!(err.to_string().contains("missing-dir"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_a_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stsbridge.db");
+        tokio::fs::write(
+            &path,
+            b"this is not an SQLite database, just text padding it out.",
+        )
+        .await
+        .unwrap();
+        assert!(open(&StoreUrl::SqliteFile(path)).await.is_err());
+    }
+}
