@@ -508,6 +508,60 @@ impl AssumeRoleWithWebIdentityParams {
     }
 }
 
+/// Parameters of AssumeRoleWithSAML.
+#[derive(Debug, Clone)]
+pub struct AssumeRoleWithSamlParams {
+    pub role_arn: RoleArn,
+    /// `arn:aws:iam::<account>:saml-provider/<name>`, as text: the service resolves it.
+    pub principal_arn: String,
+    /// Base64 of the whole `samlp:Response`; never logged or echoed.
+    pub saml_assertion: Secret,
+    pub duration_seconds: Option<u32>,
+    pub policy: Option<String>,
+    pub policy_arns: Vec<Arn>,
+}
+
+/// The model's `SAMLAssertionType` bounds.
+pub const SAML_ASSERTION_MAX: usize = 100_000;
+
+impl AssumeRoleWithSamlParams {
+    pub fn parse(params: &Params) -> Result<Self, StsError> {
+        let role_arn_text = params.required("RoleArn")?;
+        let principal_arn = params.required("PrincipalArn")?;
+        let assertion = params.required("SAMLAssertion")?;
+        let mut v = Violations::default();
+        let role_arn = role_arn(&mut v, role_arn_text);
+        check_arn(&mut v, "principalArn", principal_arn);
+        // Browsers and some clients wrap base64 at 76 columns; the bound applies to the text.
+        check_len(
+            &mut v,
+            "sAMLAssertion",
+            assertion,
+            4,
+            SAML_ASSERTION_MAX,
+            true,
+        );
+        let duration_seconds = check_duration(
+            &mut v,
+            "durationSeconds",
+            params.int("DurationSeconds")?,
+            900,
+            43_200,
+        );
+        let policy = optional_policy(params, &mut v, 2048);
+        let policy_arns = policy_arns(params, &mut v)?;
+        v.into_result()?;
+        Ok(Self {
+            role_arn: role_arn.ok_or_else(StsError::internal)?,
+            principal_arn: principal_arn.to_owned(),
+            saml_assertion: Secret::new(assertion),
+            duration_seconds,
+            policy,
+            policy_arns,
+        })
+    }
+}
+
 /// GetAccessKeyInfo: which account owns a key id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetAccessKeyInfoParams {

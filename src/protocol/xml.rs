@@ -92,12 +92,36 @@ pub struct AssumeRoleWithWebIdentityResult {
     pub source_identity: Option<String>,
 }
 
+#[derive(Debug, Serialize)]
+pub struct AssumeRoleWithSamlResult {
+    #[serde(rename = "Credentials")]
+    pub credentials: CredentialsXml,
+    #[serde(rename = "AssumedRoleUser")]
+    pub assumed_role_user: AssumedRoleUserXml,
+    #[serde(rename = "PackedPolicySize")]
+    pub packed_policy_size: u32,
+    #[serde(rename = "Subject")]
+    pub subject: String,
+    #[serde(rename = "SubjectType")]
+    pub subject_type: String,
+    #[serde(rename = "Issuer")]
+    pub issuer: String,
+    #[serde(rename = "Audience")]
+    pub audience: String,
+    #[serde(rename = "NameQualifier")]
+    pub name_qualifier: String,
+    #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+}
+
 /// The `<…Result>` element; the variant name is the element name.
 #[derive(Debug, Serialize)]
 pub enum ActionResult {
     GetCallerIdentityResult(GetCallerIdentityResult),
     GetAccessKeyInfoResult(GetAccessKeyInfoResult),
     AssumeRoleWithWebIdentityResult(AssumeRoleWithWebIdentityResult),
+    #[serde(rename = "AssumeRoleWithSAMLResult")]
+    AssumeRoleWithSamlResult(AssumeRoleWithSamlResult),
 }
 
 impl ActionResult {
@@ -106,6 +130,7 @@ impl ActionResult {
             Self::GetCallerIdentityResult(_) => "GetCallerIdentityResponse",
             Self::GetAccessKeyInfoResult(_) => "GetAccessKeyInfoResponse",
             Self::AssumeRoleWithWebIdentityResult(_) => "AssumeRoleWithWebIdentityResponse",
+            Self::AssumeRoleWithSamlResult(_) => "AssumeRoleWithSAMLResponse",
         }
     }
 }

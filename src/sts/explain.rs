@@ -158,7 +158,7 @@ pub fn explain_rules(
     };
     let _ = writeln!(out, "\nRoles:");
     for role in &config.roles {
-        let verdict = match authorize(role, &request, &rules) {
+        let verdict = match authorize(role, &request, &rules, None) {
             Ok(()) => "CAN ASSUME".to_owned(),
             Err(super::ServiceError::AccessDenied { reason, .. }) => format!("denied: {reason}"),
             Err(other) => format!("denied: {other}"),

@@ -74,10 +74,16 @@ impl FederatedRequest<'_> {
 }
 
 /// Checks trust policy and rules; `Err(AccessDenied)` names the failed check in its reason.
+///
+/// `role_attribute` is SAML's: `Some(listed)` when the assertion carries the AWS Role attribute,
+/// whose (role, provider) pairs list roles just as matching rules do (config.md). With rules for
+/// the provider, a rule or the attribute must list the role; without rules, an attribute that
+/// is present must list it; with neither, the trust policy alone decides.
 pub fn authorize(
     role: &Role,
     req: &FederatedRequest<'_>,
     rules: &RuleOutcome,
+    role_attribute: Option<bool>,
 ) -> Result<(), ServiceError> {
     let deny = |reason: String| ServiceError::AccessDenied {
         action: req.action,
@@ -108,11 +114,21 @@ pub fn authorize(
             }
         }
     }
-    if rules.provider_has_rules && !rules.lists_role(role.arn.name(), &role.arn.to_string()) {
-        return Err(deny(format!(
-            "no matching rule for this provider lists role {}",
-            role.arn
-        )));
+    let by_rules = rules.lists_role(role.arn.name(), &role.arn.to_string());
+    match (rules.provider_has_rules, role_attribute) {
+        (true, attribute) if !by_rules && attribute != Some(true) => {
+            return Err(deny(format!(
+                "no matching rule for this provider lists role {}",
+                role.arn
+            )));
+        }
+        (false, Some(false)) => {
+            return Err(deny(format!(
+                "the assertion's Role attribute does not list role {} with this provider",
+                role.arn
+            )));
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -30,6 +30,9 @@ pub struct RoleSession<'a> {
     pub source_identity: Option<String>,
     /// Who vouched for the caller (provider ARN, user ARN, parent session ARN), for audit.
     pub issuer: String,
+    /// A hard end the IdP set for the session (SAML `SessionNotOnOrAfter`): the credentials
+    /// never outlive it.
+    pub expires_cap: Option<DateTime<Utc>>,
 }
 
 /// A minted role session and what the response reports about it.
@@ -107,6 +110,15 @@ pub fn mint_role_session(
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, ServiceError> {
     let seconds = role_duration(s.role, s.duration_seconds)?;
+    let mut expires_at = now + chrono::TimeDelta::seconds(i64::from(seconds));
+    if let Some(cap) = s.expires_cap {
+        if cap <= now {
+            return Err(ServiceError::InvalidTokenClaim(
+                "The session granted by the identity provider has already ended.".into(),
+            ));
+        }
+        expires_at = expires_at.min(cap);
+    }
     let (session_policy, policy_arns) = session_policies(config, s.policy, s.policy_arns)?;
     let packed_policy_size = packed_size(session_policy.as_deref(), &policy_arns, &s.tags)?;
     let principal = SessionPrincipal::AssumedRole {
@@ -118,7 +130,7 @@ pub fn mint_role_session(
         access_key_id: AccessKeyId::generate(AccessKeyKind::Temporary),
         secret_access_key: SecretAccessKey::generate(),
         issued_at: now,
-        expires_at: now + chrono::TimeDelta::seconds(i64::from(seconds)),
+        expires_at,
         principal,
         issuer: s.issuer,
         source_identity: s.source_identity,

@@ -80,7 +80,7 @@ pub async fn assume_role_with_web_identity(
         source_ip: req.source_ip,
         now,
     };
-    authorize(role, &fed, &rules)?;
+    authorize(role, &fed, &rules, None)?;
     let session = mint_role_session(
         config,
         keyring,
@@ -94,6 +94,7 @@ pub async fn assume_role_with_web_identity(
             transitive_tag_keys,
             source_identity: source_identity.clone(),
             issuer: token.provider_arn.clone(),
+            expires_cap: None,
         },
         now,
     )?;
