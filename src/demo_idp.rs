@@ -47,11 +47,9 @@ impl std::fmt::Debug for DemoIdp {
     }
 }
 
-/// jsonwebtoken needs its crypto backend chosen once per process; a second install is a no-op.
+/// jsonwebtoken needs its crypto backend chosen once per process (the OIDC module owns that).
 pub fn install_jwt_crypto() {
-    let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
-        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
-    );
+    crate::authn::oidc::install_crypto_provider();
 }
 
 impl DemoIdp {

@@ -63,6 +63,9 @@ enum RulesCommand {
         /// A JSON object of claims (an ID token's payload, or SAML attributes by name).
         #[arg(long, value_name = "CLAIMS.json")]
         claims: PathBuf,
+        /// The RoleSessionName the caller would send (trust policies may check it).
+        #[arg(long, default_value = "explain-session")]
+        session_name: String,
     },
 }
 
@@ -89,6 +92,7 @@ fn main() -> anyhow::Result<()> {
                     config,
                     provider,
                     claims,
+                    session_name,
                 },
         } => {
             let config = config::load_file(&config, &ProcessEnv)?;
@@ -103,6 +107,7 @@ fn main() -> anyhow::Result<()> {
                 &config,
                 &provider,
                 claims,
+                &session_name,
                 SystemClock.now(),
             )?;
             print_report(&report);

@@ -93,6 +93,9 @@ pub struct OidcProvider {
     pub issuer: String,
     /// `arn:aws:iam::<account>:oidc-provider/<issuer without scheme>`.
     pub arn: String,
+    /// Prefix of the provider's trust-policy condition keys: the issuer without its scheme,
+    /// port and path kept (`login.example.com/realms/corp:sub`).
+    pub key_prefix: String,
     pub client_ids: Vec<String>,
     pub jwks: JwksSource,
     pub clock_skew_s: u32,

@@ -561,10 +561,12 @@ fn oidc_providers(
         let without_scheme = p
             .url
             .split_once("://")
-            .map_or(p.url.as_str(), |(_, rest)| rest);
+            .map_or(p.url.as_str(), |(_, rest)| rest)
+            .to_owned();
         if let (Some(url), Some(jwks)) = (url, jwks) {
             out.push(OidcProvider {
                 arn: format!("arn:aws:iam::{account}:oidc-provider/{without_scheme}"),
+                key_prefix: without_scheme,
                 display_name: p.display_name.unwrap_or_else(|| {
                     format!("Sign in with {}", url.host_str().unwrap_or("OIDC"))
                 }),
@@ -585,16 +587,10 @@ fn oidc_providers(
 /// demo IdP), where nothing crosses a network.
 fn https_or_loopback(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err("must be an https:// URL (http:// only for loopback addresses)".into()),
+    if crate::types::idp_url::is_allowed_idp_url(&url) {
+        Ok(url)
+    } else {
+        Err("must be an https:// URL (http:// only for loopback addresses)".into())
     }
 }
 

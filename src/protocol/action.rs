@@ -315,23 +315,14 @@ fn transitive_tag_keys(params: &Params, v: &mut Violations) -> Result<Vec<String
     Ok(keys)
 }
 
-/// Semantic tag rules, checked once the syntax is valid: keys are unique case-insensitively
-/// (`Team` and `team` are one key), and every transitive key names one of the session tags.
+/// Semantic tag rules, checked once the syntax is valid (`types::tag::check_tag_set`).
 fn check_tag_set(tags: &[Tag], transitive: &[String]) -> Result<(), StsError> {
-    let mut seen = std::collections::HashSet::new();
-    if !tags.iter().all(|t| seen.insert(t.key.to_lowercase())) {
-        return Err(StsError::new(
-            ErrorCode::InvalidParameterValue,
-            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-        ));
-    }
-    if !transitive.iter().all(|k| seen.contains(&k.to_lowercase())) {
-        return Err(StsError::new(
-            ErrorCode::InvalidParameterValue,
-            "The specified transitive tag key must be included in the requested tags.",
-        ));
-    }
-    Ok(())
+    let pairs: Vec<(String, String)> = tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    crate::types::tag::check_tag_set(&pairs, transitive)
+        .map_err(|e| StsError::new(ErrorCode::InvalidParameterValue, e.to_string()))
 }
 
 /// `RoleArn`: the model's `arnType`, and then it must be a role's ARN.

@@ -198,7 +198,7 @@ impl From<MintError> for StsError {
 
 impl From<OidcError> for StsError {
     fn from(e: OidcError) -> Self {
-        tracing::info!(cause = %e, "identity token refused");
+        tracing::info!(cause = %e.log_reason(), "identity token refused");
         let code = match &e {
             OidcError::Expired { .. } => ErrorCode::ExpiredTokenException,
             // The IdP could not be reached for keys: transient, and SDKs retry this code.
@@ -245,6 +245,10 @@ impl From<ServiceError> for StsError {
                 Self::new(ErrorCode::InvalidIdentityToken, message)
             }
             ServiceError::Mint(m) => m.into(),
+            ServiceError::Internal(_) | ServiceError::Store(_) => {
+                tracing::error!(error = %e, "request failed on the server side");
+                Self::internal()
+            }
         }
     }
 }

@@ -131,6 +131,19 @@ pub fn evaluate_rules(rules: &[Rule], provider: &str, claims: ClaimsView<'_>) ->
             reason,
         });
         if rule.stop {
+            // Later rules are listed too, so an explanation shows every rule and why.
+            for (later, _) in rules
+                .iter()
+                .enumerate()
+                .skip(index + 1)
+                .filter(|(_, r)| r.provider == provider)
+            {
+                out.trace.push(RuleTrace {
+                    index: later,
+                    matched: false,
+                    reason: format!("not evaluated: rules[{index}] matched with stop = true"),
+                });
+            }
             break;
         }
     }
@@ -339,10 +352,15 @@ mod tests {
             "multi-valued claims cannot fill a tag"
         );
         assert_eq!(out.session_name.as_deref(), Some("alice@example.com"));
-        assert_eq!(
-            out.trace.len(),
-            2,
-            "the third rule is never evaluated after stop"
+        assert_eq!(out.trace.len(), 3, "every rule is listed");
+        assert!(
+            !out.trace[2].matched && out.trace[2].reason.starts_with("not evaluated"),
+            "{:?}",
+            out.trace[2]
+        );
+        assert!(
+            !out.roles.contains(&"never".to_owned()),
+            "the third rule's role is not granted after stop"
         );
         assert!(out.trace[1].reason.contains("tag groupless not set"));
         assert!(out.lists_role("admin", "arn:aws:iam::1:role/admin"));

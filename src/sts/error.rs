@@ -4,6 +4,7 @@
 use crate::authn::oidc::OidcError;
 use crate::mint::MintError;
 use crate::policy::PolicyError;
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -31,4 +32,9 @@ pub enum ServiceError {
     InvalidTokenClaim(String),
     #[error(transparent)]
     Mint(#[from] MintError),
+    /// A server-side fault (a task that died, an inconsistency); logged, never sent.
+    #[error("internal failure: {0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 
 use super::federation::{FederatedRequest, authorize};
 use super::web_identity::{self, merge_tags, session_tags};
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::policy::{ContextValue, Decision, evaluate_with_trace};
-use crate::rules::{ClaimsView, evaluate_rules};
+use crate::rules::{ClaimsView, RuleOutcome, evaluate_rules};
+use crate::types::tag::check_tag_set;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
@@ -30,14 +31,11 @@ fn provider_view(
     config: &Config,
     provider: &str,
     claims: &Map<String, Value>,
+    notes: &mut Vec<String>,
 ) -> Result<ProviderView, ExplainError> {
     let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
     if let Some(p) = config.oidc_providers.iter().find(|p| p.issuer == provider) {
-        let prefix = p
-            .issuer
-            .split_once("://")
-            .map_or(p.issuer.as_str(), |(_, rest)| rest);
-        // The audience the API would report: azp if it is a client id, else the first aud that is.
+        // The audience the API would match: azp when it is a client id, else the first aud that is.
         let auds: Vec<String> = match claims.get("aud") {
             Some(Value::Array(a)) => a
                 .iter()
@@ -47,20 +45,17 @@ fn provider_view(
             _ => Vec::new(),
         };
         let audience = text("azp")
-            .filter(|a| p.client_ids.contains(a))
-            .or_else(|| auds.iter().find(|a| p.client_ids.contains(a)).cloned())
-            .or_else(|| auds.first().cloned())
-            .unwrap_or_default();
-        let mut keys = vec![
-            (format!("{prefix}:aud"), ContextValue::Single(audience)),
-            (
-                format!("{prefix}:sub"),
-                ContextValue::Single(text("sub").unwrap_or_default()),
-            ),
-        ];
-        if let Some(azp) = text("azp") {
-            keys.push((format!("{prefix}:azp"), ContextValue::Single(azp)));
-        }
+            .filter(|a| p.client_ids.contains(a) && auds.contains(a))
+            .or_else(|| auds.iter().find(|a| p.client_ids.contains(a)).cloned());
+        let audience = audience.unwrap_or_else(|| {
+            notes.push("aud holds none of the provider's client_ids: the API refuses this token (Incorrect token audience).".into());
+            String::new()
+        });
+        let subject = text("sub").unwrap_or_else(|| {
+            notes.push("sub is missing: the API refuses this token.".into());
+            String::new()
+        });
+        let keys = web_identity::provider_keys(&p.key_prefix, &audience, &subject, claims);
         return Ok(ProviderView {
             arn: p.arn.clone(),
             action: web_identity::ACTION,
@@ -69,11 +64,11 @@ fn provider_view(
     }
     if let Some(p) = config.saml_providers.iter().find(|p| p.name == provider) {
         let mut keys = vec![(
-            "saml:aud".to_owned(),
+            "SAML:aud".to_owned(),
             ContextValue::Single(p.acs_urls.first().cloned().unwrap_or_default()),
         )];
         if let Some(sub) = text("sub") {
-            keys.push(("saml:sub".to_owned(), ContextValue::Single(sub)));
+            keys.push(("SAML:sub".to_owned(), ContextValue::Single(sub)));
         }
         return Ok(ProviderView {
             arn: p.arn.clone(),
@@ -93,14 +88,17 @@ fn provider_view(
     })
 }
 
-/// The explanation, as text for a terminal.
+/// The explanation, as text for a terminal. `session_name` stands in for the API's
+/// RoleSessionName (`sts:RoleSessionName`), unless a rule templates one.
 pub fn explain_rules(
     config: &Config,
     provider: &str,
     claims: &Map<String, Value>,
+    session_name: &str,
     now: DateTime<Utc>,
 ) -> Result<String, ExplainError> {
-    let view = provider_view(config, provider, claims)?;
+    let mut notes = Vec::new();
+    let view = provider_view(config, provider, claims, &mut notes)?;
     let rules = evaluate_rules(&config.rules, provider, ClaimsView(claims));
     let mut out = String::new();
     let _ = writeln!(out, "Provider {provider} ({})", view.arn);
@@ -129,14 +127,25 @@ pub fn explain_rules(
             "\nNo rules for this provider: each role's trust policy alone decides."
         );
     }
-    let (token_tags, transitive) = match session_tags(claims) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(out, "Session tags claim refused: {e}");
-            (Vec::new(), Vec::new())
-        }
-    };
+    let (token_tags, transitive) = session_tags(claims).unwrap_or_else(|e| {
+        notes.push(format!(
+            "the session tags claim is refused ({e}): the API refuses this token"
+        ));
+        (Vec::new(), Vec::new())
+    });
     let tags = merge_tags(token_tags, &rules.tags);
+    if let Err(e) = check_tag_set(&tags, &transitive) {
+        notes.push(format!(
+            "with the rules' tags the session's tags are refused ({e}): the API refuses this token"
+        ));
+    }
+    let source_identity = web_identity::source_identity(claims).unwrap_or_else(|e| {
+        notes.push(format!("{e}: the API refuses this token"));
+        None
+    });
+    for note in &notes {
+        let _ = writeln!(out, "NOTE: {note}");
+    }
     if !tags.is_empty() {
         let shown: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(out, "Session tags: {}", shown.join(", "));
@@ -144,7 +153,7 @@ pub fn explain_rules(
     let session_name = rules
         .session_name
         .clone()
-        .unwrap_or_else(|| "explain".to_owned());
+        .unwrap_or_else(|| session_name.to_owned());
     let request = FederatedRequest {
         action: view.action,
         provider_arn: &view.arn,
@@ -152,48 +161,53 @@ pub fn explain_rules(
         session_name: &session_name,
         tags: &tags,
         transitive_tag_keys: &transitive,
-        source_identity: None,
+        source_identity: source_identity.as_deref(),
         source_ip: None,
         now,
     };
     let _ = writeln!(out, "\nRoles:");
     for role in &config.roles {
-        let verdict = match authorize(role, &request, &rules, None) {
-            Ok(()) => "CAN ASSUME".to_owned(),
-            Err(super::ServiceError::AccessDenied { reason, .. }) => format!("denied: {reason}"),
-            Err(other) => format!("denied: {other}"),
-        };
-        let _ = writeln!(out, "  {}  => {verdict}", role.arn);
-        let (decision, trace) =
-            evaluate_with_trace(&[&role.trust_policy], &request.context(view.action));
-        for t in &trace {
-            let sid = t
-                .sid
-                .as_deref()
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default();
-            match &t.mismatch {
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "      statement {}{sid} {}: applies",
-                        t.statement, t.effect
-                    );
-                }
-                Some(m) => {
-                    let _ = writeln!(
-                        out,
-                        "      statement {}{sid} {}: {m}",
-                        t.statement, t.effect
-                    );
-                }
-            }
-        }
-        if matches!(decision, Decision::NotApplicable) && trace.is_empty() {
-            let _ = writeln!(out, "      (trust policy has no statements)");
-        }
+        write_role(&mut out, role, &request, &rules);
     }
     Ok(out)
+}
+
+/// One role: the API's verdict, then each trust statement's outcome for the assume action.
+fn write_role(out: &mut String, role: &Role, request: &FederatedRequest<'_>, rules: &RuleOutcome) {
+    let verdict = match authorize(role, request, rules, None) {
+        Ok(()) => "CAN ASSUME".to_owned(),
+        Err(super::ServiceError::AccessDenied { reason, .. }) => format!("denied: {reason}"),
+        Err(other) => format!("denied: {other}"),
+    };
+    let _ = writeln!(out, "  {}  => {verdict}", role.arn);
+    let (decision, trace) =
+        evaluate_with_trace(&[&role.trust_policy], &request.context(request.action));
+    for t in &trace {
+        let sid = t
+            .sid
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        match &t.mismatch {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "      statement {}{sid} {}: applies",
+                    t.statement, t.effect
+                );
+            }
+            Some(m) => {
+                let _ = writeln!(
+                    out,
+                    "      statement {}{sid} {}: {m}",
+                    t.statement, t.effect
+                );
+            }
+        }
+    }
+    if matches!(decision, Decision::NotApplicable) && trace.is_empty() {
+        let _ = writeln!(out, "      (trust policy has no statements)");
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +228,7 @@ mod tests {
             &demo.config,
             "http://127.0.0.1:8080/demo-idp",
             claims.as_object().unwrap(),
+            "explain",
             DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
         )
         .unwrap();
@@ -238,9 +253,60 @@ mod tests {
                 &demo.config,
                 "https://nope",
                 claims.as_object().unwrap(),
+                "explain",
                 DateTime::from_timestamp(0, 0).unwrap()
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn explain_sees_the_same_keys_and_claims_as_the_api() {
+        let toml = r#"
+[[oidc_providers]]
+url = "https://idp.example.com"
+client_ids = ["app"]
+
+[[roles]]
+name = "mfa-only"
+trust_policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::000000000000:oidc-provider/idp.example.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"ForAnyValue:StringEquals":{"idp.example.com:amr":"mfa"}}}]}'''
+"#;
+        let config = crate::config::from_toml(
+            toml,
+            std::path::Path::new("."),
+            &std::collections::HashMap::<String, String>::new(),
+        )
+        .unwrap();
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let explain = |claims: serde_json::Value| {
+            explain_rules(
+                &config,
+                "https://idp.example.com",
+                claims.as_object().unwrap(),
+                "s",
+                at,
+            )
+            .unwrap()
+        };
+        let with_mfa = explain(json!({"sub": "u", "aud": "app", "amr": ["pwd", "mfa"]}));
+        assert!(
+            with_mfa.contains("role/mfa-only  => CAN ASSUME"),
+            "{with_mfa}"
+        );
+        let without = explain(json!({"sub": "u", "aud": "app", "amr": ["pwd"]}));
+        assert!(without.contains("role/mfa-only  => denied"), "{without}");
+        // A source identity claim needs sts:SetSourceIdentity, exactly as the API decides.
+        let si = explain(
+            json!({"sub": "u", "aud": "app", "amr": ["mfa"], "https://aws.amazon.com/source_identity": "alice"}),
+        );
+        assert!(
+            si.contains("role/mfa-only  => denied") && si.contains("sts:SetSourceIdentity"),
+            "{si}"
+        );
+        let wrong_aud = explain(json!({"sub": "u", "aud": "other"}));
+        assert!(
+            wrong_aud.contains("NOTE: aud holds none of the provider's client_ids"),
+            "{wrong_aud}"
         );
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::error::ServiceError;
 use crate::config::Role;
-use crate::policy::{CallerPrincipal, ContextValue, Decision, RequestContext, evaluate_with_trace};
+use crate::policy::{CallerPrincipal, ContextValue, Decision, RequestContext, evaluate};
 use crate::rules::RuleOutcome;
 
 /// Everything a federated request puts into the trust policy's request context.
@@ -97,7 +97,8 @@ pub fn authorize(
         actions.push("sts:SetSourceIdentity");
     }
     for action in actions {
-        let (decision, _) = evaluate_with_trace(&[&role.trust_policy], &req.context(action));
+        let decision = evaluate(&[&role.trust_policy], &req.context(action));
+        tracing::debug!(role = %role.arn, action, %decision, "trust policy decision");
         match decision {
             Decision::Allow { .. } => {}
             Decision::ExplicitDeny { sid } => {

@@ -12,13 +12,13 @@ use serde_json::{Map, Value};
 use super::error::ServiceError;
 use super::federation::{FederatedRequest, authorize};
 use super::session::{IssuedSession, RoleSession, mint_role_session};
-use crate::authn::oidc::{OidcRegistry, VerifiedIdToken};
+use crate::authn::oidc::OidcRegistry;
 use crate::config::Config;
 use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
 use crate::types::arn::is_iam_name_char;
-use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
+use crate::types::tag::check_tag_set;
 use crate::types::{Arn, RoleArn, Secret};
 
 pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
@@ -61,6 +61,12 @@ pub async fn assume_role_with_web_identity(
         action: ACTION,
         reason,
     };
+    let provider = config
+        .oidc_providers
+        .get(token.provider_index)
+        .ok_or_else(|| {
+            ServiceError::Internal("verified token names no configured provider".into())
+        })?;
     // Like AWS, an unknown role is indistinguishable from a refused one.
     let role = config
         .role_by_arn(req.role_arn)
@@ -69,10 +75,17 @@ pub async fn assume_role_with_web_identity(
     let source_identity = source_identity(&token.claims)?;
     let rules = evaluate_rules(&config.rules, &token.issuer, ClaimsView(&token.claims));
     let tags = merge_tags(token_tags, &rules.tags);
+    // Rule tags are rendered from claims, so they meet the same rules as the token's own.
+    check_tag_set(&tags, &transitive_tag_keys).map_err(|e| bad_claim(e.to_string()))?;
     let fed = FederatedRequest {
         action: ACTION,
         provider_arn: &token.provider_arn,
-        provider_keys: provider_keys(&token),
+        provider_keys: provider_keys(
+            &provider.key_prefix,
+            &token.audience,
+            &token.subject,
+            &token.claims,
+        ),
         session_name: req.role_session_name,
         tags: &tags,
         transitive_tag_keys: &transitive_tag_keys,
@@ -107,27 +120,28 @@ pub async fn assume_role_with_web_identity(
     })
 }
 
-/// Trust-policy keys of an OIDC provider, prefixed by the issuer without its scheme
-/// (`accounts.example.com:sub`, port and path kept).
-pub fn provider_keys(token: &VerifiedIdToken) -> Vec<(String, ContextValue)> {
-    let prefix = token
-        .issuer
-        .split_once("://")
-        .map_or(token.issuer.as_str(), |(_, rest)| rest);
+/// Trust-policy keys of an OIDC provider: `<prefix>:aud` (the client id the token matched),
+/// `:sub`, `:azp` and `:amr` when the token has them.
+pub fn provider_keys(
+    prefix: &str,
+    audience: &str,
+    subject: &str,
+    claims: &Map<String, Value>,
+) -> Vec<(String, ContextValue)> {
     let mut keys = vec![
         (
             format!("{prefix}:aud"),
-            ContextValue::Single(token.audience.clone()),
+            ContextValue::Single(audience.to_owned()),
         ),
         (
             format!("{prefix}:sub"),
-            ContextValue::Single(token.subject.clone()),
+            ContextValue::Single(subject.to_owned()),
         ),
     ];
-    if let Some(Value::String(azp)) = token.claims.get("azp") {
+    if let Some(Value::String(azp)) = claims.get("azp") {
         keys.push((format!("{prefix}:azp"), ContextValue::Single(azp.clone())));
     }
-    match token.claims.get("amr") {
+    match claims.get("amr") {
         Some(Value::String(one)) => keys.push((
             format!("{prefix}:amr"),
             ContextValue::Multi(vec![one.clone()]),
@@ -160,6 +174,7 @@ pub(crate) fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, Ser
     let obj = tags_claim
         .as_object()
         .ok_or_else(|| bad_claim("The https://aws.amazon.com/tags claim must be an object."))?;
+    let one_value = "Each session tag in principal_tags must have exactly one string value.";
     let mut tags = Vec::new();
     if let Some(principal_tags) = obj.get("principal_tags") {
         let map = principal_tags
@@ -169,35 +184,13 @@ pub(crate) fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, Ser
             let value = match value {
                 Value::Array(items) => match items.as_slice() {
                     [Value::String(one)] => one.clone(),
-                    _ => {
-                        return Err(bad_claim(format!(
-                            "Session tag {key} must have exactly one string value."
-                        )));
-                    }
+                    _ => return Err(bad_claim(one_value)),
                 },
                 Value::String(one) => one.clone(),
-                _ => {
-                    return Err(bad_claim(format!(
-                        "Session tag {key} must have exactly one string value."
-                    )));
-                }
+                _ => return Err(bad_claim(one_value)),
             };
-            let key_ok = (1..=TAG_KEY_MAX).contains(&key.chars().count())
-                && key.chars().all(is_tag_char)
-                && !key.to_ascii_lowercase().starts_with("aws:");
-            let value_ok = value.chars().count() <= TAG_VALUE_MAX && value.chars().all(is_tag_char);
-            if !key_ok || !value_ok {
-                return Err(bad_claim(format!(
-                    "Session tag {key} has an invalid key or value."
-                )));
-            }
             tags.push((key.clone(), value));
         }
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(bad_claim(format!(
-            "A session can have at most {MAX_TAGS} tags."
-        )));
     }
     let transitive = match obj.get("transitive_tag_keys") {
         None => Vec::new(),
@@ -211,14 +204,9 @@ pub(crate) fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, Ser
             .collect::<Result<Vec<_>, _>>()?,
         Some(_) => return Err(bad_claim("transitive_tag_keys must be an array.")),
     };
-    if let Some(stray) = transitive
-        .iter()
-        .find(|k| !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)))
-    {
-        return Err(bad_claim(format!(
-            "Transitive tag key {stray} is not one of the session tags."
-        )));
-    }
+    // Validated here for the token's own tags, and again by the caller once rule tags are
+    // merged in, so a tag from any source meets the same rules.
+    check_tag_set(&tags, &transitive).map_err(|e| bad_claim(e.to_string()))?;
     Ok((tags, transitive))
 }
 
@@ -236,7 +224,7 @@ pub(crate) fn merge_tags(
 }
 
 /// `https://aws.amazon.com/source_identity`, with AWS's rule and message.
-fn source_identity(claims: &Map<String, Value>) -> Result<Option<String>, ServiceError> {
+pub(crate) fn source_identity(claims: &Map<String, Value>) -> Result<Option<String>, ServiceError> {
     let Some(value) = claims.get(SOURCE_IDENTITY_CLAIM) else {
         return Ok(None);
     };

@@ -5,6 +5,7 @@ pub mod access_key;
 pub mod account_id;
 pub mod arn;
 pub mod duration;
+pub mod idp_url;
 pub mod secret;
 pub mod tag;
 

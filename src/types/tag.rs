@@ -24,8 +24,110 @@ fn is_separator(c: char) -> bool {
     )
 }
 
+/// Why a set of session tags was refused. Messages are AWS's where AWS has one, and never
+/// echo more than a bounded, printable part of a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TagSetError {
+    #[error("Duplicate tag keys found. Please note that Tag keys are case insensitive.")]
+    Duplicate,
+    #[error("The specified transitive tag key must be included in the requested tags.")]
+    StrayTransitive,
+    #[error("A session can have at most {MAX_TAGS} tags.")]
+    TooMany,
+    #[error("A session can have at most {MAX_TAGS} transitive tag keys, each listed once.")]
+    BadTransitiveList,
+    #[error("Session tag {0} has an invalid key or value.")]
+    Invalid(String),
+}
+
+/// One tag: key 1..=128, value 0..=256 of the tag alphabet, key not `aws:`-prefixed.
+pub fn is_valid_tag(key: &str, value: &str) -> bool {
+    (1..=TAG_KEY_MAX).contains(&key.chars().count())
+        && key.chars().all(is_tag_char)
+        && !key.to_ascii_lowercase().starts_with("aws:")
+        && value.chars().count() <= TAG_VALUE_MAX
+        && value.chars().all(is_tag_char)
+}
+
+/// The rules for a session's whole tag set, wherever the tags came from (request parameters,
+/// token claims, SAML attributes, claim rules): every tag valid, at most 50, keys unique
+/// case-insensitively (the policy engine sees `Team` and `team` as one key, so a duplicate
+/// would let one value be checked and another be used), and every transitive key, listed once,
+/// naming one of the tags.
+pub fn check_tag_set(tags: &[(String, String)], transitive: &[String]) -> Result<(), TagSetError> {
+    if let Some((k, _)) = tags.iter().find(|(k, v)| !is_valid_tag(k, v)) {
+        return Err(TagSetError::Invalid(
+            k.chars().filter(|c| !c.is_control()).take(64).collect(),
+        ));
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(TagSetError::TooMany);
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !tags.iter().all(|(k, _)| seen.insert(k.to_lowercase())) {
+        return Err(TagSetError::Duplicate);
+    }
+    let mut transitive_seen = std::collections::HashSet::new();
+    if transitive.len() > MAX_TAGS
+        || !transitive
+            .iter()
+            .all(|k| transitive_seen.insert(k.to_lowercase()))
+    {
+        return Err(TagSetError::BadTransitiveList);
+    }
+    if !transitive.iter().all(|k| seen.contains(&k.to_lowercase())) {
+        return Err(TagSetError::StrayTransitive);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn tag_set_rules() {
+        let keys = |ks: &[&str]| ks.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            check_tag_set(&tags(&[("Team", "a"), ("cost", "1")]), &keys(&["team"])),
+            Ok(())
+        );
+        assert_eq!(
+            check_tag_set(&tags(&[("Team", "a"), ("team", "b")]), &[]),
+            Err(TagSetError::Duplicate)
+        );
+        assert_eq!(
+            check_tag_set(&tags(&[("Team", "a")]), &keys(&["x"])),
+            Err(TagSetError::StrayTransitive)
+        );
+        assert_eq!(
+            check_tag_set(&tags(&[("Team", "a")]), &keys(&["team", "TEAM"])),
+            Err(TagSetError::BadTransitiveList)
+        );
+        assert!(matches!(
+            check_tag_set(&tags(&[("k", "a\nb")]), &[]),
+            Err(TagSetError::Invalid(_))
+        ));
+        assert!(matches!(
+            check_tag_set(&tags(&[("aws:x", "a")]), &[]),
+            Err(TagSetError::Invalid(_))
+        ));
+        let many: Vec<(String, String)> =
+            (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert_eq!(check_tag_set(&many, &[]), Err(TagSetError::TooMany));
+        let long_key = "\u{1}".repeat(500);
+        let Err(TagSetError::Invalid(shown)) = check_tag_set(&[(long_key, String::new())], &[])
+        else {
+            panic!()
+        };
+        assert!(shown.is_empty(), "control characters are never echoed");
+    }
+
     use super::*;
 
     #[test]

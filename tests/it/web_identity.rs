@@ -328,10 +328,14 @@ async fn key_rotation_at_the_idp_is_picked_up_without_restart() {
 
 /// Raw form POST, for tokens no SDK would produce; returns (status, body).
 async fn raw_assume(server: &TestServer, token: &str) -> (u16, String) {
+    raw_assume_as(server, "web-reader", token).await
+}
+
+async fn raw_assume_as(server: &TestServer, role_name: &str, token: &str) -> (u16, String) {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("Action", "AssumeRoleWithWebIdentity")
         .append_pair("Version", "2011-06-15")
-        .append_pair("RoleArn", &role("web-reader"))
+        .append_pair("RoleArn", &role(role_name))
         .append_pair("RoleSessionName", "attack")
         .append_pair("WebIdentityToken", token)
         .finish();
@@ -378,12 +382,14 @@ fn attack_tokens(idp: &TestIdp) -> (Vec<(&'static str, String, &'static str)>, S
     };
     let embedded = |field: &str| {
         // Signed by a key the IdP never published, which the header offers in every way.
+        // Under the IdP's real kid, offering the attacker's key inline or at a live URL that
+        // must never be fetched.
         let mut h = Header::new(Algorithm::RS256);
-        h.kid = Some("attacker".into());
+        h.kid = Some("rsa-1".into());
         match field {
             "jwk" => h.jwk = Some(Key::Rsa2.jwk()),
-            "jku" => h.jku = Some("http://127.0.0.1:1/evil-jwks".into()),
-            _ => h.x5u = Some("http://127.0.0.1:1/evil.pem".into()),
+            "jku" => h.jku = Some(idp.evil_url()),
+            _ => h.x5u = Some(idp.evil_url()),
         }
         sign_with(&h, Key::Rsa2, &good)
     };
@@ -490,6 +496,119 @@ async fn every_forged_or_broken_token_is_refused_with_the_right_code() {
         );
         assert!(!body.contains("<Credentials>"), "{name}");
     }
-    // The genuine token still works after all that.
+    // The genuine token still works after all that, and the attacker's URL was never fetched.
     assert_eq!(raw_assume(&server, &good_token).await.0, 200);
+    assert_eq!(idp.evil_fetches(), 0, "jku/x5u must never be followed");
+}
+
+#[tokio::test]
+async fn tags_from_token_and_rules_meet_the_session_tag_rules() {
+    let (idp, server) = setup().await;
+    let with_tags = |tags: Value| {
+        let mut c = idp.claims("user-1");
+        c["https://aws.amazon.com/tags"] = tags;
+        idp.sign(Key::Rsa, &c)
+    };
+    // Keys equal but for case: a trust condition would check one value while the other is used.
+    let dup = with_tags(json!({"principal_tags": {"Team": ["admins"], "team": ["dev"]}}));
+    // More transitive keys than tags allow, and repeated.
+    let many: Vec<String> = (0..100).map(|_| "k".repeat(128)).collect();
+    let transitive =
+        with_tags(json!({"principal_tags": {"k": ["v"]}, "transitive_tag_keys": many}));
+    let control = with_tags(json!({"principal_tags": {"k": ["a\u{1}b"]}}));
+    for (name, token) in [
+        ("dup", dup),
+        ("transitive", transitive),
+        ("control", control),
+    ] {
+        let (status, body) = raw_assume_as(&server, "web-tagged", &token).await;
+        assert_eq!(status, 400, "{name}: {body}");
+        assert!(
+            body.contains("<Code>InvalidIdentityToken</Code>"),
+            "{name}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rule_tag_rendered_from_a_hostile_claim_is_refused_not_a_5xx() {
+    let idp = TestIdp::start().await;
+    let toml = config_toml(&idp).replace(
+        "roles = [\"web-reader\", \"web-tagged\"]",
+        "roles = [\"web-reader\", \"web-tagged\"]\ntags = { name = \"{{claims.name}}\" }",
+    );
+    let server = TestServer::start_custom(ServeLimits::default(), config_from(&toml)).await;
+    let mut claims = idp.claims("user-1");
+    claims["name"] = json!("\u{1}".repeat(2150));
+    let (status, body) = raw_assume_as(&server, "web-tagged", &idp.sign(Key::Rsa, &claims)).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("<Code>InvalidIdentityToken</Code>"), "{body}");
+    claims["name"] = json!("Alice Example");
+    assert_eq!(
+        raw_assume_as(&server, "web-tagged", &idp.sign(Key::Rsa, &claims))
+            .await
+            .0,
+        200
+    );
+}
+
+fn trust_only(provider_arn: &str) -> String {
+    format!(
+        r#"'''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{provider_arn}"}},"Action":"sts:AssumeRoleWithWebIdentity"}}]}}'''"#
+    )
+}
+
+#[tokio::test]
+async fn two_providers_are_never_confused() {
+    let (idp_a, _) = setup().await;
+    let idp_b = TestIdp::start().await;
+    let toml = format!(
+        "{}\n[[oidc_providers]]\nurl = \"{}\"\nclient_ids = [\"app-two\"]\n\n[[roles]]\nname = \"web-two\"\ntrust_policy = {}\n",
+        config_toml(&idp_a),
+        idp_b.issuer,
+        trust_only(&idp_b.provider_arn())
+    );
+    let server = TestServer::start_custom(ServeLimits::default(), config_from(&toml)).await;
+    // A's token carrying B's client id: A's provider does not accept that audience.
+    let mut claims = idp_a.claims("user-1");
+    claims["aud"] = json!("app-two");
+    let (_, body) = raw_assume_as(&server, "web-two", &idp_a.sign(Key::Rsa, &claims)).await;
+    assert!(
+        body.contains("<Code>InvalidIdentityToken</Code>")
+            && body.contains("Incorrect token audience"),
+        "{body}"
+    );
+    // A's valid token for a role that trusts only B.
+    let (status, body) = raw_assume_as(&server, "web-two", &idp_a.token("user-1")).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+    // B's own token works for it.
+    let mut b = idp_b.claims("user-1");
+    b["aud"] = json!("app-two");
+    assert_eq!(
+        raw_assume_as(&server, "web-two", &idp_b.sign(Key::Rsa, &b))
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_idp_down_at_start_gives_the_retryable_idp_communication_error() {
+    let issuer = "http://127.0.0.1:9/down";
+    let toml = format!(
+        "{}\n[[oidc_providers]]\nurl = \"{issuer}\"\nclient_ids = [\"app\"]\n\n[[roles]]\nname = \"down\"\ntrust_policy = {}\n",
+        test_config_toml(),
+        trust_only("arn:aws:iam::123456789012:oidc-provider/127.0.0.1:9/down")
+    );
+    let server = TestServer::start_custom(ServeLimits::default(), config_from(&toml)).await;
+    let now = stsbridge::clock::Clock::now(&stsbridge::clock::SystemClock).timestamp();
+    let claims = json!({"iss": issuer, "sub": "u", "aud": "app", "iat": now, "exp": now + 600});
+    let token = sign_with(&Header::new(Algorithm::RS256), Key::Rsa, &claims);
+    let (status, body) = raw_assume_as(&server, "down", &token).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("<Code>IDPCommunicationError</Code>"),
+        "{body}"
+    );
 }

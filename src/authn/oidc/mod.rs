@@ -283,7 +283,8 @@ impl OidcRegistry {
         self.fetch_and_install(provider, true).await.map(|_| ())
     }
 
-    /// Whether provider `provider_index` has keys (for readiness reporting).
+    /// Whether provider `provider_index` has keys. Not part of `/readyz`: one IdP being down
+    /// must not take the bridge out of rotation for every other provider and caller.
     pub fn keys_loaded(&self, provider_index: usize) -> bool {
         self.providers
             .get(provider_index)
@@ -308,10 +309,13 @@ impl OidcRegistry {
             return Some(current);
         }
         let interval = TimeDelta::from_std(self.policy.refetch_interval).unwrap_or(TimeDelta::MAX);
-        // A clock that went backwards (`now < at`) does not lock refetches out.
+        // `now` was read before waiting for the lock, so it may be slightly earlier than the
+        // leader's `at`: that is still inside the window (otherwise every queued request would
+        // refetch after a failed one). Only a clock that jumped back a whole interval or more
+        // re-opens it, so refetches are never locked out for long.
         if let Some(at) = *last
-            && now >= at
             && now.signed_duration_since(at) < interval
+            && at.signed_duration_since(now) < interval
         {
             tracing::debug!(issuer = %provider.info.issuer, "unknown kid; JWKS refetch rate-limited");
             return None;
@@ -441,7 +445,7 @@ async fn refresh_loop(
 /// jsonwebtoken panics on first use when it cannot tell which crypto backend to use (neither
 /// or both of its backend features on after feature unification); naming aws-lc explicitly
 /// removes that risk. An error means a provider is already installed, which is fine.
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
         &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
     );

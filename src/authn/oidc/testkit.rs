@@ -108,6 +108,10 @@ pub(super) fn provider(issuer: &str, jwks: JwksSource) -> OidcProvider {
                 .trim_start_matches("https://")
                 .trim_start_matches("http://")
         ),
+        key_prefix: issuer
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .to_owned(),
         client_ids: vec!["client-a".into(), "client-b".into()],
         jwks,
         clock_skew_s: 60,

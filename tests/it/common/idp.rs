@@ -67,6 +67,8 @@ struct Published {
     issuer: String,
     keys: Arc<Mutex<Vec<Jwk>>>,
     jwks_fetches: Arc<AtomicUsize>,
+    /// Fetches of the attacker's key URL (tokens point `jku`/`x5u` at it).
+    evil_fetches: Arc<AtomicUsize>,
 }
 
 pub(crate) struct TestIdp {
@@ -85,10 +87,12 @@ impl TestIdp {
             issuer: issuer.clone(),
             keys: Arc::new(Mutex::new(vec![Key::Rsa.jwk(), Key::Ec.jwk()])),
             jwks_fetches: Arc::new(AtomicUsize::new(0)),
+            evil_fetches: Arc::new(AtomicUsize::new(0)),
         };
         let app = Router::new()
             .route("/idp/.well-known/openid-configuration", get(discovery))
             .route("/idp/jwks", get(jwks))
+            .route("/evil/jwks", get(evil_jwks))
             .with_state(published.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -112,6 +116,15 @@ impl TestIdp {
     /// Adds the second RSA key to the served JWKS, as an IdP does when it rotates.
     pub(crate) fn publish_rotated_key(&self) {
         self.published.keys.lock().unwrap().push(Key::Rsa2.jwk());
+    }
+
+    /// A live URL serving the attacker's key (never published by the IdP itself).
+    pub(crate) fn evil_url(&self) -> String {
+        self.issuer.replace("/idp", "/evil/jwks")
+    }
+
+    pub(crate) fn evil_fetches(&self) -> usize {
+        self.published.evil_fetches.load(Ordering::SeqCst)
     }
 
     pub(crate) fn jwks_fetches(&self) -> usize {
@@ -159,5 +172,12 @@ async fn jwks(State(p): State<Published>) -> axum::Json<JwkSet> {
     p.jwks_fetches.fetch_add(1, Ordering::SeqCst);
     axum::Json(JwkSet {
         keys: p.keys.lock().unwrap().clone(),
+    })
+}
+
+async fn evil_jwks(State(p): State<Published>) -> axum::Json<JwkSet> {
+    p.evil_fetches.fetch_add(1, Ordering::SeqCst);
+    axum::Json(JwkSet {
+        keys: vec![Key::Rsa2.jwk()],
     })
 }
