@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # C toolchain for aws-lc-sys (AES-GCM, HMAC), pkg-config for -sys crates, CA roots for cargo.
-STSBRIDGE_APT_PACKAGES=(gcc g++ make pkg-config ca-certificates curl)
+STSBRIDGE_APT_PACKAGES=(gcc g++ make pkg-config ca-certificates curl libxmlsec1-dev libclang-dev xmlsec1)
 
 stsbridge_ensure_deps() {
   local missing=()

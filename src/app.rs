@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tower::{BoxError, ServiceBuilder, ServiceExt};
 
 use crate::authn::oidc::{OidcError, OidcRegistry};
+use crate::authn::saml::{SamlError, SamlRegistry};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::demo_idp::DemoIdp;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub demo_idp: Option<Arc<DemoIdp>>,
     /// OIDC providers and their cached keys.
     pub oidc: Arc<OidcRegistry>,
+    /// SAML providers and their metadata.
+    pub saml: Arc<SamlRegistry>,
     /// Shared state: the replay cache now; revocations and audit later.
     pub store: Arc<dyn Store>,
 }
@@ -90,7 +93,9 @@ impl AppState {
             .user_agent(concat!("stsbridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StartError::Http(e.to_string()))?;
-        let oidc = OidcRegistry::new(&config.oidc_providers, http).map_err(StartError::Oidc)?;
+        let oidc =
+            OidcRegistry::new(&config.oidc_providers, http.clone()).map_err(StartError::Oidc)?;
+        let saml = SamlRegistry::new(&config.saml_providers, http).map_err(StartError::Saml)?;
         Ok(Self {
             config: Arc::new(config),
             keyring: Arc::new(keyring),
@@ -98,6 +103,7 @@ impl AppState {
             limits: ServeLimits::default(),
             demo_idp: None,
             oidc: Arc::new(oidc),
+            saml: Arc::new(saml),
             store,
         })
     }
@@ -107,6 +113,7 @@ impl AppState {
     /// one-time ids.
     pub async fn start(&self) {
         self.oidc.start().await;
+        self.saml.start().await;
         let store = Arc::downgrade(&self.store);
         let clock = self.clock.clone();
         tokio::spawn(async move {
@@ -136,6 +143,8 @@ pub enum StartError {
     Http(String),
     #[error(transparent)]
     Oidc(OidcError),
+    #[error(transparent)]
+    Saml(SamlError),
 }
 
 /// The full router with its layers. Layer order, outermost first:

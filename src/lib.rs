@@ -15,6 +15,7 @@ pub mod mint;
 pub mod policy;
 pub mod protocol;
 pub mod rules;
+pub mod saml_idp;
 pub mod store;
 pub mod sts;
 pub mod telemetry;

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 
 use crate::authn::AuthnError;
 use crate::authn::oidc::OidcError;
+use crate::authn::saml::SamlError;
 use crate::authn::sigv4::SigV4Error;
 use crate::mint::{MintError, TokenError};
 use crate::sts::ServiceError;
@@ -219,6 +220,45 @@ impl From<OidcError> for StsError {
     }
 }
 
+impl From<SamlError> for StsError {
+    fn from(e: SamlError) -> Self {
+        let code = match &e {
+            SamlError::Expired => ErrorCode::ExpiredTokenException,
+            SamlError::TooLarge => ErrorCode::ValidationError,
+            SamlError::Config(_) | SamlError::Internal => {
+                tracing::error!(error = %e, "SAML verification failed on the server side");
+                return Self::internal();
+            }
+            SamlError::NoSuchProvider
+            | SamlError::MetadataUnavailable
+            | SamlError::BadBase64
+            | SamlError::NotUtf8
+            | SamlError::Dtd
+            | SamlError::MalformedXml
+            | SamlError::NotAResponse
+            | SamlError::EncryptedAssertion
+            | SamlError::AssertionCount
+            | SamlError::Unsigned
+            | SamlError::SignatureLayout
+            | SamlError::DisallowedAlgorithm
+            | SamlError::BadSignature
+            | SamlError::IssuerMismatch
+            | SamlError::MissingConditions
+            | SamlError::MissingAudienceRestriction
+            | SamlError::AudienceMismatch
+            | SamlError::MissingBearerConfirmation
+            | SamlError::RecipientMismatch
+            | SamlError::DestinationMismatch
+            | SamlError::StatusNotSuccess
+            | SamlError::NotYetValid
+            | SamlError::MissingNameId
+            | SamlError::InvalidAssertion => ErrorCode::InvalidIdentityToken,
+        };
+        tracing::info!(cause = %e, "SAML response refused");
+        Self::new(code, e.to_string())
+    }
+}
+
 impl From<ServiceError> for StsError {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -245,6 +285,7 @@ impl From<ServiceError> for StsError {
                 Self::new(ErrorCode::InvalidIdentityToken, message)
             }
             ServiceError::Mint(m) => m.into(),
+            ServiceError::Saml(s) => s.into(),
             ServiceError::Internal(_) | ServiceError::Store(_) => {
                 tracing::error!(error = %e, "request failed on the server side");
                 Self::internal()

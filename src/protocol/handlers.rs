@@ -7,15 +7,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::action::{
-    Action, AssumeRoleParams, AssumeRoleWithWebIdentityParams, GetAccessKeyInfoParams,
+    Action, AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
+    GetAccessKeyInfoParams,
 };
 use super::error::{ErrorCode, StsError};
 use super::extract::StsCall;
 use super::xml::{
-    ActionResult, AssumeRoleWithWebIdentityResult, AssumedRoleUserXml, GetAccessKeyInfoResult,
-    GetCallerIdentityResult, render_error, render_success,
+    ActionResult, AssumeRoleWithSamlResult, AssumeRoleWithWebIdentityResult, AssumedRoleUserXml,
+    GetAccessKeyInfoResult, GetCallerIdentityResult, render_error, render_success,
 };
 use crate::app::AppState;
+use crate::sts::saml::{self, SamlRequest};
 use crate::sts::{self, web_identity, web_identity::WebIdentityRequest};
 use crate::telemetry::RequestId;
 
@@ -56,14 +58,14 @@ async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsE
     match call.action {
         Action::GetCallerIdentity => get_caller_identity(call),
         Action::AssumeRoleWithWebIdentity => assume_role_with_web_identity(state, call).await,
+        Action::AssumeRoleWithSaml => assume_role_with_saml(state, call).await,
         Action::GetAccessKeyInfo => get_access_key_info(state, call),
         Action::AssumeRole => {
             // Parameters are validated already, so clients get precise errors today.
             AssumeRoleParams::parse(&call.params)?;
             Err(not_yet(call.action))
         }
-        Action::AssumeRoleWithSaml
-        | Action::GetSessionToken
+        Action::GetSessionToken
         | Action::GetFederationToken
         | Action::DecodeAuthorizationMessage => Err(not_yet(call.action)),
     }
@@ -103,6 +105,45 @@ async fn assume_role_with_web_identity(
             packed_policy_size: out.session.packed_policy_size,
             provider: out.provider,
             audience: out.audience,
+            source_identity: out.source_identity,
+        },
+    ))
+}
+
+async fn assume_role_with_saml(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+    let p = AssumeRoleWithSamlParams::parse(&call.params)?;
+    let req = SamlRequest {
+        role_arn: &p.role_arn,
+        principal_arn: &p.principal_arn,
+        assertion: &p.saml_assertion,
+        duration_seconds: p.duration_seconds,
+        policy: p.policy.as_deref(),
+        policy_arns: &p.policy_arns,
+        source_ip: call.source_ip,
+    };
+    let out = saml::assume_role_with_saml(
+        &state.config,
+        &state.saml,
+        state.store.as_ref(),
+        &state.keyring,
+        req,
+        state.clock.now(),
+    )
+    .await?;
+    tracing::Span::current().record("principal", out.session.assumed_role_arn.as_str());
+    Ok(ActionResult::AssumeRoleWithSamlResult(
+        AssumeRoleWithSamlResult {
+            credentials: (&out.session.credentials).into(),
+            assumed_role_user: AssumedRoleUserXml {
+                arn: out.session.assumed_role_arn,
+                assumed_role_id: out.session.assumed_role_id,
+            },
+            packed_policy_size: out.session.packed_policy_size,
+            subject: out.subject,
+            subject_type: out.subject_type,
+            issuer: out.issuer,
+            audience: out.audience,
+            name_qualifier: out.name_qualifier,
             source_identity: out.source_identity,
         },
     ))

@@ -2,6 +2,7 @@
 //! picks the AWS code.
 
 use crate::authn::oidc::OidcError;
+use crate::authn::saml::SamlError;
 use crate::mint::MintError;
 use crate::policy::PolicyError;
 use crate::store::StoreError;
@@ -37,4 +38,6 @@ pub enum ServiceError {
     Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Saml(#[from] SamlError),
 }

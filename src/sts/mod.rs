@@ -7,6 +7,7 @@
 pub mod error;
 pub mod explain;
 pub mod federation;
+pub mod saml;
 pub mod session;
 pub mod web_identity;
 

@@ -26,7 +26,15 @@ mod tests {
     fn tls_or_loopback() {
         let ok = |s: &str| is_allowed_idp_url(&Url::parse(s).unwrap());
         assert!(ok("https://idp.example.com/x"));
-        assert!(ok("http://127.0.0.1:8080/idp") && ok("http://[::1]:9/x") && ok("http://localhost:3000/"));
-        assert!(!ok("http://idp.example.com/") && !ok("http://10.0.0.1/") && !ok("ftp://idp.example.com/"));
+        assert!(
+            ok("http://127.0.0.1:8080/idp")
+                && ok("http://[::1]:9/x")
+                && ok("http://localhost:3000/")
+        );
+        assert!(
+            !ok("http://idp.example.com/")
+                && !ok("http://10.0.0.1/")
+                && !ok("ftp://idp.example.com/")
+        );
     }
 }

@@ -14,6 +14,7 @@ mod common;
 mod demo;
 mod hardening;
 mod malformed;
+mod saml;
 mod sdk;
 mod sessions;
 mod web_identity;

@@ -32,6 +32,8 @@ pub enum MetadataError {
     BadCertificate,
     #[error("metadata nests deeper than {MAX_DEPTH} elements")]
     TooDeep,
+    #[error("metadata describes more than one entity; give the IdP's own EntityDescriptor")]
+    MultipleEntities,
 }
 
 const MAX_DEPTH: usize = 64;
@@ -57,6 +59,7 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
     reader.config_mut().trim_text(true);
     let mut stack: Vec<Vec<u8>> = Vec::new();
     let mut entity_id = None;
+    let mut entities = 0usize;
     let mut in_idp = false;
     let mut seen_idp = false;
     // `Some(true)`: inside a KeyDescriptor usable for signing.
@@ -73,7 +76,10 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
             Event::Start(e) => {
                 let name = local_name(&e);
                 match name.as_slice() {
-                    b"EntityDescriptor" if entity_id.is_none() => entity_id = attr(&e, b"entityID"),
+                    b"EntityDescriptor" => {
+                        entities = entities.saturating_add(1);
+                        entity_id = attr(&e, b"entityID");
+                    }
                     b"IDPSSODescriptor" => {
                         in_idp = true;
                         seen_idp = true;
@@ -92,7 +98,8 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
                     return Err(MetadataError::TooDeep);
                 }
             }
-            Event::Empty(e) if local_name(&e) == b"EntityDescriptor" && entity_id.is_none() => {
+            Event::Empty(e) if local_name(&e) == b"EntityDescriptor" => {
+                entities = entities.saturating_add(1);
                 entity_id = attr(&e, b"entityID");
             }
             Event::Text(t) if in_cert => {
@@ -115,6 +122,10 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
             Event::Eof => break,
             _ => {}
         }
+    }
+    // An aggregate (EntitiesDescriptor) would mix several IdPs' keys under one entity id.
+    if entities > 1 {
+        return Err(MetadataError::MultipleEntities);
     }
     let entity_id = entity_id
         .filter(|e| !e.is_empty())
@@ -174,6 +185,18 @@ mod tests {
         assert_eq!(
             parse_idp_metadata(&GOOD.replace("TUlJQ2VqQ0NB", "!!")),
             Err(MetadataError::BadCertificate)
+        );
+        let body = GOOD.replace("<?xml version=\"1.0\"?>", "");
+        let aggregate = format!(
+            "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\">{body}{}</md:EntitiesDescriptor>",
+            body.replace(
+                "https://idp.example.com/saml",
+                "https://other.example.com/saml"
+            )
+        );
+        assert_eq!(
+            parse_idp_metadata(&aggregate),
+            Err(MetadataError::MultipleEntities)
         );
     }
 

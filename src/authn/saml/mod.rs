@@ -1,3 +1,419 @@
-//! SAML 2.0: IdP metadata now; response verification arrives with AssumeRoleWithSAML.
+//! SAML 2.0 for AssumeRoleWithSAML (and later the browser flow): IdP metadata, the provider
+//! registry, and strict verification of a base64 `SAMLResponse` (sts-api.md 5, issue 4).
+//!
+//! [`SamlRegistry`] holds one entry per `[[saml_providers]]`, in config order. Each entry's
+//! verification state (entity id + signing certificates, turned into a samael configuration) is
+//! immutable and sits behind a `watch` channel: requests clone an `Arc` and never wait, and a
+//! metadata refresh replaces the whole state. `metadata_file` providers are ready after
+//! [`SamlRegistry::new`]; `metadata_url` providers are fetched by [`SamlRegistry::start`] and
+//! refreshed by one background task each (next refresh from `Cache-Control: max-age`, clamped;
+//! backoff on failure). A failed fetch or a document that does not parse keeps the previous
+//! state, so an IdP certificate rollover (new cert published next to the old one) needs no
+//! restart and a broken IdP endpoint does not take the provider down.
+//!
+//! [`SamlRegistry::verify`] is synchronous and CPU-bound (about a millisecond): the caller runs
+//! it under `spawn_blocking`. It refuses, in order: oversize input, bad base64, non-UTF-8, any
+//! DTD/entity declaration (before libxml2 sees the bytes), malformed or ambiguous XML, encrypted
+//! assertions, anything but exactly one Assertion, a missing signature, signature layouts used
+//! for wrapping attacks, disallowed algorithms (all in `parse`); then samael 0.0.22 verifies the
+//! signatures with the provider's metadata certificates only and returns the signed content, and
+//! `verify` checks what samael leaves to us. Replay protection is the caller's: it records
+//! [`VerifiedAssertion::assertion_id`] until [`VerifiedAssertion::replay_expires_at`].
+//!
+//! **xmlsec's stderr.** libxmlsec1 reports every failed verification (digest mismatch, wrong
+//! key…) through its default error callback, which prints `func=xmlSec…` lines to the process's
+//! stderr. Neither samael 0.0.22 nor the `libxml` crate offers a safe way to replace that
+//! callback (samael keeps its xmlsec wrapper private; `xmlSecErrorsSetCallback` and
+//! `xmlSecErrorsDefaultCallbackEnableOutput` are reachable only through FFI, i.e. `unsafe`, which
+//! this crate forbids), and redirecting file descriptor 2 would swallow everyone's output. So
+//! the chatter stays; it is bounded by what reaches xmlsec: only well-formed, single-assertion,
+//! correctly laid-out documents signed with allowed algorithms, one line for a wrong key or a
+//! changed digest (per certificate tried), about ten for a canonicalisation failure. samael
+//! tries the metadata's certificates in order, so while metadata lists two (a rollover), each
+//! *valid* response signed with the second one also prints one line for the first. Operators
+//! who route stderr to a log pipeline should rate-limit it there. Our own log of
+//! rejections is one line per provider per [`FAILURE_LOG_INTERVAL_S`] seconds, with the number
+//! of rejections suppressed since the last line.
 
+mod error;
+mod fetch;
 pub mod metadata;
+mod parse;
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+mod verify;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::sync::{oneshot, watch};
+use url::Url;
+
+pub use error::SamlError;
+pub use fetch::MetadataFetchError;
+pub use parse::MAX_RESPONSE_CHARS;
+
+use crate::authn::oidc::RefreshPolicy;
+use crate::config::{SamlMetadataSource, SamlProvider};
+use verify::{ProviderKeys, ProviderRules};
+
+/// At most one rejection log line per provider per this many seconds.
+pub const FAILURE_LOG_INTERVAL_S: i64 = 10;
+
+/// A SAML assertion whose signature, issuer, audience, recipient and times have been checked.
+/// Everything in it comes from signed content (or from our configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedAssertion {
+    /// The SAML provider's name, and its ARN (`arn:aws:iam::ACCT:saml-provider/NAME`).
+    pub provider: String,
+    pub provider_arn: String,
+    /// The IdP's entity id (equal to the assertion's Issuer).
+    pub issuer: String,
+    /// For the replay cache, which the caller keeps.
+    pub assertion_id: String,
+    /// Until when the id must be remembered: the latest NotOnOrAfter of the Conditions and the
+    /// accepted bearer confirmation, plus the provider's clock skew.
+    pub replay_expires_at: DateTime<Utc>,
+    pub name_id: String,
+    pub name_id_format: Option<String>,
+    /// The accepted ACS URL the bearer confirmation names (AWS's `Audience` output, `saml:aud`).
+    pub recipient: String,
+    /// Every Audience of the assertion's AudienceRestrictions, deduplicated, in document order.
+    pub audiences: Vec<String>,
+    /// The earliest `SessionNotOnOrAfter` of the AuthnStatements, if any.
+    pub session_not_on_or_after: Option<DateTime<Utc>>,
+    /// Attributes with a Name, in document order (same-named attributes are not merged).
+    pub attributes: Vec<SamlAttribute>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlAttribute {
+    pub name: String,
+    pub friendly_name: Option<String>,
+    /// Text of each AttributeValue (an empty element gives an empty string).
+    pub values: Vec<String>,
+}
+
+impl VerifiedAssertion {
+    /// The values of the attribute named `name` (all same-named attributes together).
+    pub fn attribute_values(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.attributes
+            .iter()
+            .filter(move |a| a.name == name)
+            .flat_map(|a| a.values.iter().map(String::as_str))
+    }
+}
+
+#[derive(Debug)]
+enum MetadataOrigin {
+    File,
+    Url(Url),
+}
+
+/// Rejections since the last log line, per provider.
+#[derive(Debug, Default)]
+struct FailureLog {
+    window: Mutex<LogWindow>,
+}
+
+#[derive(Debug, Default)]
+struct LogWindow {
+    last_logged: Option<DateTime<Utc>>,
+    suppressed: u64,
+}
+
+impl FailureLog {
+    /// Logs `error` unless a line for this provider went out less than
+    /// [`FAILURE_LOG_INTERVAL_S`] ago (by the request clock); returns whether it logged.
+    fn record(&self, provider: &str, error: &SamlError, now: DateTime<Utc>) -> bool {
+        let suppressed = {
+            let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+            // A clock that went backwards does not silence the log.
+            let due = w.last_logged.is_none_or(|at| {
+                now < at || now.signed_duration_since(at).num_seconds() >= FAILURE_LOG_INTERVAL_S
+            });
+            if !due {
+                w.suppressed = w.suppressed.saturating_add(1);
+                return false;
+            }
+            w.last_logged = Some(now);
+            std::mem::take(&mut w.suppressed)
+        };
+        tracing::warn!(
+            saml_provider = provider,
+            error = %error,
+            suppressed,
+            "SAML response rejected"
+        );
+        true
+    }
+}
+
+#[derive(Debug)]
+struct Provider {
+    rules: ProviderRules,
+    origin: MetadataOrigin,
+    /// `None` until the first successful load of URL metadata.
+    keys: watch::Sender<Option<Arc<ProviderKeys>>>,
+    failures: FailureLog,
+}
+
+impl Provider {
+    fn current_keys(&self) -> Option<Arc<ProviderKeys>> {
+        self.keys.borrow().clone()
+    }
+}
+
+/// The configured SAML providers and their metadata. Share it as `Arc<SamlRegistry>`.
+#[derive(Debug)]
+pub struct SamlRegistry {
+    providers: Vec<Provider>,
+    http: reqwest::Client,
+    policy: RefreshPolicy,
+    started: AtomicBool,
+    /// Never sent on: dropping it with the registry wakes every refresh task, which then ends.
+    shutdown: watch::Sender<()>,
+}
+
+impl SamlRegistry {
+    /// Builds the registry without touching the network: `metadata_file` providers get their
+    /// samael configuration now. A provider whose metadata has no usable signing certificate
+    /// (none, not X.509, RSA under 2048 bits) or no audience/ACS URL is an error naming it.
+    /// With at least one provider, also runs the one-time XML-signature self-test (which
+    /// initialises libxml2/xmlsec off the request path).
+    pub fn new(providers: &[SamlProvider], http: reqwest::Client) -> Result<Self, SamlError> {
+        Self::with_policy(providers, http, RefreshPolicy::default())
+    }
+
+    /// [`SamlRegistry::new`] with non-default fetch timing.
+    pub fn with_policy(
+        providers: &[SamlProvider],
+        http: reqwest::Client,
+        policy: RefreshPolicy,
+    ) -> Result<Self, SamlError> {
+        let mut entries = Vec::with_capacity(providers.len());
+        for (index, p) in providers.iter().enumerate() {
+            let config_error = |msg: &str| {
+                SamlError::Config(format!("saml_providers[{index}] ({}): {msg}", p.name))
+            };
+            if p.audiences.is_empty() || p.acs_urls.is_empty() {
+                return Err(config_error("needs at least one audience and one ACS URL"));
+            }
+            let rules = ProviderRules {
+                name: p.name.clone(),
+                arn: p.arn.clone(),
+                audiences: p.audiences.clone(),
+                acs_urls: p.acs_urls.clone(),
+                allow_sha1: p.allow_sha1,
+                skew: TimeDelta::seconds(i64::from(p.clock_skew_s)),
+            };
+            let (origin, keys) = match &p.metadata {
+                SamlMetadataSource::File { path, xml, .. } => {
+                    let keys = load_keys(xml, &rules).map_err(|e| {
+                        config_error(&format!("metadata_file {}: {e}", path.display()))
+                    })?;
+                    (MetadataOrigin::File, Some(Arc::new(keys)))
+                }
+                SamlMetadataSource::Url(url) => (MetadataOrigin::Url(url.clone()), None),
+            };
+            entries.push(Provider {
+                rules,
+                origin,
+                keys: watch::Sender::new(keys),
+                failures: FailureLog::default(),
+            });
+        }
+        if !entries.is_empty() {
+            verify::self_test().map_err(SamlError::Config)?;
+        }
+        Ok(Self {
+            providers: entries,
+            http,
+            policy,
+            started: AtomicBool::new(false),
+            shutdown: watch::Sender::new(()),
+        })
+    }
+
+    /// Fetches every `metadata_url` provider once (each bounded by the fetch timeout; failures
+    /// are logged, not fatal: such a provider answers [`SamlError::MetadataUnavailable`] until a
+    /// retry succeeds), then leaves one refresh task per URL provider running. The tasks hold
+    /// only a `Weak` and end when the registry is dropped. Calling it again does nothing.
+    pub async fn start(self: &Arc<Self>) {
+        if self.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let mut initial_loads = Vec::new();
+        for (index, provider) in self.providers.iter().enumerate() {
+            if matches!(provider.origin, MetadataOrigin::File) {
+                continue;
+            }
+            let (done, loaded) = oneshot::channel();
+            tokio::spawn(refresh_loop(
+                Arc::downgrade(self),
+                index,
+                self.shutdown.subscribe(),
+                done,
+            ));
+            initial_loads.push(loaded);
+        }
+        for loaded in initial_loads {
+            // An error only means the task ended early; it has logged why.
+            let _ = loaded.await;
+        }
+    }
+
+    /// Verifies a base64 `SAMLResponse` for the provider named `provider` at time `now`. CPU-bound
+    /// (about 1 ms): run it in `spawn_blocking`. Rejections are logged, rate-limited per
+    /// provider; the returned error's `Display` is safe to show to the client.
+    pub fn verify(
+        &self,
+        provider: &str,
+        saml_response_b64: &str,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedAssertion, SamlError> {
+        let p = self
+            .providers
+            .iter()
+            .find(|p| p.rules.name == provider)
+            .ok_or(SamlError::NoSuchProvider)?;
+        let result = p
+            .current_keys()
+            .ok_or(SamlError::MetadataUnavailable)
+            .and_then(|keys| verify::verify_response(&p.rules, &keys, saml_response_b64, now));
+        if let Err(e) = &result {
+            p.failures.record(&p.rules.name, e, now);
+        }
+        result
+    }
+
+    /// Fetches the metadata of URL provider `provider` now and installs it if it parses; the
+    /// refresh tasks keep their own schedule.
+    pub async fn refresh(&self, provider: &str) -> Result<(), MetadataFetchError> {
+        let p = self
+            .providers
+            .iter()
+            .find(|p| p.rules.name == provider)
+            .ok_or_else(|| MetadataFetchError::NoSuchProvider(provider.to_owned()))?;
+        self.fetch_and_install(p).await.map(|_| ())
+    }
+
+    /// Whether provider `provider` can verify (for readiness reporting).
+    pub fn metadata_loaded(&self, provider: &str) -> bool {
+        self.providers
+            .iter()
+            .any(|p| p.rules.name == provider && p.current_keys().is_some())
+    }
+
+    /// The IdP entity id currently trusted for `provider`, if loaded.
+    pub fn entity_id(&self, provider: &str) -> Option<String> {
+        self.providers
+            .iter()
+            .find(|p| p.rules.name == provider)
+            .and_then(Provider::current_keys)
+            .map(|k| k.entity_id.clone())
+    }
+
+    /// Fetches, parses and installs a URL provider's metadata; returns when to refresh next.
+    async fn fetch_and_install(&self, provider: &Provider) -> Result<Duration, MetadataFetchError> {
+        let MetadataOrigin::Url(url) = &provider.origin else {
+            return Err(MetadataFetchError::NotFetched(provider.rules.name.clone()));
+        };
+        let timeout = self.policy.fetch_timeout;
+        let fetched = tokio::time::timeout(timeout, fetch::get_metadata(&self.http, url))
+            .await
+            .map_err(|_| MetadataFetchError::Timeout {
+                url: url.to_string(),
+                timeout,
+            })??;
+        let keys = load_keys(&fetched.xml, &provider.rules).map_err(|reason| {
+            MetadataFetchError::Invalid {
+                url: url.to_string(),
+                reason,
+            }
+        })?;
+        if let Some(previous) = provider.current_keys()
+            && previous.entity_id != keys.entity_id
+        {
+            tracing::warn!(
+                saml_provider = %provider.rules.name,
+                previous = %previous.entity_id,
+                current = %keys.entity_id,
+                "SAML IdP metadata changed its entityID"
+            );
+        }
+        tracing::info!(
+            saml_provider = %provider.rules.name,
+            entity_id = %keys.entity_id,
+            "SAML provider metadata loaded"
+        );
+        provider.keys.send_replace(Some(Arc::new(keys)));
+        Ok(self.policy.ttl(fetched.cache_control.as_deref()))
+    }
+
+    /// The background refresh of one provider: when to refresh next, or `None` after a failure
+    /// (logged; the previous metadata stays).
+    async fn refresh_once(&self, index: usize) -> Option<Duration> {
+        let provider = self.providers.get(index)?;
+        match self.fetch_and_install(provider).await {
+            Ok(ttl) => Some(ttl),
+            Err(e) => {
+                tracing::warn!(
+                    saml_provider = %provider.rules.name,
+                    error = %e,
+                    loaded = provider.current_keys().is_some(),
+                    "could not load SAML provider metadata; will retry"
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Metadata text → samael configuration (our parser first: it refuses DTDs and metadata
+/// without signing certificates).
+fn load_keys(xml: &str, rules: &ProviderRules) -> Result<ProviderKeys, String> {
+    let parsed = metadata::parse_idp_metadata(xml).map_err(|e| e.to_string())?;
+    ProviderKeys::new(&parsed, rules)
+}
+
+/// One provider's refresh task: loads at once (signalling `initial` when that attempt is over),
+/// then again after the TTL or the backoff, until the registry is gone.
+async fn refresh_loop(
+    registry: Weak<SamlRegistry>,
+    index: usize,
+    mut shutdown: watch::Receiver<()>,
+    initial: oneshot::Sender<()>,
+) {
+    let mut initial = Some(initial);
+    let mut failures: u32 = 0;
+    loop {
+        // The strong reference lives only for one attempt, so the tasks never keep the
+        // registry alive.
+        let delay = {
+            let Some(registry) = registry.upgrade() else {
+                return;
+            };
+            if let Some(ttl) = registry.refresh_once(index).await {
+                failures = 0;
+                ttl
+            } else {
+                failures = failures.saturating_add(1);
+                registry.policy.backoff(failures)
+            }
+        };
+        if let Some(initial) = initial.take() {
+            // Nobody waiting any more is fine.
+            let _ = initial.send(());
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            // Only ever an error: the sender went away with the registry.
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! AssumeRoleWithSAML: a signed SAML 2.0 assertion in, role credentials out.
+//!
+//! Order: resolve the provider from `PrincipalArn`; verify the response (signature by the
+//! provider's metadata key, issuer, audience, recipient, times; CPU-bound, so off the async
+//! workers); refuse a replayed assertion id (store-backed, survives restarts); read AWS's SAML
+//! attributes; apply rules; check the trust policy; mint.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::error::ServiceError;
+use super::federation::{FederatedRequest, authorize};
+use super::session::{IssuedSession, RoleSession, mint_role_session};
+use crate::authn::saml::{SamlRegistry, VerifiedAssertion};
+use crate::config::Config;
+use crate::mint::Keyring;
+use crate::policy::ContextValue;
+use crate::rules::{ClaimsView, evaluate_rules};
+use crate::store::Store;
+use crate::types::arn::is_iam_name_char;
+use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
+use crate::types::{AccountId, Arn, RoleArn, Secret};
+
+pub const ACTION: &str = "sts:AssumeRoleWithSAML";
+const ATTR: &str = "https://aws.amazon.com/SAML/Attributes/";
+const NAMEID_PREFIX: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:";
+/// Replay-cache namespace for assertion ids.
+const REPLAY_NAMESPACE: &str = "saml-assertion";
+
+/// The validated request.
+#[derive(Debug)]
+pub struct SamlRequest<'a> {
+    pub role_arn: &'a RoleArn,
+    pub principal_arn: &'a str,
+    pub assertion: &'a Secret,
+    pub duration_seconds: Option<u32>,
+    pub policy: Option<&'a str>,
+    pub policy_arns: &'a [Arn],
+    pub source_ip: Option<IpAddr>,
+}
+
+/// What the response reports.
+#[derive(Debug)]
+pub struct SamlSession {
+    pub session: IssuedSession,
+    pub subject: String,
+    pub subject_type: String,
+    pub issuer: String,
+    pub audience: String,
+    pub name_qualifier: String,
+    pub source_identity: Option<String>,
+}
+
+fn denied(reason: String) -> ServiceError {
+    ServiceError::AccessDenied {
+        action: ACTION,
+        reason,
+    }
+}
+
+fn bad(message: impl Into<String>) -> ServiceError {
+    ServiceError::InvalidTokenClaim(message.into())
+}
+
+pub async fn assume_role_with_saml(
+    config: &Config,
+    saml: &Arc<SamlRegistry>,
+    store: &dyn Store,
+    keyring: &Keyring,
+    req: SamlRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<SamlSession, ServiceError> {
+    let provider = config
+        .saml_providers
+        .iter()
+        .find(|p| p.arn == req.principal_arn)
+        .ok_or_else(|| {
+            ServiceError::InvalidTokenClaim(format!(
+                "No SAML provider {} in this account.",
+                truncated(req.principal_arn)
+            ))
+        })?;
+    // About a millisecond of XML and RSA work: keep it off the async worker threads.
+    let registry = Arc::clone(saml);
+    let name = provider.name.clone();
+    let b64 = req.assertion.clone();
+    let verified = tokio::task::spawn_blocking(move || registry.verify(&name, b64.expose(), now))
+        .await
+        .map_err(|_| ServiceError::Internal("SAML verification task failed".into()))??;
+    let fresh = store
+        .use_once(
+            REPLAY_NAMESPACE,
+            &format!("{}|{}", verified.provider, verified.assertion_id),
+            verified.replay_expires_at,
+            now,
+        )
+        .await?;
+    if !fresh {
+        return Err(bad("This SAML assertion has already been used."));
+    }
+    let role = config
+        .role_by_arn(req.role_arn)
+        .ok_or_else(|| denied(format!("role {} is not configured", req.role_arn)))?;
+    let attrs = AwsAttributes::read(&verified)?;
+    let claims = claims_view(&verified);
+    let rules = evaluate_rules(&config.rules, &provider.name, ClaimsView(&claims));
+    let session_name = attrs
+        .role_session_name
+        .clone()
+        .or_else(|| rules.session_name.clone())
+        .ok_or_else(|| bad("The RoleSessionName attribute (https://aws.amazon.com/SAML/Attributes/RoleSessionName) is required."))?;
+    if !(2..=64).contains(&session_name.len()) || !session_name.chars().all(is_iam_name_char) {
+        return Err(bad("RoleSessionName must match [a-zA-Z_0-9+=,.@-]{2,64}."));
+    }
+    let tags = super::web_identity::merge_tags(attrs.tags.clone(), &rules.tags);
+    let name_qualifier = name_qualifier(&verified.issuer, config.server.account_id, &provider.name);
+    let subject_type = subject_type(verified.name_id_format.as_deref());
+    let role_attribute = attrs.roles.as_ref().map(|pairs| {
+        pairs
+            .iter()
+            .any(|(r, p)| r == &role.arn.to_string() && p == &provider.arn)
+    });
+    let fed = FederatedRequest {
+        action: ACTION,
+        provider_arn: &provider.arn,
+        provider_keys: trust_keys(&verified, &subject_type, &name_qualifier),
+        session_name: &session_name,
+        tags: &tags,
+        transitive_tag_keys: &attrs.transitive_tag_keys,
+        source_identity: attrs.source_identity.as_deref(),
+        source_ip: req.source_ip,
+        now,
+    };
+    authorize(role, &fed, &rules, role_attribute)?;
+    // DurationSeconds wins when given, else the SessionDuration attribute, else one hour; either
+    // way the IdP's SessionNotOnOrAfter is a hard end.
+    let duration = match (req.duration_seconds, attrs.session_duration) {
+        (Some(d), Some(s)) => Some(d.min(s)),
+        (d, s) => d.or(s),
+    };
+    let session = mint_role_session(
+        config,
+        keyring,
+        RoleSession {
+            role,
+            session_name,
+            duration_seconds: duration,
+            policy: req.policy,
+            policy_arns: req.policy_arns,
+            tags,
+            transitive_tag_keys: attrs.transitive_tag_keys,
+            source_identity: attrs.source_identity.clone(),
+            issuer: provider.arn.clone(),
+            expires_cap: verified.session_not_on_or_after,
+        },
+        now,
+    )?;
+    Ok(SamlSession {
+        session,
+        subject: verified.name_id,
+        subject_type,
+        issuer: verified.issuer,
+        audience: verified.recipient,
+        name_qualifier,
+        source_identity: attrs.source_identity,
+    })
+}
+
+fn truncated(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(256).collect()
+}
+
+/// AWS's SAML attributes, read from the signed assertion.
+#[derive(Debug, Default)]
+struct AwsAttributes {
+    /// (role ARN, provider ARN) pairs; `None` when the assertion has no Role attribute.
+    roles: Option<Vec<(String, String)>>,
+    role_session_name: Option<String>,
+    session_duration: Option<u32>,
+    tags: Vec<(String, String)>,
+    transitive_tag_keys: Vec<String>,
+    source_identity: Option<String>,
+}
+
+impl AwsAttributes {
+    fn read(a: &VerifiedAssertion) -> Result<Self, ServiceError> {
+        let mut out = Self::default();
+        for attr in &a.attributes {
+            let Some(short) = attr.name.strip_prefix(ATTR) else {
+                continue;
+            };
+            match short {
+                "Role" => {
+                    let pairs = out.roles.get_or_insert_with(Vec::new);
+                    for value in &attr.values {
+                        pairs.push(role_pair(value)?);
+                    }
+                }
+                "RoleSessionName" => {
+                    out.role_session_name = single(attr.values.as_slice(), "RoleSessionName")?;
+                }
+                "SessionDuration" => {
+                    let text =
+                        single(attr.values.as_slice(), "SessionDuration")?.unwrap_or_default();
+                    let seconds: u32 = text
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad("SessionDuration must be a number of seconds."))?;
+                    if !(900..=43_200).contains(&seconds) {
+                        return Err(bad(
+                            "SessionDuration must be between 900 and 43200 seconds.",
+                        ));
+                    }
+                    out.session_duration = Some(seconds);
+                }
+                "TransitiveTagKeys" => out.transitive_tag_keys.extend(attr.values.iter().cloned()),
+                "SourceIdentity" => {
+                    let value =
+                        single(attr.values.as_slice(), "SourceIdentity")?.unwrap_or_default();
+                    if !(2..=64).contains(&value.len())
+                        || !value.chars().all(is_iam_name_char)
+                        || value.starts_with("aws:")
+                    {
+                        return Err(bad(
+                            "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"",
+                        ));
+                    }
+                    out.source_identity = Some(value);
+                }
+                other => {
+                    if let Some(key) = other.strip_prefix("PrincipalTag:") {
+                        let value =
+                            single(attr.values.as_slice(), "PrincipalTag")?.unwrap_or_default();
+                        let key_ok = (1..=TAG_KEY_MAX).contains(&key.chars().count())
+                            && key.chars().all(is_tag_char)
+                            && !key.to_ascii_lowercase().starts_with("aws:");
+                        if !key_ok
+                            || value.chars().count() > TAG_VALUE_MAX
+                            || !value.chars().all(is_tag_char)
+                        {
+                            return Err(bad(format!(
+                                "Session tag {} has an invalid key or value.",
+                                truncated(key)
+                            )));
+                        }
+                        out.tags.push((key.to_owned(), value));
+                    }
+                }
+            }
+        }
+        if out.tags.len() > MAX_TAGS {
+            return Err(bad(format!("A session can have at most {MAX_TAGS} tags.")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if !out.tags.iter().all(|(k, _)| seen.insert(k.to_lowercase())) {
+            return Err(bad(
+                "Duplicate session tag keys in the assertion (tag keys are case-insensitive).",
+            ));
+        }
+        if let Some(stray) = out
+            .transitive_tag_keys
+            .iter()
+            .find(|k| !seen.contains(&k.to_lowercase()))
+        {
+            return Err(bad(format!(
+                "Transitive tag key {} is not one of the session tags.",
+                truncated(stray)
+            )));
+        }
+        Ok(out)
+    }
+}
+
+/// A single-valued attribute (`None` when it has no value).
+fn single(values: &[String], name: &str) -> Result<Option<String>, ServiceError> {
+    match values {
+        [] => Ok(None),
+        [one] => Ok(Some(one.trim().to_owned())),
+        _ => Err(bad(format!(
+            "The {name} attribute must have a single value."
+        ))),
+    }
+}
+
+/// `"roleArn,providerArn"`, in either order, as AWS accepts it.
+fn role_pair(value: &str) -> Result<(String, String), ServiceError> {
+    let (a, b) = value
+        .split_once(',')
+        .ok_or_else(|| bad("A Role attribute value must be \"role-arn,provider-arn\"."))?;
+    let (a, b) = (a.trim().to_owned(), b.trim().to_owned());
+    let is_role = |s: &str| s.contains(":role/");
+    match (is_role(&a), is_role(&b)) {
+        (true, false) => Ok((a, b)),
+        (false, true) => Ok((b, a)),
+        _ => Err(bad(
+            "A Role attribute value must pair one role ARN with one SAML provider ARN.",
+        )),
+    }
+}
+
+/// Attributes as rule claims: by Name and by FriendlyName (values as arrays), plus `sub`
+/// (NameID), `iss` and `aud` (the recipient).
+fn claims_view(a: &VerifiedAssertion) -> Map<String, Value> {
+    let mut claims = Map::new();
+    for attr in &a.attributes {
+        let values = Value::Array(attr.values.iter().cloned().map(Value::String).collect());
+        if let Some(friendly) = &attr.friendly_name {
+            claims
+                .entry(friendly.clone())
+                .or_insert_with(|| values.clone());
+        }
+        claims.insert(attr.name.clone(), values);
+    }
+    claims.insert("sub".into(), Value::String(a.name_id.clone()));
+    claims.insert("iss".into(), Value::String(a.issuer.clone()));
+    claims.insert("aud".into(), Value::String(a.recipient.clone()));
+    claims
+}
+
+/// `SAML:` condition keys (sts-api.md §5.3).
+fn trust_keys(
+    a: &VerifiedAssertion,
+    subject_type: &str,
+    name_qualifier: &str,
+) -> Vec<(String, ContextValue)> {
+    let one = |v: &str| ContextValue::Single(v.to_owned());
+    let mut keys = vec![
+        ("SAML:aud".to_owned(), one(&a.recipient)),
+        ("SAML:sub".to_owned(), one(&a.name_id)),
+        ("SAML:sub_type".to_owned(), one(subject_type)),
+        ("SAML:iss".to_owned(), one(&a.issuer)),
+        ("SAML:namequalifier".to_owned(), one(name_qualifier)),
+    ];
+    // Attributes with a FriendlyName are also visible as SAML:<friendlyName> (eduPerson* style).
+    for attr in &a.attributes {
+        if let Some(friendly) = &attr.friendly_name {
+            keys.push((
+                format!("SAML:{friendly}"),
+                ContextValue::Multi(attr.values.clone()),
+            ));
+        }
+    }
+    keys
+}
+
+/// AWS's `SubjectType`: the SAML 2.0 NameID format without its prefix, others unchanged.
+fn subject_type(format: Option<&str>) -> String {
+    match format {
+        Some(f) => f.strip_prefix(NAMEID_PREFIX).unwrap_or(f).to_owned(),
+        None => "unspecified".to_owned(),
+    }
+}
+
+/// `Base64(SHA1(Issuer + AccountId + "/" + ProviderName))`, AWS's documented NameQualifier.
+pub fn name_qualifier(issuer: &str, account: AccountId, provider: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        format!("{issuer}{account}/{provider}").as_bytes(),
+    );
+    base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_qualifier_matches_aws_documented_example() {
+        let account: AccountId = "123456789012".parse().unwrap();
+        assert_eq!(
+            name_qualifier("https://example.com/saml", account, "MySAMLIdP"),
+            "1uAJanUnBc2XeUkHURMht+xam2c="
+        );
+    }
+
+    #[test]
+    fn role_pairs_in_either_order() {
+        let role = "arn:aws:iam::123456789012:role/Dev";
+        let idp = "arn:aws:iam::123456789012:saml-provider/corp";
+        assert_eq!(
+            role_pair(&format!("{role},{idp}")).unwrap(),
+            (role.to_owned(), idp.to_owned())
+        );
+        assert_eq!(
+            role_pair(&format!("{idp}, {role}")).unwrap(),
+            (role.to_owned(), idp.to_owned())
+        );
+        assert!(role_pair(role).is_err());
+        assert!(role_pair(&format!("{role},{role}")).is_err());
+    }
+
+    #[test]
+    fn subject_types() {
+        assert_eq!(
+            subject_type(Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")),
+            "persistent"
+        );
+        assert_eq!(
+            subject_type(Some(
+                "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+            )),
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+        );
+        assert_eq!(subject_type(None), "unspecified");
+    }
+}

@@ -1,0 +1,247 @@
+//! AssumeRoleWithSAML through the SDK and raw HTTP, with a SAML IdP that signs with a TEST-ONLY
+//! key; the validator's attack matrix (XSW1–8, XXE, comment injection, …) lives in the unit
+//! tests of `authn::saml`, signed by the independent xmlsec1 tool.
+
+use chrono::TimeDelta;
+use stsbridge::app::ServeLimits;
+use stsbridge::clock::{Clock, SystemClock};
+use stsbridge::mint::Keyring;
+use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
+
+use crate::common::{TestServer, config_from, error_code, error_message, test_config_toml};
+
+const ENTITY_ID: &str = "https://idp.test/saml";
+const ACS: &str = "https://sts.test/saml/acs";
+const AUDIENCE: &str = "https://sts.test/saml/metadata";
+const PROVIDER_ARN: &str = "arn:aws:iam::123456789012:saml-provider/corp";
+const ROLE_DEV: &str = "arn:aws:iam::123456789012:role/saml-dev";
+const ROLE_OPS: &str = "arn:aws:iam::123456789012:role/saml-ops";
+
+fn idp() -> SamlIdp {
+    SamlIdp::from_pem(
+        ENTITY_ID,
+        include_bytes!("../../certs/test-saml-idp-key.pem"),
+        include_bytes!("../../certs/test-saml-idp-cert.pem"),
+    )
+    .unwrap()
+}
+
+/// Config with the SAML provider (metadata written into `dir`) and two roles trusting it.
+fn config_toml(dir: &std::path::Path, store: &str) -> String {
+    let metadata = dir.join("idp-metadata.xml");
+    std::fs::write(&metadata, idp().metadata_xml("https://idp.test/sso")).unwrap();
+    let trust = format!(
+        r#"'''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{PROVIDER_ARN}"}},"Action":"sts:AssumeRoleWithSAML","Condition":{{"StringEquals":{{"SAML:aud":"{ACS}"}}}}}}]}}'''"#
+    );
+    test_config_toml()
+        .replace(
+            "listen = \"127.0.0.1:0\"",
+            "listen = \"127.0.0.1:0\"\npublic_url = \"https://sts.test\"",
+        )
+        .replace("url = \"sqlite::memory:\"", &format!("url = \"{store}\""))
+        + &format!(
+            "\n[[saml_providers]]\nname = \"corp\"\nmetadata_file = \"{}\"\n\n[[roles]]\nname = \"saml-dev\"\ntrust_policy = {trust}\n\n[[roles]]\nname = \"saml-ops\"\ntrust_policy = {trust}\n",
+            metadata.display()
+        )
+}
+
+fn response(
+    name: &str,
+    roles: &[(String, String)],
+    valid_for: TimeDelta,
+    audience: &str,
+) -> String {
+    idp()
+        .response_b64(&SamlResponseSpec {
+            name_id: name,
+            recipient: ACS,
+            audience,
+            role_session_name: name,
+            roles,
+            groups: &["engineering".to_owned()],
+            now: SystemClock.now(),
+            valid_for,
+        })
+        .unwrap()
+}
+
+fn dev_role() -> Vec<(String, String)> {
+    vec![(ROLE_DEV.to_owned(), PROVIDER_ARN.to_owned())]
+}
+
+async fn start(dir: &std::path::Path, store: &str, keyring: Keyring) -> TestServer {
+    TestServer::start_full(
+        ServeLimits::default(),
+        config_from(&config_toml(dir, store)),
+        keyring,
+    )
+    .await
+}
+
+async fn assume(
+    server: &TestServer,
+    role: &str,
+    assertion: &str,
+) -> Result<aws_sdk_sts::operation::assume_role_with_saml::AssumeRoleWithSamlOutput, (String, String)>
+{
+    server
+        .admin_unsigned()
+        .assume_role_with_saml()
+        .role_arn(role)
+        .principal_arn(PROVIDER_ARN)
+        .saml_assertion(assertion)
+        .send()
+        .await
+        .map_err(|e| (error_code(&e), error_message(&e)))
+}
+
+#[tokio::test]
+async fn a_signed_assertion_gets_credentials_that_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        "sqlite::memory:",
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let out = assume(
+        &server,
+        ROLE_DEV,
+        &response(
+            "alice@example.com",
+            &dev_role(),
+            TimeDelta::minutes(5),
+            AUDIENCE,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.subject(), Some("alice@example.com"));
+    assert_eq!(out.subject_type(), Some("persistent"));
+    assert_eq!(out.issuer(), Some(ENTITY_ID));
+    assert_eq!(out.audience(), Some(ACS));
+    let qualifier =
+        stsbridge::sts::saml::name_qualifier(ENTITY_ID, "123456789012".parse().unwrap(), "corp");
+    assert_eq!(out.name_qualifier(), Some(qualifier.as_str()));
+    let user = out.assumed_role_user().unwrap();
+    assert_eq!(
+        user.arn(),
+        "arn:aws:sts::123456789012:assumed-role/saml-dev/alice@example.com"
+    );
+    let c = out.credentials().unwrap();
+    let me = server
+        .client(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token()),
+            "us-east-1",
+        )
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.arn(), Some(user.arn()));
+}
+
+#[tokio::test]
+async fn a_replayed_assertion_is_refused_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("store.db").display());
+    let keys = dir.path().join("keys.json");
+    Keyring::load_or_create(&keys, SystemClock.now()).unwrap();
+    let assertion = response("bob", &dev_role(), TimeDelta::minutes(5), AUDIENCE);
+    {
+        let first = start(dir.path(), &store, Keyring::load(&keys).unwrap()).await;
+        assume(&first, ROLE_DEV, &assertion).await.unwrap();
+        let (code, message) = assume(&first, ROLE_DEV, &assertion).await.unwrap_err();
+        assert_eq!(code, "InvalidIdentityToken");
+        assert!(message.contains("already been used"), "{message}");
+        first.shutdown().await.unwrap();
+    }
+    let second = start(dir.path(), &store, Keyring::load(&keys).unwrap()).await;
+    let (code, _) = assume(&second, ROLE_DEV, &assertion).await.unwrap_err();
+    assert_eq!(
+        code, "InvalidIdentityToken",
+        "the replay cache survives the restart"
+    );
+    // A fresh assertion for the same user is fine.
+    assume(
+        &second,
+        ROLE_DEV,
+        &response("bob", &dev_role(), TimeDelta::minutes(5), AUDIENCE),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn role_attribute_audience_expiry_and_tampering_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        "sqlite::memory:",
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    // The Role attribute lists saml-dev only: saml-ops is refused although its trust allows.
+    let (code, _) = assume(
+        &server,
+        ROLE_OPS,
+        &response("carol", &dev_role(), TimeDelta::minutes(5), AUDIENCE),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(code, "AccessDenied");
+    let (code, _) = assume(
+        &server,
+        ROLE_DEV,
+        &response(
+            "carol",
+            &dev_role(),
+            TimeDelta::minutes(5),
+            "https://other.example/sp",
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(code, "InvalidIdentityToken");
+    let (code, _) = assume(
+        &server,
+        ROLE_DEV,
+        &response("carol", &dev_role(), TimeDelta::minutes(-2), AUDIENCE),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(code, "ExpiredTokenException");
+    // Change the signed role session name after signing.
+    let b64 = response("carol", &dev_role(), TimeDelta::minutes(5), AUDIENCE);
+    let xml = String::from_utf8(
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &b64).unwrap(),
+    )
+    .unwrap();
+    let tampered = xml.replacen(
+        "<saml:AttributeValue>carol</saml:AttributeValue>",
+        "<saml:AttributeValue>admin</saml:AttributeValue>",
+        1,
+    );
+    assert_ne!(tampered, xml);
+    let tampered = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, tampered);
+    let (code, _) = assume(&server, ROLE_DEV, &tampered).await.unwrap_err();
+    assert_eq!(code, "InvalidIdentityToken");
+    // An unknown provider ARN.
+    let err = server
+        .admin_unsigned()
+        .assume_role_with_saml()
+        .role_arn(ROLE_DEV)
+        .principal_arn("arn:aws:iam::123456789012:saml-provider/nope")
+        .saml_assertion(response(
+            "carol",
+            &dev_role(),
+            TimeDelta::minutes(5),
+            AUDIENCE,
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidIdentityToken");
+}
