@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::clock::SharedClock;
+use crate::saml_idp::{SamlIdp, SamlResponseSpec};
 
 /// The demo IdP's signing key (DEMO ONLY, public).
 const DEMO_KEY_PEM: &[u8] = include_bytes!("../certs/demo-idp-rsa-key.pem");
@@ -31,12 +32,22 @@ pub const DEMO_IDP_PATH: &str = "/demo-idp";
 #[error("demo IdP: {0}")]
 pub struct DemoIdpError(String);
 
-/// The demo issuer: key, JWKS and issuer URL.
+/// The demo SAML IdP's key and certificate (DEMO ONLY, public).
+const DEMO_SAML_KEY_PEM: &[u8] = include_bytes!("../certs/demo-saml-idp-key.pem");
+const DEMO_SAML_CERT_PEM: &[u8] = include_bytes!("../certs/demo-saml-idp-cert.pem");
+/// The demo SAML provider's name (`arn:aws:iam::<account>:saml-provider/demo-saml`).
+pub const DEMO_SAML_PROVIDER: &str = "demo-saml";
+
+/// The demo issuer: OIDC key, JWKS and issuer URL, and the SAML side.
 pub struct DemoIdp {
     issuer: String,
     key: EncodingKey,
     jwks_json: String,
     clock: SharedClock,
+    saml: SamlIdp,
+    /// The bridge's base URL: SAML audience `<base>/saml/metadata`, ACS `<base>/saml/acs`.
+    bridge_url: String,
+    account: String,
 }
 
 impl std::fmt::Debug for DemoIdp {
@@ -54,7 +65,14 @@ pub fn install_jwt_crypto() {
 
 impl DemoIdp {
     /// `issuer` is the bridge's public URL plus [`DEMO_IDP_PATH`].
-    pub fn new(issuer: String, clock: SharedClock) -> Result<Self, DemoIdpError> {
+    pub fn new(issuer: String, account: &str, clock: SharedClock) -> Result<Self, DemoIdpError> {
+        let bridge_url = issuer.trim_end_matches(DEMO_IDP_PATH).to_owned();
+        let saml = SamlIdp::from_pem(
+            &format!("{issuer}/saml"),
+            DEMO_SAML_KEY_PEM,
+            DEMO_SAML_CERT_PEM,
+        )
+        .map_err(|e| DemoIdpError(e.to_string()))?;
         install_jwt_crypto();
         let key =
             EncodingKey::from_rsa_pem(DEMO_KEY_PEM).map_err(|e| DemoIdpError(e.to_string()))?;
@@ -68,6 +86,9 @@ impl DemoIdp {
             issuer,
             key,
             jwks_json,
+            saml,
+            bridge_url,
+            account: account.to_owned(),
             clock,
         })
     }
@@ -104,6 +125,52 @@ impl DemoIdp {
         jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| DemoIdpError(e.to_string()))
     }
 
+    /// The SAML IdP's metadata (the demo provider is configured with it directly).
+    pub fn saml_metadata_xml(&self) -> String {
+        self.saml
+            .metadata_xml(&format!("{}/saml/response", self.issuer))
+    }
+
+    pub fn saml_entity_id(&self) -> &str {
+        self.saml.entity_id()
+    }
+
+    /// A signed SAML Response for `user`, listing the demo roles the user may choose
+    /// (`demo-admin` for group `admins`, `demo-developer` for everyone).
+    pub fn saml_response(
+        &self,
+        user: &str,
+        groups: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<String, DemoIdpError> {
+        let provider = format!(
+            "arn:aws:iam::{}:saml-provider/{DEMO_SAML_PROVIDER}",
+            self.account
+        );
+        let role = |name: &str| {
+            (
+                format!("arn:aws:iam::{}:role/{name}", self.account),
+                provider.clone(),
+            )
+        };
+        let mut roles = vec![role("demo-developer")];
+        if groups.iter().any(|g| g == "admins") {
+            roles.push(role("demo-admin"));
+        }
+        self.saml
+            .response_b64(&SamlResponseSpec {
+                name_id: &format!("{user}@demo.invalid"),
+                recipient: &format!("{}/saml/acs", self.bridge_url),
+                audience: &format!("{}/saml/metadata", self.bridge_url),
+                role_session_name: user,
+                roles: &roles,
+                groups,
+                now,
+                valid_for: chrono::TimeDelta::minutes(5),
+            })
+            .map_err(|e| DemoIdpError(e.to_string()))
+    }
+
     /// Discovery, JWKS and the token endpoint, under [`DEMO_IDP_PATH`].
     pub fn routes<S: Clone + Send + Sync + 'static>(self: Arc<Self>) -> Router<S> {
         Router::new()
@@ -113,6 +180,14 @@ impl DemoIdp {
             )
             .route(&format!("{DEMO_IDP_PATH}/jwks"), get(jwks))
             .route(&format!("{DEMO_IDP_PATH}/token"), post(token))
+            .route(
+                &format!("{DEMO_IDP_PATH}/saml/metadata"),
+                get(saml_metadata),
+            )
+            .route(
+                &format!("{DEMO_IDP_PATH}/saml/response"),
+                post(saml_response),
+            )
             .with_state(self)
     }
 }
@@ -152,12 +227,28 @@ async fn token(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<TokenForm>,
 ) -> Response {
+    let (user, groups) = match checked_form(peer, &form) {
+        Ok(ok) => ok,
+        Err(refusal) => return refusal,
+    };
+    match idp.mint(user, &groups, idp.clock.now()) {
+        Ok(jwt) => ([(header::CONTENT_TYPE, "text/plain")], jwt).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "demo IdP could not sign");
+            (StatusCode::INTERNAL_SERVER_ERROR, "signing failed\n").into_response()
+        }
+    }
+}
+
+/// Both demo sign-in endpoints: loopback peers only, and user/group names from a small
+/// alphabet (they end up in tokens, session names and tags).
+fn checked_form(peer: SocketAddr, form: &TokenForm) -> Result<(&str, Vec<String>), Response> {
     if !peer.ip().is_loopback() {
-        return (
+        return Err((
             StatusCode::FORBIDDEN,
-            "the demo IdP mints tokens for loopback clients only\n",
+            "the demo IdP signs in loopback clients only\n",
         )
-            .into_response();
+            .into_response());
     }
     let name_ok = |s: &str| {
         (1..=64).contains(&s.len())
@@ -172,14 +263,36 @@ async fn token(
         .map(str::to_owned)
         .collect();
     if !name_ok(&form.user) || groups.len() > 20 || !groups.iter().all(|g| name_ok(g)) {
-        return (
+        return Err((
             StatusCode::BAD_REQUEST,
             "user and groups are 1-64 characters of A-Z a-z 0-9 . _ @ -\n",
         )
-            .into_response();
+            .into_response());
     }
-    match idp.mint(&form.user, &groups, idp.clock.now()) {
-        Ok(jwt) => ([(header::CONTENT_TYPE, "text/plain")], jwt).into_response(),
+    Ok((&form.user, groups))
+}
+
+async fn saml_metadata(State(idp): State<Arc<DemoIdp>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
+        idp.saml_metadata_xml(),
+    )
+        .into_response()
+}
+
+/// `POST /demo-idp/saml/response` with `user=alice&groups=admins`: a signed, base64 SAMLResponse
+/// as plain text, for `aws sts assume-role-with-saml --saml-assertion "$SAML"`.
+async fn saml_response(
+    State(idp): State<Arc<DemoIdp>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    let (user, groups) = match checked_form(peer, &form) {
+        Ok(ok) => ok,
+        Err(refusal) => return refusal,
+    };
+    match idp.saml_response(user, &groups, idp.clock.now()) {
+        Ok(b64) => ([(header::CONTENT_TYPE, "text/plain")], b64).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "demo IdP could not sign");
             (StatusCode::INTERNAL_SERVER_ERROR, "signing failed\n").into_response()
@@ -196,6 +309,7 @@ mod tests {
     fn mints_verifiable_tokens_with_its_published_key() {
         let idp = DemoIdp::new(
             "http://127.0.0.1:8080/demo-idp".into(),
+            "000000000000",
             Arc::new(ManualClock::starting_now()),
         )
         .unwrap();

@@ -209,5 +209,13 @@ fn print_demo_banner(addr: &str, config: &Config, demo: &[DemoCredentials]) {
         println!(
             "  aws sts assume-role-with-web-identity --endpoint-url http://{addr} --region {region} --role-arn arn:aws:iam::{account}:role/demo-admin --role-session-name alice --web-identity-token \"$TOKEN\""
         );
+        println!();
+        println!("Or sign in at the demo SAML IdP and swap the signed assertion:");
+        println!(
+            "  SAML=$(curl -s -d user=alice -d groups=admins http://{addr}/demo-idp/saml/response)"
+        );
+        println!(
+            "  aws sts assume-role-with-saml --endpoint-url http://{addr} --region {region} --role-arn arn:aws:iam::{account}:role/demo-admin --principal-arn arn:aws:iam::{account}:saml-provider/demo-saml --saml-assertion \"$SAML\""
+        );
     }
 }

@@ -6,9 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::secret_ref::ProcessEnv;
-use super::{Config, ConfigError, JwksSource, KeyError, parse_raw, validate};
+use super::{
+    Config, ConfigError, JwksSource, KeyError, SamlMetadataSource, SamlProvider, parse_raw,
+    validate,
+};
 use crate::clock::SharedClock;
-use crate::demo_idp::{DEMO_IDP_PATH, DemoIdp};
+use crate::demo_idp::{DEMO_IDP_PATH, DEMO_SAML_PROVIDER, DemoIdp};
 use crate::types::{AccessKeyId, AccessKeyKind, Secret, SecretAccessKey};
 
 const DEMO_TOML: &str = include_str!("demo.toml");
@@ -42,7 +45,12 @@ pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, Con
             "{DEMO_PROVIDER_ARN}",
             &format!("arn:aws:iam::000000000000:oidc-provider/{host}"),
         )
-        .replace("{DEMO_PREFIX}", &host);
+        .replace("{DEMO_PREFIX}", &host)
+        .replace(
+            "{DEMO_SAML_ARN}",
+            &format!("arn:aws:iam::000000000000:saml-provider/{DEMO_SAML_PROVIDER}"),
+        )
+        .replace("{DEMO_ACS}", &format!("http://{listen}/saml/acs"));
     let mut raw = parse_raw(&text)?;
     raw.server.listen = Some(listen.to_owned());
     let mut credentials = Vec::new();
@@ -58,7 +66,8 @@ pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, Con
         });
     }
     let mut config = validate::validate(raw, Path::new("."), &ProcessEnv, true)?;
-    let idp = DemoIdp::new(issuer.clone(), clock).map_err(|e| {
+    let account = config.server.account_id.to_string();
+    let idp = DemoIdp::new(issuer.clone(), &account, clock).map_err(|e| {
         ConfigError::Invalid(vec![KeyError {
             path: "(demo IdP)".into(),
             message: e.to_string(),
@@ -76,6 +85,22 @@ pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, Con
             json: idp.jwks_json().to_owned(),
         };
     }
+    // The SAML side, likewise configured with its metadata directly.
+    let base = format!("http://{listen}");
+    config.saml_providers.push(SamlProvider {
+        name: DEMO_SAML_PROVIDER.to_owned(),
+        arn: format!("arn:aws:iam::{account}:saml-provider/{DEMO_SAML_PROVIDER}"),
+        metadata: SamlMetadataSource::File {
+            path: "(built-in demo SAML IdP)".into(),
+            xml: idp.saml_metadata_xml(),
+            entity_id: idp.saml_entity_id().to_owned(),
+        },
+        display_name: "Demo SAML IdP (DEMO ONLY)".to_owned(),
+        audiences: vec![format!("{base}/saml/metadata")],
+        acs_urls: vec![format!("{base}/saml/acs")],
+        allow_sha1: false,
+        clock_skew_s: 60,
+    });
     Ok(Demo {
         config,
         credentials,
@@ -107,6 +132,10 @@ mod tests {
             JwksSource::File { .. }
         ));
         assert_eq!(demo.config.rules.len(), 2);
+        assert_eq!(
+            demo.config.saml_providers[0].acs_urls,
+            vec!["http://127.0.0.1:8080/saml/acs".to_owned()]
+        );
         let err = demo_config(Some("0.0.0.0:8080"), clock()).unwrap_err();
         assert!(err.to_string().contains("loopback"), "{err}");
         let other = demo_config(Some("127.0.0.1:9000"), clock()).unwrap();

@@ -106,3 +106,53 @@ async fn the_demo_idp_publishes_discovery_and_keys_and_checks_input() {
         assert!(status == 400 || status == 422, "{bad:?}: {status}");
     }
 }
+
+#[tokio::test]
+async fn the_demo_saml_idp_signs_in_through_assume_role_with_saml() {
+    let (server, _) = TestServer::start_demo().await;
+    let saml = |form: &'static [(&'static str, &'static str)]| {
+        let url = format!("{}/demo-idp/saml/response", server.url());
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .form(form)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let assume = |role: &'static str, assertion: String| {
+        server
+            .admin_unsigned()
+            .assume_role_with_saml()
+            .role_arn(format!("arn:aws:iam::000000000000:role/{role}"))
+            .principal_arn("arn:aws:iam::000000000000:saml-provider/demo-saml")
+            .saml_assertion(assertion)
+            .send()
+    };
+    let alice = saml(&[("user", "alice"), ("groups", "admins")]).await;
+    let out = assume("demo-admin", alice).await.unwrap();
+    assert_eq!(
+        out.assumed_role_user().unwrap().arn(),
+        "arn:aws:sts::000000000000:assumed-role/demo-admin/alice"
+    );
+    assert_eq!(out.subject(), Some("alice@demo.invalid"));
+    // Bob's assertion lists only demo-developer.
+    let bob = saml(&[("user", "bob")]).await;
+    let err = assume("demo-admin", bob.clone()).await.unwrap_err();
+    assert_eq!(error_code(&err), "AccessDenied");
+    assume("demo-developer", saml(&[("user", "bob")]).await)
+        .await
+        .unwrap();
+    // The metadata the bridge trusts is published too.
+    let metadata = reqwest::get(format!("{}/demo-idp/saml/metadata", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metadata.contains("X509Certificate") && !metadata.contains("PRIVATE"));
+}
