@@ -229,7 +229,7 @@ async fn token(
 ) -> Response {
     let (user, groups) = match checked_form(peer, &form) {
         Ok(ok) => ok,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     match idp.mint(user, &groups, idp.clock.now()) {
         Ok(jwt) => ([(header::CONTENT_TYPE, "text/plain")], jwt).into_response(),
@@ -242,13 +242,15 @@ async fn token(
 
 /// Both demo sign-in endpoints: loopback peers only, and user/group names from a small
 /// alphabet (they end up in tokens, session names and tags).
-fn checked_form(peer: SocketAddr, form: &TokenForm) -> Result<(&str, Vec<String>), Response> {
+fn checked_form(peer: SocketAddr, form: &TokenForm) -> Result<(&str, Vec<String>), Box<Response>> {
     if !peer.ip().is_loopback() {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "the demo IdP signs in loopback clients only\n",
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::FORBIDDEN,
+                "the demo IdP signs in loopback clients only\n",
+            )
+                .into_response(),
+        ));
     }
     let name_ok = |s: &str| {
         (1..=64).contains(&s.len())
@@ -263,11 +265,13 @@ fn checked_form(peer: SocketAddr, form: &TokenForm) -> Result<(&str, Vec<String>
         .map(str::to_owned)
         .collect();
     if !name_ok(&form.user) || groups.len() > 20 || !groups.iter().all(|g| name_ok(g)) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            "user and groups are 1-64 characters of A-Z a-z 0-9 . _ @ -\n",
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                "user and groups are 1-64 characters of A-Z a-z 0-9 . _ @ -\n",
+            )
+                .into_response(),
+        ));
     }
     Ok((&form.user, groups))
 }
@@ -289,7 +293,7 @@ async fn saml_response(
 ) -> Response {
     let (user, groups) = match checked_form(peer, &form) {
         Ok(ok) => ok,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     match idp.saml_response(user, &groups, idp.clock.now()) {
         Ok(b64) => ([(header::CONTENT_TYPE, "text/plain")], b64).into_response(),
