@@ -2,8 +2,10 @@
 //! tokens, and a SigV4-signed GetCallerIdentity made with temporary credentials from the
 //! running bridge. Writes wrk Lua scripts into the output folder.
 //!
-//! `bench_prep config DIR PORT` · `bench_prep tokens DIR COUNT` · `bench_prep gci DIR PORT`
-//! TEST KEYS ONLY: tokens are signed with certs/test-idp-rsa-key.pem.
+//! `bench_prep config DIR PORT` · `bench_prep tokens DIR COUNT` · `bench_prep saml DIR COUNT` ·
+//! `bench_prep gci DIR PORT`
+//! TEST KEYS ONLY: tokens are signed with certs/test-idp-rsa-key.pem, SAML responses with
+//! certs/test-saml-idp-key.pem.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,6 +16,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use stsbridge::clock::{Clock, SystemClock};
+use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
 
 const KEY_PEM: &[u8] = include_bytes!("../certs/test-idp-rsa-key.pem");
 const ISSUER: &str = "https://bench-idp.invalid";
@@ -30,6 +33,7 @@ fn main() -> anyhow::Result<()> {
     {
         ["config", dir, port] => write_config(Path::new(dir), port),
         ["tokens", dir, count] => write_tokens(Path::new(dir), count.parse()?),
+        ["saml", dir, count] => write_saml(Path::new(dir), count.parse()?),
         ["gci", dir, port] => {
             tokio::runtime::Runtime::new()?.block_on(write_gci(Path::new(dir), port))
         }
@@ -51,10 +55,11 @@ fn write_config(dir: &Path, port: &str) -> anyhow::Result<()> {
     let config = format!(
         r#"[server]
 listen = "127.0.0.1:{port}"
+public_url = "https://bench.invalid"
 account_id = "123456789012"
 
 [store]
-url = "sqlite::memory:"
+url = "sqlite://store.db"
 
 [tokens]
 keys_file = "keys.json"
@@ -64,12 +69,96 @@ url = "{ISSUER}"
 client_ids = ["{CLIENT_ID}"]
 jwks_file = "jwks.json"
 
+[[saml_providers]]
+name = "bench"
+metadata_file = "saml-metadata.xml"
+
+[[roles]]
+name = "bench-saml"
+trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:saml-provider/bench"}},"Action":"sts:AssumeRoleWithSAML"}}]}}'''
+
 [[roles]]
 name = "bench"
 trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:oidc-provider/bench-idp.invalid"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"bench-idp.invalid:aud":"{CLIENT_ID}"}}}}}}]}}'''
 "#
     );
+    std::fs::write(
+        dir.join("saml-metadata.xml"),
+        saml_idp()?.metadata_xml("https://bench-idp.invalid/sso"),
+    )?;
     std::fs::write(dir.join("config.toml"), config)?;
+    Ok(())
+}
+
+fn saml_idp() -> anyhow::Result<SamlIdp> {
+    Ok(SamlIdp::from_pem(
+        "https://bench-idp.invalid/saml",
+        include_bytes!("../certs/test-saml-idp-key.pem"),
+        include_bytes!("../certs/test-saml-idp-cert.pem"),
+    )?)
+}
+
+/// A wrk script with `count` distinct signed assertions (each used once: a replay would be
+/// refused), signed on every core.
+fn write_saml(dir: &Path, count: usize) -> anyhow::Result<()> {
+    let idp = saml_idp()?;
+    let now = SystemClock.now();
+    let roles = vec![(
+        "arn:aws:iam::123456789012:role/bench-saml".to_owned(),
+        "arn:aws:iam::123456789012:saml-provider/bench".to_owned(),
+    )];
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunks: Vec<anyhow::Result<Vec<String>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (idp, roles) = (&idp, &roles);
+                scope.spawn(move || {
+                    (t..count)
+                        .step_by(threads)
+                        .map(|i| {
+                            let user = format!("user-{i}");
+                            let b64 = idp.response_b64(&SamlResponseSpec {
+                                name_id: &user,
+                                recipient: "https://bench.invalid/saml/acs",
+                                audience: "https://bench.invalid/saml/metadata",
+                                role_session_name: &user,
+                                roles,
+                                groups: &[],
+                                now,
+                                valid_for: chrono::TimeDelta::minutes(30),
+                            })?;
+                            let enc: String = url::form_urlencoded::byte_serialize(b64.as_bytes()).collect();
+                            Ok(format!(
+                                "Action=AssumeRoleWithSAML&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fbench-saml&PrincipalArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Asaml-provider%2Fbench&SAMLAssertion={enc}"
+                            ))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("signer thread panicked")))
+            })
+            .collect()
+    });
+    let mut lua = String::from("local bodies = {\n");
+    for chunk in chunks {
+        for body in chunk? {
+            writeln!(lua, "  \"{body}\",")?;
+        }
+    }
+    lua.push_str(
+        // Each wrk thread runs its own copy of this script: threads take every second body
+        // from their own offset, so no assertion is sent twice (a replay would be refused).
+        "}\nlocal counter = 0\nfunction setup(thread)\n  thread:set(\"offset\", counter)\n  counter = counter + 1\nend\n\
+         local i = nil\nwrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
+         request = function()\n  if i == nil then i = offset + 1 else i = i + 2 end\n  if i > #bodies then i = offset + 1 end\n\
+           return wrk.format(nil, \"/\", nil, bodies[i])\nend\n",
+    );
+    std::fs::write(dir.join("saml.lua"), lua)?;
     Ok(())
 }
 
