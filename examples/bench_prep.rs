@@ -124,6 +124,7 @@ fn write_saml(dir: &Path, count: usize) -> anyhow::Result<()> {
                                 role_session_name: &user,
                                 roles,
                                 groups: &[],
+                                extra_attributes: &[],
                                 now,
                                 valid_for: chrono::TimeDelta::minutes(30),
                             })?;

@@ -95,7 +95,12 @@ impl AppState {
             .map_err(|e| StartError::Http(e.to_string()))?;
         let oidc =
             OidcRegistry::new(&config.oidc_providers, http.clone()).map_err(StartError::Oidc)?;
-        let saml = SamlRegistry::new(&config.saml_providers, http).map_err(StartError::Saml)?;
+        let saml = SamlRegistry::new(
+            &config.saml_providers,
+            config.server.saml_sp_key_pem.as_ref(),
+            http,
+        )
+        .map_err(StartError::Saml)?;
         Ok(Self {
             config: Arc::new(config),
             keyring: Arc::new(keyring),

@@ -165,6 +165,7 @@ impl DemoIdp {
                 role_session_name: user,
                 roles: &roles,
                 groups,
+                extra_attributes: &[],
                 now,
                 valid_for: chrono::TimeDelta::minutes(5),
             })

@@ -46,6 +46,8 @@ pub struct SamlResponseSpec<'a> {
     pub roles: &'a [(String, String)],
     /// Released as `groups` (FriendlyName `groups`).
     pub groups: &'a [String],
+    /// Any other attributes: (Name, FriendlyName, values).
+    pub extra_attributes: &'a [(String, Option<String>, Vec<String>)],
     pub now: DateTime<Utc>,
     /// How long the assertion may be presented.
     pub valid_for: TimeDelta,
@@ -154,6 +156,10 @@ impl SamlIdp {
                 &[s.role_session_name.to_owned()],
             ),
             attr("urn:oid:1.3.6.1.4.1.5923.1.5.1.1", Some("groups"), s.groups),
+            s.extra_attributes
+                .iter()
+                .map(|(name, friendly, values)| attr(name, friendly.as_deref(), values))
+                .collect::<String>(),
         ]
         .concat();
         let signature = format!(

@@ -225,12 +225,17 @@ impl From<SamlError> for StsError {
         let code = match &e {
             SamlError::Expired => ErrorCode::ExpiredTokenException,
             SamlError::TooLarge => ErrorCode::ValidationError,
+            // The IdP's metadata could not be had: transient, as for OIDC keys.
+            SamlError::MetadataUnavailable => ErrorCode::IdpCommunicationError,
+            // The IdP itself said no (its Status is not Success).
+            SamlError::StatusNotSuccess => ErrorCode::IdpRejectedClaim,
+            // AWS: an assertion without NameID is AccessDenied.
+            SamlError::MissingNameId => ErrorCode::AccessDenied,
             SamlError::Config(_) | SamlError::Internal => {
                 tracing::error!(error = %e, "SAML verification failed on the server side");
                 return Self::internal();
             }
             SamlError::NoSuchProvider
-            | SamlError::MetadataUnavailable
             | SamlError::BadBase64
             | SamlError::NotUtf8
             | SamlError::Dtd
@@ -249,12 +254,12 @@ impl From<SamlError> for StsError {
             | SamlError::MissingBearerConfirmation
             | SamlError::RecipientMismatch
             | SamlError::DestinationMismatch
-            | SamlError::StatusNotSuccess
             | SamlError::NotYetValid
-            | SamlError::MissingNameId
             | SamlError::InvalidAssertion => ErrorCode::InvalidIdentityToken,
         };
-        tracing::info!(cause = %e, "SAML response refused");
+        // Debug only: the validator's own rate-limited warning is the operator's signal, so a
+        // flood of forged responses cannot flood the log.
+        tracing::debug!(cause = %e, "SAML response refused");
         Self::new(code, e.to_string())
     }
 }

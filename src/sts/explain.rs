@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::federation::{FederatedRequest, authorize};
-use super::web_identity::{self, merge_tags, session_tags};
+use super::session::merge_tags;
+use super::web_identity::{self, session_tags};
 use crate::config::{Config, Role};
 use crate::policy::{ContextValue, Decision, evaluate_with_trace};
 use crate::rules::{ClaimsView, RuleOutcome, evaluate_rules};
@@ -166,15 +167,37 @@ pub fn explain_rules(
         now,
     };
     let _ = writeln!(out, "\nRoles:");
+    // For SAML, the assertion's Role attribute lists roles too (claims hold it by Name).
+    let role_pairs: Option<Vec<(String, String)>> = claims
+        .get("https://aws.amazon.com/SAML/Attributes/Role")
+        .and_then(Value::as_array)
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(|v| super::saml::role_pair(v).ok())
+                .collect()
+        });
     for role in &config.roles {
-        write_role(&mut out, role, &request, &rules);
+        let listed = role_pairs.as_ref().map(|pairs| {
+            pairs
+                .iter()
+                .any(|(r, p)| *r == role.arn.to_string() && *p == view.arn)
+        });
+        write_role(&mut out, role, &request, &rules, listed);
     }
     Ok(out)
 }
 
 /// One role: the API's verdict, then each trust statement's outcome for the assume action.
-fn write_role(out: &mut String, role: &Role, request: &FederatedRequest<'_>, rules: &RuleOutcome) {
-    let verdict = match authorize(role, request, rules, None) {
+fn write_role(
+    out: &mut String,
+    role: &Role,
+    request: &FederatedRequest<'_>,
+    rules: &RuleOutcome,
+    role_attribute: Option<bool>,
+) {
+    let verdict = match authorize(role, request, rules, role_attribute) {
         Ok(()) => "CAN ASSUME".to_owned(),
         Err(super::ServiceError::AccessDenied { reason, .. }) => format!("denied: {reason}"),
         Err(other) => format!("denied: {other}"),

@@ -1,4 +1,4 @@
-//! The authorisation every federated AssumeRole* shares (web identity now, SAML next): the
+//! The authorisation every federated AssumeRole* shares (web identity and SAML): the
 //! role's trust policy must allow the provider for the action, and for `sts:TagSession` /
 //! `sts:SetSourceIdentity` when tags or a source identity are passed; and when rules exist for
 //! the provider, a matching rule must list the role.

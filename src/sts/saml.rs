@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 
 use super::error::ServiceError;
 use super::federation::{FederatedRequest, authorize};
-use super::session::{IssuedSession, RoleSession, mint_role_session};
+use super::session::{
+    IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
+};
 use crate::authn::saml::{SamlRegistry, VerifiedAssertion};
 use crate::config::Config;
 use crate::mint::Keyring;
@@ -22,7 +24,8 @@ use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
 use crate::store::Store;
 use crate::types::arn::is_iam_name_char;
-use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
+use crate::types::duration::DEFAULT_ROLE_SESSION_SECONDS;
+use crate::types::tag::check_tag_set;
 use crate::types::{AccountId, Arn, RoleArn, Secret};
 
 pub const ACTION: &str = "sts:AssumeRoleWithSAML";
@@ -91,10 +94,12 @@ pub async fn assume_role_with_saml(
     let verified = tokio::task::spawn_blocking(move || registry.verify(&name, b64.expose(), now))
         .await
         .map_err(|_| ServiceError::Internal("SAML verification task failed".into()))??;
+    // Keyed by the IdP (issuer) and the assertion id, hashed to a fixed size: an assertion is
+    // single-use however many providers share that IdP, and any id length fits the store.
     let fresh = store
         .use_once(
             REPLAY_NAMESPACE,
-            &format!("{}|{}", verified.provider, verified.assertion_id),
+            &replay_key(&verified.issuer, &verified.assertion_id),
             verified.replay_expires_at,
             now,
         )
@@ -116,7 +121,9 @@ pub async fn assume_role_with_saml(
     if !(2..=64).contains(&session_name.len()) || !session_name.chars().all(is_iam_name_char) {
         return Err(bad("RoleSessionName must match [a-zA-Z_0-9+=,.@-]{2,64}."));
     }
-    let tags = super::web_identity::merge_tags(attrs.tags.clone(), &rules.tags);
+    let tags = merge_tags(attrs.tags.clone(), &rules.tags);
+    // Rule tags are rendered from attributes: the whole set meets the session-tag rules.
+    check_tag_set(&tags, &attrs.transitive_tag_keys).map_err(|e| bad(e.to_string()))?;
     let name_qualifier = name_qualifier(&verified.issuer, config.server.account_id, &provider.name);
     let subject_type = subject_type(verified.name_id_format.as_deref());
     let role_attribute = attrs.roles.as_ref().map(|pairs| {
@@ -136,12 +143,14 @@ pub async fn assume_role_with_saml(
         now,
     };
     authorize(role, &fed, &rules, role_attribute)?;
-    // DurationSeconds wins when given, else the SessionDuration attribute, else one hour; either
-    // way the IdP's SessionNotOnOrAfter is a hard end.
-    let duration = match (req.duration_seconds, attrs.session_duration) {
-        (Some(d), Some(s)) => Some(d.min(s)),
-        (d, s) => d.or(s),
-    };
+    // The SessionDuration attribute can only shorten a session: the requested (or default one
+    // hour) duration, capped by it; the IdP's SessionNotOnOrAfter is a hard end as well.
+    let requested = req.duration_seconds.unwrap_or(DEFAULT_ROLE_SESSION_SECONDS);
+    let duration = Some(
+        attrs
+            .session_duration
+            .map_or(requested, |s| requested.min(s)),
+    );
     let session = mint_role_session(
         config,
         keyring,
@@ -221,56 +230,19 @@ impl AwsAttributes {
                 "SourceIdentity" => {
                     let value =
                         single(attr.values.as_slice(), "SourceIdentity")?.unwrap_or_default();
-                    if !(2..=64).contains(&value.len())
-                        || !value.chars().all(is_iam_name_char)
-                        || value.starts_with("aws:")
-                    {
-                        return Err(bad(
-                            "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"",
-                        ));
-                    }
-                    out.source_identity = Some(value);
+                    out.source_identity = Some(validate_source_identity(&value)?);
                 }
                 other => {
                     if let Some(key) = other.strip_prefix("PrincipalTag:") {
                         let value =
                             single(attr.values.as_slice(), "PrincipalTag")?.unwrap_or_default();
-                        let key_ok = (1..=TAG_KEY_MAX).contains(&key.chars().count())
-                            && key.chars().all(is_tag_char)
-                            && !key.to_ascii_lowercase().starts_with("aws:");
-                        if !key_ok
-                            || value.chars().count() > TAG_VALUE_MAX
-                            || !value.chars().all(is_tag_char)
-                        {
-                            return Err(bad(format!(
-                                "Session tag {} has an invalid key or value.",
-                                truncated(key)
-                            )));
-                        }
                         out.tags.push((key.to_owned(), value));
                     }
                 }
             }
         }
-        if out.tags.len() > MAX_TAGS {
-            return Err(bad(format!("A session can have at most {MAX_TAGS} tags.")));
-        }
-        let mut seen = std::collections::HashSet::new();
-        if !out.tags.iter().all(|(k, _)| seen.insert(k.to_lowercase())) {
-            return Err(bad(
-                "Duplicate session tag keys in the assertion (tag keys are case-insensitive).",
-            ));
-        }
-        if let Some(stray) = out
-            .transitive_tag_keys
-            .iter()
-            .find(|k| !seen.contains(&k.to_lowercase()))
-        {
-            return Err(bad(format!(
-                "Transitive tag key {} is not one of the session tags.",
-                truncated(stray)
-            )));
-        }
+        // Same rules as every other tag source (types::tag::check_tag_set).
+        check_tag_set(&out.tags, &out.transitive_tag_keys).map_err(|e| bad(e.to_string()))?;
         Ok(out)
     }
 }
@@ -287,7 +259,7 @@ fn single(values: &[String], name: &str) -> Result<Option<String>, ServiceError>
 }
 
 /// `"roleArn,providerArn"`, in either order, as AWS accepts it.
-fn role_pair(value: &str) -> Result<(String, String), ServiceError> {
+pub(crate) fn role_pair(value: &str) -> Result<(String, String), ServiceError> {
     let (a, b) = value
         .split_once(',')
         .ok_or_else(|| bad("A Role attribute value must be \"role-arn,provider-arn\"."))?;
@@ -313,7 +285,15 @@ fn claims_view(a: &VerifiedAssertion) -> Map<String, Value> {
                 .entry(friendly.clone())
                 .or_insert_with(|| values.clone());
         }
-        claims.insert(attr.name.clone(), values);
+        // Same-named attributes add up rather than replace each other.
+        match claims.get_mut(&attr.name) {
+            Some(Value::Array(existing)) => {
+                existing.extend(attr.values.iter().cloned().map(Value::String));
+            }
+            _ => {
+                claims.insert(attr.name.clone(), values);
+            }
+        }
     }
     claims.insert("sub".into(), Value::String(a.name_id.clone()));
     claims.insert("iss".into(), Value::String(a.issuer.clone()));
@@ -321,37 +301,53 @@ fn claims_view(a: &VerifiedAssertion) -> Map<String, Value> {
     claims
 }
 
-/// `SAML:` condition keys (sts-api.md §5.3).
+/// `SAML:` condition keys (sts-api.md §5.3). Attributes with a FriendlyName are visible as
+/// `SAML:<friendlyName>` (eduPerson* style), but never under a name the bridge sets itself:
+/// an IdP attribute named `sub` must not replace the NameID in a trust condition.
 fn trust_keys(
     a: &VerifiedAssertion,
     subject_type: &str,
     name_qualifier: &str,
 ) -> Vec<(String, ContextValue)> {
+    const RESERVED: [&str; 6] = ["aud", "sub", "sub_type", "iss", "namequalifier", "doc"];
     let one = |v: &str| ContextValue::Single(v.to_owned());
-    let mut keys = vec![
+    let mut keys: Vec<(String, ContextValue)> = a
+        .attributes
+        .iter()
+        .filter_map(|attr| attr.friendly_name.as_ref().map(|f| (f, attr)))
+        .filter(|(f, _)| !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(f)))
+        .map(|(f, attr)| {
+            (
+                format!("SAML:{f}"),
+                ContextValue::Multi(attr.values.clone()),
+            )
+        })
+        .collect();
+    // Set last, so nothing above can shadow them either.
+    keys.extend([
         ("SAML:aud".to_owned(), one(&a.recipient)),
         ("SAML:sub".to_owned(), one(&a.name_id)),
         ("SAML:sub_type".to_owned(), one(subject_type)),
         ("SAML:iss".to_owned(), one(&a.issuer)),
         ("SAML:namequalifier".to_owned(), one(name_qualifier)),
-    ];
-    // Attributes with a FriendlyName are also visible as SAML:<friendlyName> (eduPerson* style).
-    for attr in &a.attributes {
-        if let Some(friendly) = &attr.friendly_name {
-            keys.push((
-                format!("SAML:{friendly}"),
-                ContextValue::Multi(attr.values.clone()),
-            ));
-        }
-    }
+    ]);
     keys
+}
+
+/// The replay-cache id: SHA-256 of issuer and assertion id, hex.
+fn replay_key(issuer: &str, assertion_id: &str) -> String {
+    hex::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        format!("{issuer}\0{assertion_id}").as_bytes(),
+    ))
 }
 
 /// AWS's `SubjectType`: the SAML 2.0 NameID format without its prefix, others unchanged.
 fn subject_type(format: Option<&str>) -> String {
     match format {
         Some(f) => f.strip_prefix(NAMEID_PREFIX).unwrap_or(f).to_owned(),
-        None => "unspecified".to_owned(),
+        // SAML's default NameID format, returned as is (it is not a SAML 2.0 one).
+        None => "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified".to_owned(),
     }
 }
 
@@ -405,6 +401,9 @@ mod tests {
             )),
             "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
         );
-        assert_eq!(subject_type(None), "unspecified");
+        assert_eq!(
+            subject_type(None),
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+        );
     }
 }

@@ -44,6 +44,34 @@ pub struct IssuedSession {
     pub packed_policy_size: u32,
 }
 
+/// Operator rules' tags win over the identity provider's for the same key (case-insensitive):
+/// the rules are the bridge's own statement of what a provider's identities are.
+pub fn merge_tags(
+    mut tags: Vec<(String, String)>,
+    rule_tags: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    for (key, value) in rule_tags {
+        tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+        tags.push((key.clone(), value.clone()));
+    }
+    tags
+}
+
+/// A source identity from a token claim or SAML attribute, with AWS's rule and message.
+pub fn validate_source_identity(value: &str) -> Result<String, ServiceError> {
+    let ok = (2..=64).contains(&value.len())
+        && value.chars().all(crate::types::arn::is_iam_name_char)
+        && !value.starts_with("aws:");
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(ServiceError::InvalidTokenClaim(
+            "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\""
+                .into(),
+        ))
+    }
+}
+
 /// Requested duration checked against the role's maximum (default one hour).
 pub fn role_duration(role: &Role, requested: Option<u32>) -> Result<u32, ServiceError> {
     let seconds = requested.unwrap_or(DEFAULT_ROLE_SESSION_SECONDS);

@@ -11,13 +11,14 @@ use serde_json::{Map, Value};
 
 use super::error::ServiceError;
 use super::federation::{FederatedRequest, authorize};
-use super::session::{IssuedSession, RoleSession, mint_role_session};
+use super::session::{
+    IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
+};
 use crate::authn::oidc::OidcRegistry;
 use crate::config::Config;
 use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
-use crate::types::arn::is_iam_name_char;
 use crate::types::tag::check_tag_set;
 use crate::types::{Arn, RoleArn, Secret};
 
@@ -210,30 +211,13 @@ pub(crate) fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, Ser
     Ok((tags, transitive))
 }
 
-/// Operator rules' tags win over the token's for the same key (case-insensitive): the rules are
-/// the bridge's own statement of what a provider's identities are.
-pub(crate) fn merge_tags(
-    mut tags: Vec<(String, String)>,
-    rule_tags: &std::collections::BTreeMap<String, String>,
-) -> Vec<(String, String)> {
-    for (key, value) in rule_tags {
-        tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
-        tags.push((key.clone(), value.clone()));
-    }
-    tags
-}
-
 /// `https://aws.amazon.com/source_identity`, with AWS's rule and message.
 pub(crate) fn source_identity(claims: &Map<String, Value>) -> Result<Option<String>, ServiceError> {
-    let Some(value) = claims.get(SOURCE_IDENTITY_CLAIM) else {
-        return Ok(None);
-    };
-    let ok = value.as_str().filter(|s| {
-        (2..=64).contains(&s.len()) && s.chars().all(is_iam_name_char) && !s.starts_with("aws:")
-    });
-    ok.map(|s| Some(s.to_owned())).ok_or_else(|| {
-        bad_claim("Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"")
-    })
+    match claims.get(SOURCE_IDENTITY_CLAIM) {
+        None => Ok(None),
+        Some(Value::String(s)) => validate_source_identity(s).map(Some),
+        Some(_) => validate_source_identity("").map(Some),
+    }
 }
 
 #[cfg(test)]

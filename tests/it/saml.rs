@@ -51,6 +51,26 @@ fn response(
     valid_for: TimeDelta,
     audience: &str,
 ) -> String {
+    response_with(name, roles, valid_for, audience, &[])
+}
+
+type Attribute = (String, Option<String>, Vec<String>);
+
+fn attribute(name: &str, friendly: Option<&str>, values: &[&str]) -> Attribute {
+    (
+        name.to_owned(),
+        friendly.map(str::to_owned),
+        values.iter().map(|v| (*v).to_owned()).collect(),
+    )
+}
+
+fn response_with(
+    name: &str,
+    roles: &[(String, String)],
+    valid_for: TimeDelta,
+    audience: &str,
+    extra: &[Attribute],
+) -> String {
     idp()
         .response_b64(&SamlResponseSpec {
             name_id: name,
@@ -59,6 +79,7 @@ fn response(
             role_session_name: name,
             roles,
             groups: &["engineering".to_owned()],
+            extra_attributes: extra,
             now: SystemClock.now(),
             valid_for,
         })
@@ -244,4 +265,195 @@ async fn role_attribute_audience_expiry_and_tampering_decide() {
         .await
         .unwrap_err();
     assert_eq!(error_code(&err), "InvalidIdentityToken");
+}
+
+const AWS: &str = "https://aws.amazon.com/SAML/Attributes/";
+
+#[tokio::test]
+async fn aws_attributes_shape_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        "sqlite::memory:",
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let now = SystemClock.now().timestamp();
+    // SessionDuration can only shorten: 1800 s instead of the default hour.
+    let out = assume(
+        &server,
+        ROLE_DEV,
+        &response_with(
+            "dana",
+            &dev_role(),
+            TimeDelta::minutes(5),
+            AUDIENCE,
+            &[attribute(&format!("{AWS}SessionDuration"), None, &["1800"])],
+        ),
+    )
+    .await
+    .unwrap();
+    let lifetime = out.credentials().unwrap().expiration().secs() - now;
+    assert!((1790..=1810).contains(&lifetime), "{lifetime}");
+    // A longer SessionDuration does not lengthen the default hour (nor fail on the role max).
+    let out = assume(
+        &server,
+        ROLE_DEV,
+        &response_with(
+            "dana",
+            &dev_role(),
+            TimeDelta::minutes(5),
+            AUDIENCE,
+            &[attribute(
+                &format!("{AWS}SessionDuration"),
+                None,
+                &["28800"],
+            )],
+        ),
+    )
+    .await
+    .unwrap();
+    let lifetime = out.credentials().unwrap().expiration().secs() - now;
+    assert!((3590..=3610).contains(&lifetime), "{lifetime}");
+    // Tags need sts:TagSession, which these roles' trust policies do not grant.
+    let (code, _) = assume(
+        &server,
+        ROLE_DEV,
+        &response_with(
+            "dana",
+            &dev_role(),
+            TimeDelta::minutes(5),
+            AUDIENCE,
+            &[attribute(
+                &format!("{AWS}PrincipalTag:Team"),
+                None,
+                &["blue"],
+            )],
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(code, "AccessDenied");
+    // Hostile tag sets never reach the session: duplicate keys, too many transitive keys.
+    let long_key = "k".repeat(128);
+    let many: Vec<&str> = std::iter::repeat_n(long_key.as_str(), 300).collect();
+    for extra in [
+        vec![
+            attribute(&format!("{AWS}PrincipalTag:Team"), None, &["a"]),
+            attribute(&format!("{AWS}PrincipalTag:team"), None, &["b"]),
+        ],
+        vec![
+            attribute(&format!("{AWS}PrincipalTag:k"), None, &["v"]),
+            attribute(&format!("{AWS}TransitiveTagKeys"), None, &many),
+        ],
+        vec![attribute(
+            &format!("{AWS}SourceIdentity"),
+            None,
+            &["aws:nope"],
+        )],
+    ] {
+        let (code, _) = assume(
+            &server,
+            ROLE_DEV,
+            &response_with("dana", &dev_role(), TimeDelta::minutes(5), AUDIENCE, &extra),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(code, "InvalidIdentityToken");
+    }
+}
+
+#[tokio::test]
+async fn an_attribute_named_sub_cannot_stand_in_for_the_name_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust_on_sub = format!(
+        r#"'''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{PROVIDER_ARN}"}},"Action":"sts:AssumeRoleWithSAML","Condition":{{"StringEquals":{{"SAML:sub":"boss@example.com"}}}}}}]}}'''"#
+    );
+    let toml = config_toml(dir.path(), "sqlite::memory:")
+        + &format!("\n[[roles]]\nname = \"boss\"\ntrust_policy = {trust_on_sub}\n");
+    let server = TestServer::start_full(
+        ServeLimits::default(),
+        config_from(&toml),
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let roles = vec![(
+        "arn:aws:iam::123456789012:role/boss".to_owned(),
+        PROVIDER_ARN.to_owned(),
+    )];
+    let forged_sub = [attribute(
+        "urn:example:nickname",
+        Some("sub"),
+        &["boss@example.com"],
+    )];
+    let (code, _) = assume(
+        &server,
+        "arn:aws:iam::123456789012:role/boss",
+        &response_with(
+            "mallory@example.com",
+            &roles,
+            TimeDelta::minutes(5),
+            AUDIENCE,
+            &forged_sub,
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        code, "AccessDenied",
+        "an IdP attribute must not replace SAML:sub"
+    );
+    assume(
+        &server,
+        "arn:aws:iam::123456789012:role/boss",
+        &response_with(
+            "boss@example.com",
+            &roles,
+            TimeDelta::minutes(5),
+            AUDIENCE,
+            &[],
+        ),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn one_assertion_one_use_even_across_providers_sharing_an_idp() {
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = dir.path().join("idp-metadata.xml");
+    let second = format!(
+        "\n[[saml_providers]]\nname = \"corp2\"\nmetadata_file = \"{}\"\n\n[[roles]]\nname = \"saml-dev2\"\ntrust_policy = '''{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Federated\":\"arn:aws:iam::123456789012:saml-provider/corp2\"}},\"Action\":\"sts:AssumeRoleWithSAML\"}}]}}'''\n",
+        metadata.display()
+    );
+    let toml = config_toml(dir.path(), "sqlite::memory:") + &second;
+    let server = TestServer::start_full(
+        ServeLimits::default(),
+        config_from(&toml),
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let roles = vec![
+        (ROLE_DEV.to_owned(), PROVIDER_ARN.to_owned()),
+        (
+            "arn:aws:iam::123456789012:role/saml-dev2".to_owned(),
+            "arn:aws:iam::123456789012:saml-provider/corp2".to_owned(),
+        ),
+    ];
+    let assertion = response("erin", &roles, TimeDelta::minutes(5), AUDIENCE);
+    assume(&server, ROLE_DEV, &assertion).await.unwrap();
+    let err = server
+        .admin_unsigned()
+        .assume_role_with_saml()
+        .role_arn("arn:aws:iam::123456789012:role/saml-dev2")
+        .principal_arn("arn:aws:iam::123456789012:saml-provider/corp2")
+        .saml_assertion(assertion)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_code(&err),
+        "InvalidIdentityToken",
+        "the same assertion through another provider is a replay"
+    );
 }

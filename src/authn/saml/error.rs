@@ -29,8 +29,13 @@ pub enum SamlError {
     MalformedXml,
     #[error("SAML message is not a samlp:Response")]
     NotAResponse,
-    /// `EncryptedAssertion` (and `EncryptedID`/`EncryptedAttribute`): not supported yet.
-    #[error("encrypted SAML assertions are not supported")]
+    /// Encrypted content in a form that is not decrypted (see `decrypt`): no SP key configured,
+    /// a signed Response around an EncryptedAssertion, `EncryptedID`/`EncryptedAttribute`, or
+    /// algorithms other than RSA-OAEP key transport with AES-CBC/GCM (`rsa-1_5` included).
+    #[error(
+        "encrypted SAML assertion not accepted: decryption needs an SP key (saml_sp_key_file), \
+         one EncryptedAssertion in an unsigned Response, RSA-OAEP and AES-CBC or AES-GCM"
+    )]
     EncryptedAssertion,
     #[error("SAML response must contain exactly one Assertion")]
     AssertionCount,
@@ -71,7 +76,8 @@ pub enum SamlError {
     NotYetValid,
     #[error("SAML assertion has no NameID")]
     MissingNameId,
-    /// Signed content that samael could not read as a SAML Response/Assertion.
+    /// Signed content that samael could not read as a SAML Response/Assertion; also every
+    /// failure to decrypt an EncryptedAssertion (see [`SamlError::DECRYPTION_FAILED`]).
     #[error("SAML assertion could not be read")]
     InvalidAssertion,
     /// A provider that cannot be used (startup only); names the provider.
@@ -80,4 +86,16 @@ pub enum SamlError {
     /// The XML-signature library failed in a way that is not about the document.
     #[error("SAML verification is unavailable")]
     Internal,
+}
+
+impl SamlError {
+    /// An EncryptedAssertion that could not be decrypted (wrong key, RSA-OAEP failure, bad
+    /// padding, GCM tag mismatch, plaintext that is not one Assertion), or whose decrypted
+    /// content was refused before its signature verified. One error for all of them, so that
+    /// none of them is an oracle (see `decrypt`); the detail is logged at debug level only.
+    ///
+    /// Deliberately the very same error as [`SamlError::InvalidAssertion`]: a failed decryption
+    /// (key unwrap, padding, GCM tag, unreadable plaintext) must be indistinguishable from any
+    /// other unreadable assertion, so no answer can serve as a padding oracle.
+    pub const DECRYPTION_FAILED: Self = Self::InvalidAssertion;
 }

@@ -14,11 +14,16 @@
 //! [`SamlRegistry::verify`] is synchronous and CPU-bound (about a millisecond): the caller runs
 //! it under `spawn_blocking`. It refuses, in order: oversize input, bad base64, non-UTF-8, any
 //! DTD/entity declaration (before libxml2 sees the bytes), malformed or ambiguous XML, encrypted
-//! assertions, anything but exactly one Assertion, a missing signature, signature layouts used
+//! content, anything but exactly one Assertion, a missing signature, signature layouts used
 //! for wrapping attacks, disallowed algorithms (all in `parse`); then samael 0.0.22 verifies the
 //! signatures with the provider's metadata certificates only and returns the signed content, and
 //! `verify` checks what samael leaves to us. Replay protection is the caller's: it records
 //! [`VerifiedAssertion::assertion_id`] until [`VerifiedAssertion::replay_expires_at`].
+//!
+//! **Encrypted assertions.** With an SP key configured, an unsigned Response holding one
+//! `EncryptedAssertion` is decrypted first (RSA-OAEP + AES-CBC/GCM, in `decrypt`) and the
+//! decrypted Assertion, which must carry the IdP's signature ("sign, then encrypt"), takes the
+//! path above in its place. Everything else encrypted is refused; see `decrypt`.
 //!
 //! **xmlsec's stderr.** libxmlsec1 reports every failed verification (digest mismatch, wrong
 //! key…) through its default error callback, which prints `func=xmlSec…` lines to the process's
@@ -35,6 +40,7 @@
 //! rejections is one line per provider per [`FAILURE_LOG_INTERVAL_S`] seconds, with the number
 //! of rejections suppressed since the last line.
 
+mod decrypt;
 mod error;
 mod fetch;
 pub mod metadata;
@@ -59,6 +65,8 @@ pub use parse::MAX_RESPONSE_CHARS;
 
 use crate::authn::oidc::RefreshPolicy;
 use crate::config::{SamlMetadataSource, SamlProvider};
+use crate::types::Secret;
+use decrypt::SpKey;
 use verify::{ProviderKeys, ProviderRules};
 
 /// At most one rejection log line per provider per this many seconds.
@@ -172,6 +180,8 @@ impl Provider {
 #[derive(Debug)]
 pub struct SamlRegistry {
     providers: Vec<Provider>,
+    /// Decrypts EncryptedAssertions; `None` refuses them.
+    sp_key: Option<SpKey>,
     http: reqwest::Client,
     policy: RefreshPolicy,
     started: AtomicBool,
@@ -185,16 +195,29 @@ impl SamlRegistry {
     /// (none, not X.509, RSA under 2048 bits) or no audience/ACS URL is an error naming it.
     /// With at least one provider, also runs the one-time XML-signature self-test (which
     /// initialises libxml2/xmlsec off the request path).
-    pub fn new(providers: &[SamlProvider], http: reqwest::Client) -> Result<Self, SamlError> {
-        Self::with_policy(providers, http, RefreshPolicy::default())
+    ///
+    /// `sp_key_pem` is `[server] saml_sp_key_file`'s content: the key that decrypts
+    /// EncryptedAssertions (RSA, at least 2048 bits, unencrypted PEM; anything else is a config
+    /// error). Without it, encrypted assertions are refused.
+    pub fn new(
+        providers: &[SamlProvider],
+        sp_key_pem: Option<&Secret>,
+        http: reqwest::Client,
+    ) -> Result<Self, SamlError> {
+        Self::with_policy(providers, sp_key_pem, http, RefreshPolicy::default())
     }
 
     /// [`SamlRegistry::new`] with non-default fetch timing.
     pub fn with_policy(
         providers: &[SamlProvider],
+        sp_key_pem: Option<&Secret>,
         http: reqwest::Client,
         policy: RefreshPolicy,
     ) -> Result<Self, SamlError> {
+        let sp_key = sp_key_pem
+            .map(SpKey::from_pem)
+            .transpose()
+            .map_err(|e| SamlError::Config(format!("server.saml_sp_key_file: {e}")))?;
         let mut entries = Vec::with_capacity(providers.len());
         for (index, p) in providers.iter().enumerate() {
             let config_error = |msg: &str| {
@@ -232,6 +255,7 @@ impl SamlRegistry {
         }
         Ok(Self {
             providers: entries,
+            sp_key,
             http,
             policy,
             started: AtomicBool::new(false),
@@ -284,7 +308,15 @@ impl SamlRegistry {
         let result = p
             .current_keys()
             .ok_or(SamlError::MetadataUnavailable)
-            .and_then(|keys| verify::verify_response(&p.rules, &keys, saml_response_b64, now));
+            .and_then(|keys| {
+                verify::verify_response(
+                    &p.rules,
+                    &keys,
+                    self.sp_key.as_ref(),
+                    saml_response_b64,
+                    now,
+                )
+            });
         if let Err(e) = &result {
             p.failures.record(&p.rules.name, e, now);
         }

@@ -195,7 +195,7 @@ fn namespace(resolved: &ResolveResult<'_>) -> Result<Ns, SamlError> {
 
 /// `version="1.0"`, and no encoding other than UTF-8: the bytes were checked as UTF-8 and
 /// libxml2 must not decode them any other way (UTF-7 and friends can hide markup).
-fn check_decl(decl: &BytesDecl<'_>) -> Result<(), SamlError> {
+pub(super) fn check_decl(decl: &BytesDecl<'_>) -> Result<(), SamlError> {
     let version = decl.version().map_err(|_| SamlError::MalformedXml)?;
     if version.as_ref() != b"1.0" {
         return Err(SamlError::MalformedXml);
@@ -211,7 +211,7 @@ fn check_decl(decl: &BytesDecl<'_>) -> Result<(), SamlError> {
 
 /// The predefined entities and character references; anything else is undeclared (there is
 /// no DTD), which libxml2's recover mode would drop silently.
-fn resolve_reference(r: &BytesRef<'_>) -> Result<char, SamlError> {
+pub(super) fn resolve_reference(r: &BytesRef<'_>) -> Result<char, SamlError> {
     let c = if r.is_char_ref() {
         r.resolve_char_ref().ok().flatten()
     } else {
@@ -234,7 +234,7 @@ fn is_xml_char(c: char) -> bool {
 
 /// Checks every attribute (syntax, duplicates, prefixes, values) and returns the unprefixed
 /// ones, which are all SAML and XML-DSig use.
-fn attributes(
+pub(super) fn attributes(
     reader: &NsReader<&[u8]>,
     e: &BytesStart<'_>,
 ) -> Result<Vec<(String, String)>, SamlError> {

@@ -671,8 +671,8 @@ fn failure_log_is_one_line_per_interval_per_provider() {
 fn providers_without_usable_signing_certificates_are_config_errors() {
     let http = reqwest::Client::new;
     let config_error = |md: String| {
-        let err =
-            SamlRegistry::new(&[provider("corp", file_source(md), false)], http()).unwrap_err();
+        let err = SamlRegistry::new(&[provider("corp", file_source(md), false)], None, http())
+            .unwrap_err();
         let SamlError::Config(msg) = err else {
             panic!("wrong variant: {err:?}")
         };
@@ -694,11 +694,11 @@ fn providers_without_usable_signing_certificates_are_config_errors() {
     );
     no_acs.acs_urls.clear();
     assert!(matches!(
-        SamlRegistry::new(&[no_acs], http()),
+        SamlRegistry::new(&[no_acs], None, http()),
         Err(SamlError::Config(_))
     ));
     // No providers: nothing to check, and no self-test.
-    SamlRegistry::new(&[], http()).unwrap();
+    SamlRegistry::new(&[], None, http()).unwrap();
 }
 
 #[test]
@@ -756,7 +756,7 @@ async fn url_metadata_loads_refreshes_and_survives_bad_refreshes() {
         SamlMetadataSource::Url(server.url.clone()),
         false,
     )];
-    let registry = Arc::new(SamlRegistry::new(&providers, reqwest::Client::new()).unwrap());
+    let registry = Arc::new(SamlRegistry::new(&providers, None, reqwest::Client::new()).unwrap());
     let old_key_doc = b64(&ResponseSpec::new().sign());
     let new_key_doc = b64(&ResponseSpec::new().sign_with(idp_next(), Signer::Xmlsec1));
 
@@ -839,8 +839,9 @@ async fn refresh_tasks_end_with_the_registry() {
         default_ttl: tiny,
         ..RefreshPolicy::default()
     };
-    let registry =
-        Arc::new(SamlRegistry::with_policy(&providers, reqwest::Client::new(), policy).unwrap());
+    let registry = Arc::new(
+        SamlRegistry::with_policy(&providers, None, reqwest::Client::new(), policy).unwrap(),
+    );
     registry.start().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while server.hits() < 4 {

@@ -35,6 +35,7 @@ use samael::metadata::{EntityDescriptor, IdpSsoDescriptor, KeyDescriptor};
 use samael::schema::Assertion;
 use samael::service_provider::{Error as SpError, ServiceProvider, ServiceProviderBuilder};
 
+use super::decrypt::{self, SpKey};
 use super::error::SamlError;
 use super::metadata::IdpMetadata;
 use super::parse::{self, BEARER, RawFacts};
@@ -221,15 +222,31 @@ fn check_certificate(der: &[u8]) -> Result<(), String> {
 
 /// Verifies one base64 SAMLResponse for one provider. See the module docs for the split of
 /// work; the order of the checks is the order of the list.
+///
+/// A Response holding an EncryptedAssertion is decrypted with `sp_key` first (see `decrypt`);
+/// the document with the decrypted Assertion in its place then takes exactly the same path,
+/// except that every refusal before its signature has verified is reported as the one
+/// [`SamlError::DECRYPTION_FAILED`] (no oracle on the decrypted bytes).
 pub(super) fn verify_response(
     rules: &ProviderRules,
     keys: &ProviderKeys,
+    sp_key: Option<&SpKey>,
     saml_response_b64: &str,
     now: DateTime<Utc>,
 ) -> Result<VerifiedAssertion, SamlError> {
     let xml = parse::decode_response(saml_response_b64)?;
     parse::refuse_declarations(&xml)?;
-    let facts = parse::scan(&xml, rules.allow_sha1)?;
+    let (xml, facts, decrypted) = match parse::scan(&xml, rules.allow_sha1) {
+        // Only returned for a well-formed samlp:Response (see `Scan::finish`).
+        Err(SamlError::EncryptedAssertion) => {
+            let doc = decrypt::decrypt_response(&xml, sp_key)?;
+            let facts = parse::refuse_declarations(&doc)
+                .and_then(|()| parse::scan(&doc, rules.allow_sha1))
+                .map_err(|e| decrypt::conceal(&e))?;
+            (doc, facts, true)
+        }
+        scanned => (xml, scanned?, false),
+    };
     if keys.cert_count == 0 {
         // Unreachable by construction; kept because the consequence would be no verification.
         return Err(SamlError::Internal);
@@ -237,7 +254,12 @@ pub(super) fn verify_response(
     let sp = keys.specialise(rules, &facts);
     let assertion = sp
         .parse_xml_response_with_mode(&xml, None, ReduceMode::ValidateAndMarkNoAncestors)
-        .map_err(|e| samael_error(&e))?;
+        .map_err(|e| match samael_error(&e) {
+            // samael verifies the signatures before anything else: only this one can come
+            // from unverified content.
+            SamlError::BadSignature if decrypted => decrypt::conceal(&SamlError::BadSignature),
+            other => other,
+        })?;
     check_assertion(rules, keys, &facts, &assertion, now)
 }
 
