@@ -138,7 +138,12 @@ pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
         let ns = namespace(&ns);
         match event {
             Event::Decl(decl) if first => check_decl(&decl)?,
-            Event::Decl(_) | Event::PI(_) => return Err(SamlError::MalformedXml),
+            // A late declaration or a processing instruction; and comments and CDATA, which split
+            // text nodes (how NameID comment-injection attacks work, and what makes samael's
+            // signed-content matcher backtrack). IdPs do not emit them in responses.
+            Event::Decl(_) | Event::PI(_) | Event::CData(_) | Event::Comment(_) => {
+                return Err(SamlError::MalformedXml);
+            }
             Event::DocType(_) => return Err(SamlError::Dtd),
             Event::Start(e) => {
                 let attrs = attributes(&reader, &e)?;
@@ -154,15 +159,10 @@ pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
                 let text = t.decode().map_err(|_| SamlError::MalformedXml)?;
                 scan.text(&text, true)?;
             }
-            Event::CData(t) => {
-                let text = t.decode().map_err(|_| SamlError::MalformedXml)?;
-                scan.text(&text, false)?;
-            }
             Event::GeneralRef(r) => {
                 let c = resolve_reference(&r)?;
                 scan.text(c.encode_utf8(&mut [0; 4]), false)?;
             }
-            Event::Comment(_) => {}
             Event::Eof => break,
         }
         first = false;
@@ -617,7 +617,7 @@ mod tests {
     fn doc(assertion_body: &str) -> String {
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
-<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="r1" Destination="https://acs.test/a?x=1&amp;y=2"><saml:Issuer>https://idp.test</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="a1"><saml:Issuer>https://idp.test</saml:Issuer>{assertion_body}<saml:Subject><saml:NameID>n</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData Recipient="https://acs.test/r"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions><saml:AudienceRestriction><saml:Audience>urn:a&amp;b<!-- c -->&#x43;</saml:Audience></saml:AudienceRestriction></saml:Conditions></saml:Assertion></samlp:Response>"#
+<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="r1" Destination="https://acs.test/a?x=1&amp;y=2"><saml:Issuer>https://idp.test</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="a1"><saml:Issuer>https://idp.test</saml:Issuer>{assertion_body}<saml:Subject><saml:NameID>n</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData Recipient="https://acs.test/r"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions><saml:AudienceRestriction><saml:Audience>urn:a&amp;b&#x43;</saml:Audience></saml:AudienceRestriction></saml:Conditions></saml:Assertion></samlp:Response>"#
         )
     }
 
@@ -640,6 +640,21 @@ mod tests {
 
     #[test]
     fn structural_refusals() {
+        // Comments and CDATA anywhere are refused (comment injection, matcher backtracking).
+        assert_eq!(
+            scan(
+                &doc(SIG).replace("<saml:NameID>n", "<saml:NameID>n<!-- x -->"),
+                false
+            ),
+            Err(SamlError::MalformedXml)
+        );
+        assert_eq!(
+            scan(
+                &doc(SIG).replace("<saml:NameID>n", "<saml:NameID><![CDATA[n]]>"),
+                false
+            ),
+            Err(SamlError::MalformedXml)
+        );
         let cases: Vec<(String, SamlError)> = vec![
             (doc(""), SamlError::Unsigned),
             (doc(&SIG.replace("#a1", "#r1")), SamlError::SignatureLayout),
@@ -746,7 +761,7 @@ mod tests {
                 SamlError::MalformedXml,
             ),
             (
-                doc(SIG).replace("<!-- c -->", "<!-- c -- d -->"),
+                doc(SIG).replace("<saml:NameID>n", "<saml:NameID>n<!-- c -- d -->"),
                 SamlError::MalformedXml,
             ),
             (
