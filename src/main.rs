@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::Write as _;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
@@ -69,9 +71,31 @@ enum RulesCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
-    stsbridge::telemetry::init();
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Only the long-running server filters native libraries' stderr; one-shot commands keep
+    // plain stderr so their errors read as usual.
+    let original_stderr = matches!(cli.command, Command::Serve { .. })
+        .then(stsbridge::native_stderr::capture)
+        .flatten();
+    // Fatal errors go straight to the original stderr: the process exits right after, before
+    // the filter thread could forward them.
+    let mut error_out: Box<dyn std::io::Write> =
+        match original_stderr.as_ref().and_then(|f| f.try_clone().ok()) {
+            Some(file) => Box::new(file),
+            None => Box::new(std::io::stderr()),
+        };
+    stsbridge::telemetry::init(original_stderr);
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(error_out, "Error: {e:?}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::CheckConfig { file } => {
             let config = config::load_file(&file, &ProcessEnv)?;

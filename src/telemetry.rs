@@ -74,14 +74,21 @@ pub async fn request_span(mut req: Request, next: Next) -> Response {
 }
 
 /// Installs the global subscriber: `RUST_LOG` filters (default `info`), and
-/// `STSBRIDGE_LOG_FORMAT=json` switches to JSON lines for log shippers.
-pub fn init() {
+/// `STSBRIDGE_LOG_FORMAT=json` switches to JSON lines for log shippers. Logs go to `writer`
+/// (the original stderr when native stderr is being filtered), else to stderr.
+pub fn init(writer: Option<std::fs::File>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let json = std::env::var("STSBRIDGE_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let make_writer = match writer {
+        Some(file) => {
+            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file))
+        }
+        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(make_writer);
     let _ = if json {
         builder.json().try_init()
     } else {

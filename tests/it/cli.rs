@@ -140,3 +140,86 @@ roles = ["ops"]
         "{refused}"
     );
 }
+
+/// The demo server as a child process on an ephemeral port; returns it and its base URL.
+fn spawn_demo() -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+#[tokio::test]
+async fn libxmlsec_stderr_is_summarised_not_flooded() {
+    use base64::Engine;
+    let (mut child, url) = spawn_demo();
+    let client = reqwest::Client::new();
+    let good = client
+        .post(format!("{url}/demo-idp/saml/response"))
+        .form(&[("user", "alice")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let xml = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(good)
+            .unwrap(),
+    )
+    .unwrap();
+    let forged =
+        base64::engine::general_purpose::STANDARD.encode(xml.replacen(">alice<", ">mallory<", 1));
+    let mut refused = 0;
+    for _ in 0..40 {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("Action", "AssumeRoleWithSAML")
+            .append_pair("Version", "2011-06-15")
+            .append_pair("RoleArn", "arn:aws:iam::000000000000:role/demo-developer")
+            .append_pair(
+                "PrincipalArn",
+                "arn:aws:iam::000000000000:saml-provider/demo-saml",
+            )
+            .append_pair("SAMLAssertion", &forged)
+            .finish();
+        let resp = client
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 400 {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 40, "every forged response is refused");
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("func=xmlSec").count(),
+        0,
+        "raw xmlsec lines leaked: {stderr}"
+    );
+    let summaries = stderr.matches("libxmlsec1/libxml2 wrote").count();
+    assert!(
+        (1..=2).contains(&summaries),
+        "expected one summary line, got {summaries}: {stderr}"
+    );
+}
