@@ -7,6 +7,7 @@
 pub mod error;
 pub mod oidc;
 pub mod principal;
+mod refresh;
 pub mod saml;
 pub mod sigv4;
 

@@ -22,7 +22,7 @@ mod testkit;
 mod verify;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -234,7 +234,7 @@ impl OidcRegistry {
                 continue;
             }
             let (done, loaded) = oneshot::channel();
-            tokio::spawn(refresh_loop(
+            tokio::spawn(crate::authn::refresh::refresh_loop(
                 Arc::downgrade(self),
                 index,
                 self.shutdown.subscribe(),
@@ -405,40 +405,16 @@ fn check_token(
     verify::verify_with_keys(token, alg, &candidates, provider, now)
 }
 
-/// One provider's refresh task: loads at once (signalling `initial` when that attempt is over),
-/// then again after the TTL or the backoff, until the registry is gone.
-async fn refresh_loop(
-    registry: Weak<OidcRegistry>,
-    index: usize,
-    mut shutdown: watch::Receiver<()>,
-    initial: oneshot::Sender<()>,
-) {
-    let mut initial = Some(initial);
-    let mut failures: u32 = 0;
-    loop {
-        // The strong reference lives only for one attempt, so the tasks never keep the
-        // registry alive.
-        let delay = {
-            let Some(registry) = registry.upgrade() else {
-                return;
-            };
-            if let Some(ttl) = registry.refresh_once(index).await {
-                failures = 0;
-                ttl
-            } else {
-                failures = failures.saturating_add(1);
-                registry.policy.backoff(failures)
-            }
-        };
-        if let Some(initial) = initial.take() {
-            // Nobody waiting any more is fine.
-            let _ = initial.send(());
-        }
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            // Only ever an error: the sender went away with the registry.
-            _ = shutdown.changed() => return,
-        }
+impl crate::authn::refresh::Refreshable for OidcRegistry {
+    fn refresh_policy(&self) -> &RefreshPolicy {
+        &self.policy
+    }
+
+    fn refresh_provider(
+        &self,
+        index: usize,
+    ) -> impl std::future::Future<Output = Option<Duration>> + Send {
+        self.refresh_once(index)
     }
 }
 
