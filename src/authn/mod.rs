@@ -10,6 +10,7 @@ pub mod principal;
 mod refresh;
 pub mod saml;
 pub mod sigv4;
+pub mod totp;
 
 use chrono::{DateTime, Utc};
 

@@ -184,6 +184,26 @@ impl Config {
         self.users.iter().find(|u| &u.access_key_id == id)
     }
 
+    pub fn user_by_name(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// Managed policy documents by name (names are checked at load).
+    pub fn managed<'a>(&'a self, names: &'a [String]) -> impl Iterator<Item = &'a Policy> + 'a {
+        names
+            .iter()
+            .filter_map(|n| self.policies.iter().find(|p| &p.name == n))
+            .map(|p| &p.document)
+    }
+
+    /// A managed policy document by ARN (`PolicyArns`).
+    pub fn managed_by_arn(&self, arn: &str) -> Option<&Policy> {
+        self.policies
+            .iter()
+            .find(|p| p.arn == arn)
+            .map(|p| &p.document)
+    }
+
     pub fn role_by_arn(&self, arn: &RoleArn) -> Option<&Role> {
         self.roles.iter().find(|r| &r.arn == arn)
     }

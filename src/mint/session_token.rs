@@ -111,6 +111,9 @@ pub struct SessionClaims {
     pub transitive_tag_keys: Vec<String>,
     #[serde(default)]
     pub mfa_authenticated: bool,
+    /// When the MFA code was verified (for `aws:MultiFactorAuthAge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_at: Option<DateTime<Utc>>,
     /// 0 for a session made from long-term keys or a federated token; +1 per role chaining hop.
     #[serde(default)]
     pub chain_depth: u8,
@@ -228,6 +231,7 @@ mod tests {
             tags: vec![("team".into(), "blue".into())],
             transitive_tag_keys: vec![],
             mfa_authenticated: true,
+            mfa_at: None,
             chain_depth: 0,
         }
     }

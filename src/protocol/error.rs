@@ -275,7 +275,12 @@ impl From<ServiceError> for StsError {
                     format!("Not authorized to perform {action}"),
                 )
             }
-            ServiceError::DurationTooLong => Self::new(ErrorCode::ValidationError, e.to_string()),
+            ServiceError::DurationTooLong | ServiceError::ChainedDurationTooLong => {
+                Self::new(ErrorCode::ValidationError, e.to_string())
+            }
+            ServiceError::InvalidParameter(message) => {
+                Self::new(ErrorCode::InvalidParameterValue, message)
+            }
             ServiceError::MalformedPolicy(ref p) => {
                 Self::new(ErrorCode::MalformedPolicyDocument, p.to_string())
             }

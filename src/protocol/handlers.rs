@@ -13,10 +13,12 @@ use super::action::{
 use super::error::{ErrorCode, StsError};
 use super::extract::StsCall;
 use super::xml::{
-    ActionResult, AssumeRoleWithSamlResult, AssumeRoleWithWebIdentityResult, AssumedRoleUserXml,
-    GetAccessKeyInfoResult, GetCallerIdentityResult, render_error, render_success,
+    ActionResult, AssumeRoleResult, AssumeRoleWithSamlResult, AssumeRoleWithWebIdentityResult,
+    AssumedRoleUserXml, GetAccessKeyInfoResult, GetCallerIdentityResult, render_error,
+    render_success,
 };
 use crate::app::AppState;
+use crate::sts::assume_role::AssumeRoleRequest;
 use crate::sts::saml::{self, SamlRequest};
 use crate::sts::{self, web_identity, web_identity::WebIdentityRequest};
 use crate::telemetry::RequestId;
@@ -60,11 +62,7 @@ async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsE
         Action::AssumeRoleWithWebIdentity => assume_role_with_web_identity(state, call).await,
         Action::AssumeRoleWithSaml => assume_role_with_saml(state, call).await,
         Action::GetAccessKeyInfo => get_access_key_info(state, call),
-        Action::AssumeRole => {
-            // Parameters are validated already, so clients get precise errors today.
-            AssumeRoleParams::parse(&call.params)?;
-            Err(not_yet(call.action))
-        }
+        Action::AssumeRole => assume_role(state, call).await,
         Action::GetSessionToken
         | Action::GetFederationToken
         | Action::DecodeAuthorizationMessage => Err(not_yet(call.action)),
@@ -147,6 +145,49 @@ async fn assume_role_with_saml(state: &AppState, call: &StsCall) -> Result<Actio
             source_identity: out.source_identity,
         },
     ))
+}
+
+async fn assume_role(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+    let p = AssumeRoleParams::parse(&call.params)?;
+    let caller = call.principal()?;
+    let now = state.clock.now();
+    let mfa_verified_at = sts::mfa::verify_mfa(
+        &state.config,
+        state.store.as_ref(),
+        caller,
+        p.serial_number.as_deref(),
+        p.token_code.as_deref(),
+        now,
+    )
+    .await?;
+    let tags: Vec<(String, String)> = p
+        .tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    let req = AssumeRoleRequest {
+        role_arn: &p.role_arn,
+        role_session_name: &p.role_session_name,
+        duration_seconds: p.duration_seconds,
+        policy: p.policy.as_deref(),
+        policy_arns: &p.policy_arns,
+        tags: &tags,
+        transitive_tag_keys: &p.transitive_tag_keys,
+        external_id: p.external_id.as_deref(),
+        source_identity: p.source_identity.as_deref(),
+        mfa_verified_at,
+        source_ip: call.source_ip,
+    };
+    let out = sts::assume_role::assume_role(&state.config, &state.keyring, caller, &req, now)?;
+    Ok(ActionResult::AssumeRoleResult(AssumeRoleResult {
+        credentials: (&out.credentials).into(),
+        assumed_role_user: AssumedRoleUserXml {
+            arn: out.assumed_role_arn,
+            assumed_role_id: out.assumed_role_id,
+        },
+        packed_policy_size: out.packed_policy_size,
+        source_identity: out.source_identity,
+    }))
 }
 
 fn get_caller_identity(call: &StsCall) -> Result<ActionResult, StsError> {

@@ -114,9 +114,22 @@ pub struct AssumeRoleWithSamlResult {
     pub source_identity: Option<String>,
 }
 
+#[derive(Debug, Serialize)]
+pub struct AssumeRoleResult {
+    #[serde(rename = "Credentials")]
+    pub credentials: CredentialsXml,
+    #[serde(rename = "AssumedRoleUser")]
+    pub assumed_role_user: AssumedRoleUserXml,
+    #[serde(rename = "PackedPolicySize")]
+    pub packed_policy_size: u32,
+    #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+}
+
 /// The `<…Result>` element; the variant name is the element name.
 #[derive(Debug, Serialize)]
 pub enum ActionResult {
+    AssumeRoleResult(AssumeRoleResult),
     GetCallerIdentityResult(GetCallerIdentityResult),
     GetAccessKeyInfoResult(GetAccessKeyInfoResult),
     AssumeRoleWithWebIdentityResult(AssumeRoleWithWebIdentityResult),
@@ -127,6 +140,7 @@ pub enum ActionResult {
 impl ActionResult {
     fn response_element(&self) -> &'static str {
         match self {
+            Self::AssumeRoleResult(_) => "AssumeRoleResponse",
             Self::GetCallerIdentityResult(_) => "GetCallerIdentityResponse",
             Self::GetAccessKeyInfoResult(_) => "GetAccessKeyInfoResponse",
             Self::AssumeRoleWithWebIdentityResult(_) => "AssumeRoleWithWebIdentityResponse",

@@ -18,6 +18,14 @@ pub enum ServiceError {
     },
     #[error("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")]
     DurationTooLong,
+    #[error(
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+    )]
+    ChainedDurationTooLong,
+    /// A request parameter that is well-formed but not acceptable (e.g. overriding an
+    /// inherited transitive tag).
+    #[error("{0}")]
+    InvalidParameter(String),
     #[error("{0}")]
     MalformedPolicy(PolicyError),
     #[error("Policy {0} does not exist or is not attachable.")]

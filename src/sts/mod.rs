@@ -4,9 +4,12 @@
 //! Functions here take typed input (an authenticated principal, validated parameters) and
 //! return typed results; they know nothing of XML or HTTP.
 
+pub mod assume_role;
 pub mod error;
 pub mod explain;
 pub mod federation;
+pub mod mfa;
+pub mod permissions;
 pub mod saml;
 pub mod session;
 pub mod web_identity;

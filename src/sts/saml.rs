@@ -165,6 +165,8 @@ pub async fn assume_role_with_saml(
             source_identity: attrs.source_identity.clone(),
             issuer: provider.arn.clone(),
             expires_cap: verified.session_not_on_or_after,
+            chain_depth: 0,
+            mfa_at: None,
         },
         now,
     )?;

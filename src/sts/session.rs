@@ -33,6 +33,10 @@ pub struct RoleSession<'a> {
     /// A hard end the IdP set for the session (SAML `SessionNotOnOrAfter`): the credentials
     /// never outlive it.
     pub expires_cap: Option<DateTime<Utc>>,
+    /// 0 for sessions from long-term keys or federation; +1 per role-chaining hop.
+    pub chain_depth: u8,
+    /// When MFA was verified for this session (or its parent), if it was.
+    pub mfa_at: Option<DateTime<Utc>>,
 }
 
 /// A minted role session and what the response reports about it.
@@ -42,6 +46,7 @@ pub struct IssuedSession {
     pub assumed_role_arn: String,
     pub assumed_role_id: String,
     pub packed_policy_size: u32,
+    pub source_identity: Option<String>,
 }
 
 /// Operator rules' tags win over the identity provider's for the same key (case-insensitive):
@@ -138,6 +143,10 @@ pub fn mint_role_session(
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, ServiceError> {
     let seconds = role_duration(s.role, s.duration_seconds)?;
+    // AWS caps chained role sessions at one hour, whatever the role allows.
+    if s.chain_depth > 0 && seconds > DEFAULT_ROLE_SESSION_SECONDS {
+        return Err(ServiceError::ChainedDurationTooLong);
+    }
     let mut expires_at = now + chrono::TimeDelta::seconds(i64::from(seconds));
     if let Some(cap) = s.expires_cap {
         if cap <= now {
@@ -166,8 +175,9 @@ pub fn mint_role_session(
         policy_arns,
         tags: s.tags,
         transitive_tag_keys: s.transitive_tag_keys,
-        mfa_authenticated: false,
-        chain_depth: 0,
+        mfa_authenticated: s.mfa_at.is_some(),
+        mfa_at: s.mfa_at,
+        chain_depth: s.chain_depth,
     };
     let credentials = mint_credentials(keyring, &claims)?;
     Ok(IssuedSession {
@@ -175,6 +185,7 @@ pub fn mint_role_session(
         assumed_role_arn: claims.principal.arn(),
         assumed_role_id: claims.principal.user_id(),
         packed_policy_size,
+        source_identity: claims.source_identity.clone(),
     })
 }
 

@@ -109,6 +109,8 @@ pub async fn assume_role_with_web_identity(
             source_identity: source_identity.clone(),
             issuer: token.provider_arn.clone(),
             expires_cap: None,
+            chain_depth: 0,
+            mfa_at: None,
         },
         now,
     )?;

@@ -9,6 +9,7 @@
     reason = "test helpers fail loudly; clippy.toml only relaxes these inside #[test] bodies"
 )]
 
+mod assume_role;
 mod cli;
 mod common;
 mod demo;

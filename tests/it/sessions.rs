@@ -30,6 +30,7 @@ fn role_session(server: &TestServer, lifetime: TimeDelta) -> SessionClaims {
         tags: vec![],
         transitive_tag_keys: vec![],
         mfa_authenticated: false,
+        mfa_at: None,
         chain_depth: 0,
     }
 }

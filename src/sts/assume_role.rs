@@ -1,0 +1,242 @@
+//! AssumeRole: a signed caller (a configured user, or a role session: role chaining) takes on a
+//! role. Both sides must agree: the role's trust policy allows the caller (with its conditions:
+//! `sts:ExternalId`, MFA, tags, source IP, …) AND the caller's own permissions allow
+//! `sts:AssumeRole` on the role. Chained sessions last at most an hour, and keep the parent's
+//! transitive tags and source identity, which cannot be overridden.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+use super::error::ServiceError;
+use super::permissions::{caller_context, identity_decision};
+use super::session::{IssuedSession, RoleSession, mint_role_session};
+use crate::authn::Principal;
+use crate::config::{Config, Role};
+use crate::mint::{Keyring, SessionClaims, SessionPrincipal};
+use crate::policy::{ContextValue, Decision, evaluate};
+use crate::types::tag::check_tag_set;
+use crate::types::{Arn, RoleArn};
+
+pub const ACTION: &str = "sts:AssumeRole";
+
+/// The validated request.
+#[derive(Debug)]
+pub struct AssumeRoleRequest<'a> {
+    pub role_arn: &'a RoleArn,
+    pub role_session_name: &'a str,
+    pub duration_seconds: Option<u32>,
+    pub policy: Option<&'a str>,
+    pub policy_arns: &'a [Arn],
+    pub tags: &'a [(String, String)],
+    pub transitive_tag_keys: &'a [String],
+    pub external_id: Option<&'a str>,
+    pub source_identity: Option<&'a str>,
+    /// When the request carried a valid MFA code (checked by the caller of this function).
+    pub mfa_verified_at: Option<DateTime<Utc>>,
+    pub source_ip: Option<IpAddr>,
+}
+
+/// The AWS-style refusal: who may not do what on which resource.
+fn denied(caller: &Principal, role: &RoleArn, reason: String) -> ServiceError {
+    tracing::info!(caller = %caller.arn(), %role, %reason, "AssumeRole refused");
+    ServiceError::AccessDenied {
+        action: ACTION,
+        reason,
+    }
+}
+
+pub fn assume_role(
+    config: &Config,
+    keyring: &Keyring,
+    caller: &Principal,
+    req: &AssumeRoleRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession, ServiceError> {
+    // Who is asking decides what carries over: a role session chains, a federated user may not
+    // assume roles (AWS).
+    let parent = match caller {
+        Principal::User { .. } => None,
+        Principal::Session(claims) => match claims.principal {
+            SessionPrincipal::AssumedRole { .. } | SessionPrincipal::User { .. } => {
+                Some(claims.as_ref())
+            }
+            SessionPrincipal::FederatedUser { .. } => {
+                return Err(denied(
+                    caller,
+                    req.role_arn,
+                    "federated users cannot call AssumeRole".into(),
+                ));
+            }
+        },
+    };
+    let role = config
+        .role_by_arn(req.role_arn)
+        .ok_or_else(|| denied(caller, req.role_arn, "role not configured".into()))?;
+    let (tags, transitive, source_identity) = carried_over(parent, req).map_err(|e| match e {
+        Refusal::Param(message) => ServiceError::InvalidParameter(message),
+        Refusal::Denied(reason) => denied(caller, req.role_arn, reason),
+    })?;
+    check_trust(role, caller, req, now)?;
+    // And the caller's own permissions, on the role as the resource.
+    let role_arn = role.arn.to_string();
+    let mut own = caller_context(caller, ACTION, Some(&role_arn), req.source_ip, now);
+    own.set(
+        "sts:RoleSessionName",
+        ContextValue::Single(req.role_session_name.to_owned()),
+    );
+    match identity_decision(config, caller, &own) {
+        Decision::Allow { .. } => {}
+        d => {
+            return Err(denied(
+                caller,
+                req.role_arn,
+                format!("caller's permissions: sts:AssumeRole on {role_arn} {d}"),
+            ));
+        }
+    }
+    let mfa_at = req
+        .mfa_verified_at
+        .or_else(|| parent.and_then(|p| p.mfa_at));
+    mint_role_session(
+        config,
+        keyring,
+        RoleSession {
+            role,
+            session_name: req.role_session_name.to_owned(),
+            duration_seconds: req.duration_seconds,
+            policy: req.policy,
+            policy_arns: req.policy_arns,
+            tags,
+            transitive_tag_keys: transitive,
+            source_identity,
+            issuer: caller.arn(),
+            expires_cap: None,
+            chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
+            mfa_at,
+        },
+        now,
+    )
+}
+
+/// Session tags, transitive tag keys and source identity of the new session.
+type CarriedOver = (Vec<(String, String)>, Vec<String>, Option<String>);
+
+enum Refusal {
+    Param(String),
+    Denied(String),
+}
+
+/// Session tags, transitive keys and source identity: the parent's transitive tags first (they
+/// cannot be set again), then the request's, the whole set meeting the tag rules; the parent's
+/// source identity is fixed for the chain.
+fn carried_over(
+    parent: Option<&SessionClaims>,
+    req: &AssumeRoleRequest<'_>,
+) -> Result<CarriedOver, Refusal> {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    let mut transitive: Vec<String> = Vec::new();
+    if let Some(p) = parent {
+        for key in &p.transitive_tag_keys {
+            if let Some((k, v)) = p.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                tags.push((k.clone(), v.clone()));
+                transitive.push(key.clone());
+            }
+        }
+        if req
+            .tags
+            .iter()
+            .any(|(k, _)| transitive.iter().any(|t| t.eq_ignore_ascii_case(k)))
+        {
+            return Err(Refusal::Param(
+                "One or more session tags are inherited transitive tags and cannot be set again."
+                    .into(),
+            ));
+        }
+    }
+    tags.extend(req.tags.iter().cloned());
+    transitive.extend(req.transitive_tag_keys.iter().cloned());
+    check_tag_set(&tags, &transitive).map_err(|e| Refusal::Param(e.to_string()))?;
+    let source_identity = match (
+        parent.and_then(|p| p.source_identity.as_deref()),
+        req.source_identity,
+    ) {
+        (Some(inherited), Some(asked)) if inherited != asked => {
+            return Err(Refusal::Denied(
+                "source identity cannot change within a role chain".into(),
+            ));
+        }
+        (Some(inherited), _) => Some(inherited.to_owned()),
+        (None, asked) => asked.map(str::to_owned),
+    };
+    Ok((tags, transitive, source_identity))
+}
+
+/// The role's trust policy must allow AssumeRole and, when used, TagSession and
+/// SetSourceIdentity, with the request's condition keys.
+fn check_trust(
+    role: &Role,
+    caller: &Principal,
+    req: &AssumeRoleRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let context = |action: &str| {
+        let mut ctx = caller_context(caller, action, None, req.source_ip, now);
+        ctx.set(
+            "sts:RoleSessionName",
+            ContextValue::Single(req.role_session_name.to_owned()),
+        );
+        if let Some(id) = req.external_id {
+            ctx.set("sts:ExternalId", ContextValue::Single(id.to_owned()));
+        }
+        if let Some(at) = req.mfa_verified_at {
+            ctx.set("aws:MultiFactorAuthPresent", ContextValue::from(true));
+            ctx.set(
+                "aws:MultiFactorAuthAge",
+                ContextValue::Single((now - at).num_seconds().max(0).to_string()),
+            );
+        }
+        if !req.tags.is_empty() {
+            for (k, v) in req.tags {
+                ctx.set(
+                    &format!("aws:RequestTag/{k}"),
+                    ContextValue::Single(v.clone()),
+                );
+            }
+            ctx.set(
+                "aws:TagKeys",
+                ContextValue::Multi(req.tags.iter().map(|(k, _)| k.clone()).collect()),
+            );
+        }
+        if !req.transitive_tag_keys.is_empty() {
+            ctx.set(
+                "sts:TransitiveTagKeys",
+                ContextValue::Multi(req.transitive_tag_keys.to_vec()),
+            );
+        }
+        if let Some(si) = req.source_identity {
+            ctx.set("sts:SourceIdentity", ContextValue::Single(si.to_owned()));
+        }
+        ctx
+    };
+    let mut actions = vec![ACTION];
+    if !req.tags.is_empty() || !req.transitive_tag_keys.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if req.source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    for action in actions {
+        match evaluate(&[&role.trust_policy], &context(action)) {
+            Decision::Allow { .. } => {}
+            d => {
+                return Err(denied(
+                    caller,
+                    req.role_arn,
+                    format!("trust policy of {}: {action} {d}", role.arn),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! What a signed caller may do: the request context a caller brings to policy evaluation, and
+//! the caller's effective identity-based permissions — the identity's own policies (a user's,
+//! or the role's for a role session), intersected with the session policies when the session
+//! has any (always, for federated users), explicit deny anywhere winning.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::authn::Principal;
+use crate::config::Config;
+use crate::mint::SessionPrincipal;
+use crate::policy::{
+    CallerPrincipal, ContextValue, Decision, Policy, PolicyKind, RequestContext, evaluate,
+    parse_policy,
+};
+
+/// The request context of a signed caller: principal, `aws:` keys it carries, and time.
+pub fn caller_context(
+    principal: &Principal,
+    action: &str,
+    resource: Option<&str>,
+    source_ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> RequestContext {
+    let caller = CallerPrincipal::Aws {
+        arn: principal.arn(),
+        account: principal.account().to_string(),
+        unique_id: Some(principal.user_id()),
+    };
+    let mut ctx = RequestContext::new(action, resource).with_principal(caller);
+    let single = |s: &str| ContextValue::Single(s.to_owned());
+    ctx.set("aws:PrincipalArn", single(&principal.arn()));
+    ctx.set("aws:PrincipalAccount", single(principal.account().as_str()));
+    ctx.set("aws:userid", single(&principal.user_id()));
+    ctx.set(
+        "aws:CurrentTime",
+        single(&now.to_rfc3339_opts(SecondsFormat::Secs, true)),
+    );
+    ctx.set("aws:EpochTime", single(&now.timestamp().to_string()));
+    if let Some(ip) = source_ip {
+        ctx.set("aws:SourceIp", single(&ip.to_string()));
+    }
+    match principal {
+        Principal::User { name, .. } => {
+            ctx.set("aws:username", single(name));
+            ctx.set("aws:PrincipalType", single("User"));
+            // aws:MultiFactorAuthPresent is absent for long-term keys (AWS): use BoolIfExists.
+        }
+        Principal::Session(claims) => {
+            ctx.set(
+                "aws:TokenIssueTime",
+                single(&claims.issued_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            );
+            ctx.set(
+                "aws:MultiFactorAuthPresent",
+                ContextValue::from(claims.mfa_authenticated),
+            );
+            if let Some(at) = claims.mfa_at {
+                ctx.set(
+                    "aws:MultiFactorAuthAge",
+                    single(&(now - at).num_seconds().max(0).to_string()),
+                );
+            }
+            for (k, v) in &claims.tags {
+                ctx.set(&format!("aws:PrincipalTag/{k}"), single(v));
+            }
+            if let Some(si) = &claims.source_identity {
+                ctx.set("aws:SourceIdentity", single(si));
+            }
+            let kind = match &claims.principal {
+                SessionPrincipal::AssumedRole { .. } => "AssumedRole",
+                SessionPrincipal::FederatedUser { .. } => "FederatedUser",
+                SessionPrincipal::User { name, .. } => {
+                    ctx.set("aws:username", single(name));
+                    "User"
+                }
+            };
+            ctx.set("aws:PrincipalType", single(kind));
+        }
+    }
+    ctx
+}
+
+/// The caller's effective identity-based decision for `ctx`.
+pub fn identity_decision(config: &Config, principal: &Principal, ctx: &RequestContext) -> Decision {
+    let base: Vec<&Policy> = match principal {
+        Principal::User { name, .. } => user_policies(config, name),
+        Principal::Session(claims) => match &claims.principal {
+            SessionPrincipal::AssumedRole { role_arn, .. } => config
+                .role_by_arn(role_arn)
+                .map(|r| {
+                    r.policies
+                        .iter()
+                        .chain(config.managed(&r.managed_policies))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            SessionPrincipal::User { name, .. } => user_policies(config, name),
+            // The issuing user's permissions bound a federated user's.
+            SessionPrincipal::FederatedUser { .. } => {
+                let issuer = claims.issuer.rsplit('/').next().unwrap_or_default();
+                user_policies(config, issuer)
+            }
+        },
+    };
+    let base_decision = evaluate(&base, ctx);
+    let Principal::Session(claims) = principal else {
+        return base_decision;
+    };
+    let federated = matches!(claims.principal, SessionPrincipal::FederatedUser { .. });
+    let has_session_policies = claims.session_policy.is_some() || !claims.policy_arns.is_empty();
+    if !has_session_policies && !federated {
+        return base_decision;
+    }
+    // Session policies only narrow: both sets must allow, a deny in either wins. They were
+    // validated when the session was minted; one that no longer parses grants nothing.
+    let inline = claims
+        .session_policy
+        .as_deref()
+        .and_then(|text| parse_policy(text, PolicyKind::Session).ok());
+    let mut session: Vec<&Policy> = claims
+        .policy_arns
+        .iter()
+        .filter_map(|arn| config.managed_by_arn(arn))
+        .collect();
+    if let Some(p) = &inline {
+        session.push(p);
+    }
+    let session_decision = evaluate(&session, ctx);
+    match (base_decision, session_decision) {
+        (d @ Decision::ExplicitDeny { .. }, _) | (_, d @ Decision::ExplicitDeny { .. }) => d,
+        (Decision::Allow { sid }, Decision::Allow { .. }) => Decision::Allow { sid },
+        _ => Decision::NotApplicable,
+    }
+}
+
+fn user_policies<'a>(config: &'a Config, name: &str) -> Vec<&'a Policy> {
+    config
+        .user_by_name(name)
+        .map(|u| {
+            u.policies
+                .iter()
+                .chain(config.managed(&u.managed_policies))
+                .collect()
+        })
+        .unwrap_or_default()
+}
