@@ -387,31 +387,7 @@ impl AssumeRoleParams {
                 r"[\w+=,.@:\/-]*",
             );
         }
-        let serial_number = params.get("SerialNumber").map(str::to_owned);
-        if let Some(s) = &serial_number
-            && check_len(&mut v, "serialNumber", s, 9, 256, false)
-        {
-            check_pattern(
-                &mut v,
-                "serialNumber",
-                s,
-                |c| is_iam_name_char(c) || c == ':' || c == '/',
-                r"[\w+=/:,.@-]*",
-            );
-        }
-        let token_code = params.get("TokenCode").map(str::to_owned);
-        if let Some(t) = &token_code {
-            // One-time codes are never echoed back.
-            if check_len(&mut v, "tokenCode", t, 6, 6, true)
-                && !t.chars().all(|c| c.is_ascii_digit())
-            {
-                v.push(
-                    "tokenCode",
-                    None,
-                    r"Member must satisfy regular expression pattern: [\d]*",
-                );
-            }
-        }
+        let (serial_number, token_code) = mfa_params(params, &mut v);
         let source_identity = params.get("SourceIdentity").map(str::to_owned);
         if let Some(s) = &source_identity {
             check_name(&mut v, "sourceIdentity", s, 64);
@@ -549,6 +525,99 @@ impl AssumeRoleWithSamlParams {
             duration_seconds,
             policy,
             policy_arns,
+        })
+    }
+}
+
+/// An optional `SerialNumber` + `TokenCode` pair (checked for shape here, for truth by the service).
+fn mfa_params(params: &Params, v: &mut Violations) -> (Option<String>, Option<String>) {
+    let serial_number = params.get("SerialNumber").map(str::to_owned);
+    if let Some(s) = &serial_number
+        && check_len(v, "serialNumber", s, 9, 256, false)
+    {
+        check_pattern(
+            v,
+            "serialNumber",
+            s,
+            |c| is_iam_name_char(c) || c == ':' || c == '/',
+            r"[\w+=/:,.@-]*",
+        );
+    }
+    let token_code = params.get("TokenCode").map(str::to_owned);
+    if let Some(t) = &token_code
+        && check_len(v, "tokenCode", t, 6, 6, true)
+        && !t.chars().all(|c| c.is_ascii_digit())
+    {
+        // One-time codes are never echoed back.
+        v.push(
+            "tokenCode",
+            None,
+            r"Member must satisfy regular expression pattern: [\d]*",
+        );
+    }
+    (serial_number, token_code)
+}
+
+/// Parameters of GetSessionToken.
+#[derive(Debug, Clone)]
+pub struct GetSessionTokenParams {
+    pub duration_seconds: Option<u32>,
+    pub serial_number: Option<String>,
+    pub token_code: Option<String>,
+}
+
+impl GetSessionTokenParams {
+    pub fn parse(params: &Params) -> Result<Self, StsError> {
+        let mut v = Violations::default();
+        let duration_seconds = check_duration(
+            &mut v,
+            "durationSeconds",
+            params.int("DurationSeconds")?,
+            900,
+            129_600,
+        );
+        let (serial_number, token_code) = mfa_params(params, &mut v);
+        v.into_result()?;
+        Ok(Self {
+            duration_seconds,
+            serial_number,
+            token_code,
+        })
+    }
+}
+
+/// Parameters of GetFederationToken.
+#[derive(Debug, Clone)]
+pub struct GetFederationTokenParams {
+    pub name: String,
+    pub policy: Option<String>,
+    pub policy_arns: Vec<Arn>,
+    pub tags: Vec<Tag>,
+    pub duration_seconds: Option<u32>,
+}
+
+impl GetFederationTokenParams {
+    pub fn parse(params: &Params) -> Result<Self, StsError> {
+        let name = params.required("Name")?;
+        let mut v = Violations::default();
+        check_name(&mut v, "name", name, 32);
+        let policy = optional_policy(params, &mut v, 2048);
+        let policy_arns = policy_arns(params, &mut v)?;
+        let tags = tags(params, &mut v)?;
+        let duration_seconds = check_duration(
+            &mut v,
+            "durationSeconds",
+            params.int("DurationSeconds")?,
+            900,
+            129_600,
+        );
+        v.into_result()?;
+        Ok(Self {
+            name: name.to_owned(),
+            policy,
+            policy_arns,
+            tags,
+            duration_seconds,
         })
     }
 }

@@ -8,14 +8,14 @@ use axum::response::{IntoResponse, Response};
 
 use super::action::{
     Action, AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
-    GetAccessKeyInfoParams,
+    GetAccessKeyInfoParams, GetFederationTokenParams, GetSessionTokenParams,
 };
 use super::error::{ErrorCode, StsError};
 use super::extract::StsCall;
 use super::xml::{
     ActionResult, AssumeRoleResult, AssumeRoleWithSamlResult, AssumeRoleWithWebIdentityResult,
-    AssumedRoleUserXml, GetAccessKeyInfoResult, GetCallerIdentityResult, render_error,
-    render_success,
+    AssumedRoleUserXml, FederatedUserXml, GetAccessKeyInfoResult, GetCallerIdentityResult,
+    GetFederationTokenResult, GetSessionTokenResult, render_error, render_success,
 };
 use crate::app::AppState;
 use crate::sts::assume_role::AssumeRoleRequest;
@@ -63,9 +63,9 @@ async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsE
         Action::AssumeRoleWithSaml => assume_role_with_saml(state, call).await,
         Action::GetAccessKeyInfo => get_access_key_info(state, call),
         Action::AssumeRole => assume_role(state, call).await,
-        Action::GetSessionToken
-        | Action::GetFederationToken
-        | Action::DecodeAuthorizationMessage => Err(not_yet(call.action)),
+        Action::GetSessionToken => get_session_token(state, call).await,
+        Action::GetFederationToken => get_federation_token(state, call),
+        Action::DecodeAuthorizationMessage => Err(not_yet(call.action)),
     }
 }
 
@@ -188,6 +188,62 @@ async fn assume_role(state: &AppState, call: &StsCall) -> Result<ActionResult, S
         packed_policy_size: out.packed_policy_size,
         source_identity: out.source_identity,
     }))
+}
+
+async fn get_session_token(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+    let p = GetSessionTokenParams::parse(&call.params)?;
+    let caller = call.principal()?;
+    let now = state.clock.now();
+    let mfa_at = sts::mfa::verify_mfa(
+        &state.config,
+        state.store.as_ref(),
+        caller,
+        p.serial_number.as_deref(),
+        p.token_code.as_deref(),
+        now,
+    )
+    .await?;
+    let credentials = sts::tokens::get_session_token(
+        &state.config,
+        &state.keyring,
+        caller,
+        p.duration_seconds,
+        mfa_at,
+        now,
+    )?;
+    Ok(ActionResult::GetSessionTokenResult(GetSessionTokenResult {
+        credentials: (&credentials).into(),
+    }))
+}
+
+fn get_federation_token(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+    let p = GetFederationTokenParams::parse(&call.params)?;
+    let tags = p
+        .tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    let out = sts::tokens::get_federation_token(
+        &state.config,
+        &state.keyring,
+        call.principal()?,
+        &p.name,
+        p.policy.as_deref(),
+        &p.policy_arns,
+        tags,
+        p.duration_seconds,
+        state.clock.now(),
+    )?;
+    Ok(ActionResult::GetFederationTokenResult(
+        GetFederationTokenResult {
+            credentials: (&out.credentials).into(),
+            federated_user: FederatedUserXml {
+                federated_user_id: out.federated_user_id,
+                arn: out.arn,
+            },
+            packed_policy_size: out.packed_policy_size,
+        },
+    ))
 }
 
 fn get_caller_identity(call: &StsCall) -> Result<ActionResult, StsError> {

@@ -126,11 +126,37 @@ pub struct AssumeRoleResult {
     pub source_identity: Option<String>,
 }
 
+#[derive(Debug, Serialize)]
+pub struct GetSessionTokenResult {
+    #[serde(rename = "Credentials")]
+    pub credentials: CredentialsXml,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FederatedUserXml {
+    #[serde(rename = "FederatedUserId")]
+    pub federated_user_id: String,
+    #[serde(rename = "Arn")]
+    pub arn: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GetFederationTokenResult {
+    #[serde(rename = "Credentials")]
+    pub credentials: CredentialsXml,
+    #[serde(rename = "FederatedUser")]
+    pub federated_user: FederatedUserXml,
+    #[serde(rename = "PackedPolicySize")]
+    pub packed_policy_size: u32,
+}
+
 /// The `<…Result>` element; the variant name is the element name.
 #[derive(Debug, Serialize)]
 pub enum ActionResult {
     AssumeRoleResult(AssumeRoleResult),
     GetCallerIdentityResult(GetCallerIdentityResult),
+    GetSessionTokenResult(GetSessionTokenResult),
+    GetFederationTokenResult(GetFederationTokenResult),
     GetAccessKeyInfoResult(GetAccessKeyInfoResult),
     AssumeRoleWithWebIdentityResult(AssumeRoleWithWebIdentityResult),
     #[serde(rename = "AssumeRoleWithSAMLResult")]
@@ -142,6 +168,8 @@ impl ActionResult {
         match self {
             Self::AssumeRoleResult(_) => "AssumeRoleResponse",
             Self::GetCallerIdentityResult(_) => "GetCallerIdentityResponse",
+            Self::GetSessionTokenResult(_) => "GetSessionTokenResponse",
+            Self::GetFederationTokenResult(_) => "GetFederationTokenResponse",
             Self::GetAccessKeyInfoResult(_) => "GetAccessKeyInfoResponse",
             Self::AssumeRoleWithWebIdentityResult(_) => "AssumeRoleWithWebIdentityResponse",
             Self::AssumeRoleWithSamlResult(_) => "AssumeRoleWithSAMLResponse",

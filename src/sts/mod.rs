@@ -12,6 +12,7 @@ pub mod mfa;
 pub mod permissions;
 pub mod saml;
 pub mod session;
+pub mod tokens;
 pub mod web_identity;
 
 pub use error::ServiceError;

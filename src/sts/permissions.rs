@@ -146,3 +146,96 @@ fn user_policies<'a>(config: &'a Config, name: &str) -> Vec<&'a Policy> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::mint::SessionClaims;
+    use crate::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
+
+    fn config() -> Config {
+        let toml = r#"
+account_id = "123456789012"
+[[users]]
+name = "boss"
+access_key_id = "AKIAEXAMPLEBOSS00001"
+secret_access_key = "boss-secret-0000000000"
+policies = ['''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]}''']
+"#;
+        crate::config::from_toml(
+            &format!("[server]\n{toml}"),
+            std::path::Path::new("."),
+            &HashMap::<String, String>::new(),
+        )
+        .unwrap()
+    }
+
+    fn federated(session_policy: Option<&str>) -> Principal {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        Principal::Session(Box::new(SessionClaims {
+            access_key_id: AccessKeyId::generate(AccessKeyKind::Temporary),
+            secret_access_key: SecretAccessKey::generate(),
+            issued_at: now,
+            expires_at: now + TimeDelta::hours(1),
+            principal: SessionPrincipal::FederatedUser {
+                account: "123456789012".parse().unwrap(),
+                name: "contractor".into(),
+            },
+            issuer: "arn:aws:iam::123456789012:user/boss".into(),
+            source_identity: None,
+            session_policy: session_policy.map(str::to_owned),
+            policy_arns: vec![],
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            mfa_authenticated: false,
+            mfa_at: None,
+            chain_depth: 0,
+        }))
+    }
+
+    fn decide(config: &Config, p: &Principal, action: &str) -> Decision {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        identity_decision(
+            config,
+            p,
+            &caller_context(p, action, Some("arn:aws:s3:::bucket/key"), None, now),
+        )
+    }
+
+    #[test]
+    fn session_policies_only_narrow_and_deny_wins() {
+        let config = config();
+        let narrow = federated(Some(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:DeleteBucket"],"Resource":"*"}]}"#,
+        ));
+        assert!(decide(&config, &narrow, "s3:GetObject").is_allow());
+        assert_eq!(
+            decide(&config, &narrow, "s3:PutObject"),
+            Decision::NotApplicable,
+            "outside the session policy"
+        );
+        assert!(
+            matches!(
+                decide(&config, &narrow, "s3:DeleteBucket"),
+                Decision::ExplicitDeny { .. }
+            ),
+            "the user's deny wins"
+        );
+        // A federated user without session policies can do nothing.
+        assert_eq!(
+            decide(&config, &federated(None), "s3:GetObject"),
+            Decision::NotApplicable
+        );
+        // The user itself: everything but the denied action.
+        let user = Principal::User {
+            account: "123456789012".parse().unwrap(),
+            name: "boss".into(),
+            user_id: "AIDA".into(),
+        };
+        assert!(decide(&config, &user, "s3:PutObject").is_allow());
+    }
+}

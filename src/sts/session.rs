@@ -89,7 +89,7 @@ pub fn role_duration(role: &Role, requested: Option<u32>) -> Result<u32, Service
 
 /// Parses the inline session policy (returned minified) and resolves policy ARNs to configured
 /// managed policies; session policies can only narrow a session, but they must be valid.
-fn session_policies(
+pub(crate) fn session_policies(
     config: &Config,
     policy: Option<&str>,
     arns: &[Arn],
@@ -118,7 +118,7 @@ fn session_policies(
 }
 
 /// Integer percentage of [`PACKED_BUDGET_BYTES`] used; over 100 is refused.
-fn packed_size(
+pub(crate) fn packed_size(
     policy: Option<&str>,
     arns: &[String],
     tags: &[(String, String)],

@@ -294,3 +294,152 @@ async fn a_role_requiring_mfa_takes_a_valid_unused_code() {
     );
     let _ = ADMIN_KEY;
 }
+
+#[tokio::test]
+async fn get_session_token_with_mfa_unlocks_an_mfa_role() {
+    let server = server().await;
+    let seed = stsbridge::types::Secret::new(TOTP_SEED);
+    let now = server.clock.now();
+    // Without MFA: 12 h credentials that cannot reach the MFA role.
+    let plain = server.admin().get_session_token().send().await.unwrap();
+    let c = plain.credentials().unwrap();
+    let lifetime = c.expiration().secs() - now.timestamp();
+    assert!((43_190..=43_210).contains(&lifetime), "{lifetime}");
+    let session = server.client(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token()),
+        "us-east-1",
+    );
+    let err = session
+        .assume_role()
+        .role_arn(role("mfa-only"))
+        .role_session_name("no-mfa")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "AccessDenied");
+    // Session credentials cannot call GetSessionToken again.
+    assert_eq!(
+        error_code(&session.get_session_token().send().await.unwrap_err()),
+        "AccessDenied"
+    );
+    // With a valid code, the session carries MFA into AssumeRole.
+    let code = stsbridge::authn::totp::code_at(&seed, now).unwrap();
+    let mfa = server
+        .admin()
+        .get_session_token()
+        .serial_number("arn:aws:iam::123456789012:mfa/admin")
+        .token_code(code.clone())
+        .duration_seconds(3600)
+        .send()
+        .await
+        .unwrap();
+    let m = mfa.credentials().unwrap();
+    let mfa_session = server.client(
+        m.access_key_id(),
+        m.secret_access_key(),
+        Some(m.session_token()),
+        "us-east-1",
+    );
+    mfa_session
+        .assume_role()
+        .role_arn(role("mfa-only"))
+        .role_session_name("with-mfa")
+        .send()
+        .await
+        .unwrap();
+    // The same code again, and a wrong serial number, are refused.
+    let again = server
+        .admin()
+        .get_session_token()
+        .serial_number("arn:aws:iam::123456789012:mfa/admin")
+        .token_code(code)
+        .send()
+        .await;
+    assert_eq!(error_code(&again.unwrap_err()), "AccessDenied");
+    let other =
+        stsbridge::authn::totp::code_at(&seed, now + chrono::TimeDelta::seconds(30)).unwrap();
+    let wrong_serial = server
+        .admin()
+        .get_session_token()
+        .serial_number("arn:aws:iam::123456789012:mfa/someone")
+        .token_code(other)
+        .send()
+        .await;
+    assert_eq!(error_code(&wrong_serial.unwrap_err()), "AccessDenied");
+}
+
+#[tokio::test]
+async fn get_federation_token_makes_a_narrowed_federated_user() {
+    let server = server().await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let out = server
+        .admin()
+        .get_federation_token()
+        .name("contractor")
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    let user = out.federated_user().unwrap();
+    assert_eq!(
+        user.arn(),
+        "arn:aws:sts::123456789012:federated-user/contractor"
+    );
+    assert_eq!(user.federated_user_id(), "123456789012:contractor");
+    let c = out.credentials().unwrap();
+    let federated = server.client(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token()),
+        "us-east-1",
+    );
+    let me = federated.get_caller_identity().send().await.unwrap();
+    assert_eq!(me.arn(), Some(user.arn()));
+    // Federated users cannot assume roles, and cannot mint further tokens.
+    let err = federated
+        .assume_role()
+        .role_arn(role("chain-a"))
+        .role_session_name("fed")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "AccessDenied");
+    assert_eq!(
+        error_code(
+            &federated
+                .get_federation_token()
+                .name("again")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        "AccessDenied"
+    );
+    // A user without sts:GetFederationToken permission is refused.
+    let dev = server.client(DEV_KEY, DEV_SECRET, None, "us-east-1");
+    assert_eq!(
+        error_code(
+            &dev.get_federation_token()
+                .name("contractor")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        "AccessDenied"
+    );
+    // Name rules.
+    assert_eq!(
+        error_code(
+            &server
+                .admin()
+                .get_federation_token()
+                .name("a")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        "ValidationError"
+    );
+}

@@ -262,7 +262,13 @@ async fn wrong_content_type_and_missing_or_broken_auth() {
 #[tokio::test]
 async fn not_yet_available_actions_say_so_without_a_5xx() {
     let server = TestServer::start().await;
-    let err = server.admin().get_session_token().send().await.unwrap_err();
+    let err = server
+        .admin()
+        .decode_authorization_message()
+        .encoded_message("x")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(crate::common::error_code(&err), "InvalidAction");
     assert!(crate::common::error_message(&err).contains("not available on this server yet"));
 }
