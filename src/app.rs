@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tower::{BoxError, ServiceBuilder, ServiceExt};
 
 use crate::authn::oidc::{OidcError, OidcRegistry};
+use crate::authn::revocation::RevocationList;
 use crate::authn::saml::{SamlError, SamlRegistry};
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -66,8 +67,10 @@ pub struct AppState {
     pub oidc: Arc<OidcRegistry>,
     /// SAML providers and their metadata.
     pub saml: Arc<SamlRegistry>,
-    /// Shared state: the replay cache now; revocations and audit later.
+    /// Shared state: the replay cache and revocations; audit later.
     pub store: Arc<dyn Store>,
+    /// The store's revocations, cached and refreshed every few seconds.
+    pub revocations: Arc<RevocationList>,
 }
 
 impl AppState {
@@ -110,6 +113,7 @@ impl AppState {
             oidc: Arc::new(oidc),
             saml: Arc::new(saml),
             store,
+            revocations: Arc::new(RevocationList::default()),
         })
     }
 
@@ -119,6 +123,20 @@ impl AppState {
     pub async fn start(&self) {
         self.oidc.start().await;
         self.saml.start().await;
+        self.refresh_revocations().await;
+        let me = self.clone();
+        tokio::spawn(async move {
+            // Other replicas' (and the CLI's) revocations reach this one within this interval.
+            let mut tick = tokio::time::interval(REVOCATION_REFRESH);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if Arc::strong_count(&me.revocations) == 1 {
+                    break; // the application is gone
+                }
+                me.refresh_revocations().await;
+            }
+        });
         let store = Arc::downgrade(&self.store);
         let clock = self.clock.clone();
         tokio::spawn(async move {
@@ -135,6 +153,21 @@ impl AppState {
                 }
             }
         });
+    }
+}
+
+/// How often the revocation cache is reloaded from the store.
+pub const REVOCATION_REFRESH: Duration = Duration::from_secs(5);
+
+impl AppState {
+    /// Reloads the revocation cache; on a store error the previous list stays in force.
+    pub async fn refresh_revocations(&self) {
+        match self.store.list_revocations(self.clock.now()).await {
+            Ok(records) => self.revocations.replace(records),
+            Err(e) => {
+                tracing::warn!(error = %e, "revocations could not be reloaded; keeping the previous list");
+            }
+        }
     }
 }
 

@@ -45,6 +45,32 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Revoke sessions (by temporary access key, role, federated subject or provider), or list
+    /// active revocations. Replicas sharing the store refuse the sessions within seconds.
+    Revoke {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// One temporary access key (ASIA…).
+        #[arg(long)]
+        access_key_id: Option<String>,
+        /// Role name or ARN: its sessions issued before --issued-before.
+        #[arg(long)]
+        role: Option<String>,
+        /// SAML provider name, OIDC issuer URL or provider ARN.
+        #[arg(long)]
+        provider: Option<String>,
+        /// With --provider: one federated subject (OIDC sub, SAML NameID).
+        #[arg(long, requires = "provider")]
+        subject: Option<String>,
+        /// `now` (default) or an RFC 3339 time.
+        #[arg(long)]
+        issued_before: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        /// Show active revocations instead.
+        #[arg(long, conflicts_with_all = ["access_key_id", "role", "provider"])]
+        list: bool,
+    },
     /// Put a new sealing key first in the keyring of a config; old keys keep opening tokens.
     RotateKeys {
         #[arg(long, value_name = "FILE")]
@@ -118,24 +144,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     claims,
                     session_name,
                 },
+        } => explain(&config, &provider, &claims, &session_name),
+        Command::Revoke {
+            config,
+            access_key_id,
+            role,
+            provider,
+            subject,
+            issued_before,
+            reason,
+            list,
         } => {
             let config = config::load_file(&config, &ProcessEnv)?;
-            let text = std::fs::read_to_string(&claims)
-                .with_context(|| format!("cannot read {}", claims.display()))?;
-            let claims: serde_json::Value =
-                serde_json::from_str(&text).context("the claims file is not JSON")?;
-            let claims = claims
-                .as_object()
-                .context("the claims file must hold a JSON object")?;
-            let report = stsbridge::sts::explain::explain_rules(
-                &config,
-                &provider,
-                claims,
-                &session_name,
-                SystemClock.now(),
-            )?;
-            print_report(&report);
-            Ok(())
+            if matches!(config.store, stsbridge::config::StoreUrl::SqliteMemory) {
+                anyhow::bail!(
+                    "the configured store is in memory: a revocation written here would reach no server"
+                );
+            }
+            let req = stsbridge::sts::revoke::RevokeRequest {
+                access_key_id,
+                role,
+                provider,
+                subject,
+                issued_before,
+                reason,
+            };
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(revoke(&config, &req, list))
         }
         Command::RotateKeys { config } => {
             let config = config::load_file(&config, &ProcessEnv)?;
@@ -171,6 +208,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `stsbridge rules explain`: shows which rules and trust statements a set of claims meets.
+fn explain(
+    config: &std::path::Path,
+    provider: &str,
+    claims: &std::path::Path,
+    session_name: &str,
+) -> anyhow::Result<()> {
+    let config = config::load_file(config, &ProcessEnv)?;
+    let text = std::fs::read_to_string(claims)
+        .with_context(|| format!("cannot read {}", claims.display()))?;
+    let claims: serde_json::Value =
+        serde_json::from_str(&text).context("the claims file is not JSON")?;
+    let claims = claims
+        .as_object()
+        .context("the claims file must hold a JSON object")?;
+    let report = stsbridge::sts::explain::explain_rules(
+        &config,
+        provider,
+        claims,
+        session_name,
+        SystemClock.now(),
+    )?;
+    print_report(&report);
+    Ok(())
+}
+
 async fn serve(
     config: Config,
     demo: Option<(Vec<DemoCredentials>, Arc<DemoIdp>)>,
@@ -193,6 +256,36 @@ async fn serve(
         state = state.with_demo_idp(idp);
     }
     app::serve(listener, state, app::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn revoke(
+    config: &Config,
+    req: &stsbridge::sts::revoke::RevokeRequest,
+    list: bool,
+) -> anyhow::Result<()> {
+    let store = stsbridge::store::open(&config.store).await?;
+    let now = SystemClock.now();
+    if list {
+        let lines: Vec<String> = store
+            .list_revocations(now)
+            .await?
+            .iter()
+            .map(stsbridge::sts::revoke::describe)
+            .collect();
+        print_report(&if lines.is_empty() {
+            "no active revocations\n".to_owned()
+        } else {
+            lines.join("\n") + "\n"
+        });
+        return Ok(());
+    }
+    let record = stsbridge::sts::revoke::revocation(config, req, now)?;
+    store.add_revocation(&record).await?;
+    print_report(&format!(
+        "revoked: {}\n",
+        stsbridge::sts::revoke::describe(&record)
+    ));
     Ok(())
 }
 

@@ -25,4 +25,6 @@ pub enum AuthnError {
     TokenForeignAccount,
     #[error("session token claims to be issued in the future")]
     TokenFromFuture,
+    #[error("session has been revoked")]
+    Revoked,
 }

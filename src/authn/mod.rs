@@ -8,6 +8,7 @@ pub mod error;
 pub mod oidc;
 pub mod principal;
 mod refresh;
+pub mod revocation;
 pub mod saml;
 pub mod sigv4;
 pub mod totp;
@@ -26,6 +27,7 @@ pub fn authenticate_signed(
     req: &sigv4::SignedRequest<'_>,
     config: &Config,
     keyring: &Keyring,
+    revocations: &revocation::RevocationList,
     now: DateTime<Utc>,
 ) -> Result<Principal, AuthnError> {
     let auth = sigv4::parse(req)?.ok_or(AuthnError::MissingAuthentication)?;
@@ -53,6 +55,10 @@ pub fn authenticate_signed(
                 .as_ref()
                 .ok_or(AuthnError::MissingSessionToken)?;
             let claims = open_session(config, keyring, &akid, token.expose(), now)?;
+            // Revoked sessions are refused on every signed request, chained AssumeRole included.
+            if revocations.revoking(&claims).is_some() {
+                return Err(AuthnError::Revoked);
+            }
             let secret = claims.secret_access_key.clone();
             (Principal::Session(Box::new(claims)), secret)
         }

@@ -12,4 +12,4 @@ pub mod session_token;
 pub use credentials::{TemporaryCredentials, mint_credentials};
 pub use error::{MintError, TokenError};
 pub use keyring::Keyring;
-pub use session_token::{SessionClaims, SessionPrincipal};
+pub use session_token::{FederatedIdentity, SessionClaims, SessionPrincipal};

@@ -86,6 +86,14 @@ impl SessionPrincipal {
     }
 }
 
+/// Who a federated session stands for: the IAM provider ARN and the subject (OIDC `sub`,
+/// SAML NameID).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedIdentity {
+    pub provider: String,
+    pub subject: String,
+}
+
 /// Everything a later request signed with the session's keys needs to be verified and
 /// authorised, statelessly.
 #[derive(Clone, Serialize, Deserialize)]
@@ -98,6 +106,10 @@ pub struct SessionClaims {
     pub principal: SessionPrincipal,
     /// Who asked for the session (user ARN, provider ARN or parent session ARN), for audit.
     pub issuer: String,
+    /// The federated identity behind the session, kept through role chaining, so a subject's
+    /// or a provider's sessions can be revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federated: Option<FederatedIdentity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_identity: Option<String>,
     /// Inline session policy, minified JSON.
@@ -225,6 +237,7 @@ mod tests {
                 session_name: "alice".into(),
             },
             issuer: "arn:aws:iam::123456789012:user/admin".into(),
+            federated: None,
             source_identity: Some("alice@example.com".into()),
             session_policy: None,
             policy_arns: vec![],

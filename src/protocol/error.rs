@@ -157,9 +157,8 @@ impl From<AuthnError> for StsError {
             )
             | AuthnError::TokenKeyMismatch
             | AuthnError::TokenForeignAccount
-            | AuthnError::TokenFromFuture => {
-                Self::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN)
-            }
+            | AuthnError::TokenFromFuture
+            | AuthnError::Revoked => Self::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN),
         }
     }
 }

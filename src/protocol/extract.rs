@@ -89,6 +89,7 @@ async fn read_call(req: Request, state: &AppState) -> Result<StsCall, StsError> 
                 &signed,
                 &state.config,
                 &state.keyring,
+                &state.revocations,
                 state.clock.now(),
             )?;
             tracing::Span::current().record("principal", principal.arn());

@@ -57,6 +57,16 @@ fn xml_response(status: StatusCode, xml: String) -> Response {
 }
 
 async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+    if let Some(principal) = &call.principal {
+        let action = format!("sts:{}", call.action.name());
+        sts::permissions::refuse_if_role_denies(
+            &state.config,
+            principal,
+            &action,
+            call.source_ip,
+            state.clock.now(),
+        )?;
+    }
     match call.action {
         Action::GetCallerIdentity => get_caller_identity(call),
         Action::AssumeRoleWithWebIdentity => assume_role_with_web_identity(state, call).await,

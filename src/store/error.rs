@@ -30,7 +30,8 @@ pub enum StoreError {
     /// A query failed (I/O, lock timeout, corruption, lost connection…).
     #[error("store query failed: {0}")]
     Query(#[from] sqlx::Error),
-    /// A key given by the caller is out of bounds (empty, too long, or containing NUL).
+    /// A key or revocation field given by the caller is out of bounds (empty where a value is
+    /// required, too long, or containing NUL).
     #[error("invalid store key: {0}")]
     InvalidKey(&'static str),
 }

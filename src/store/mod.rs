@@ -1,4 +1,5 @@
-//! Shared state that must be global across replicas: for now, the one-time-id (replay) cache.
+//! Shared state that must be global across replicas: the one-time-id (replay) cache and
+//! session revocations.
 //!
 //! [`Store`] is the only thing the layers above see. It is dyn-compatible (methods return boxed
 //! futures) so application state holds an `Arc<dyn Store>` and the backend is picked at start
@@ -11,13 +12,15 @@
 //! - Time is a parameter: no method reads a clock. Times are stored as integer milliseconds
 //!   since the Unix epoch; an expiry is rounded up and "now" down, so a record never counts as
 //!   expired before its real expiry.
-//! - Keys are bounded ([`MAX_NAMESPACE_BYTES`], [`MAX_ID_BYTES`]) before they reach SQL.
+//! - Keys are bounded ([`MAX_NAMESPACE_BYTES`], [`MAX_ID_BYTES`]), and so are revocation fields
+//!   ([`MAX_REVOCATION_FIELD_BYTES`]), before they reach SQL.
 //! - The schema is migrated on open by migrations embedded in the binary (see `migrate`).
 //! - All database access is async; nothing blocks the runtime (sqlx runs each SQLite
 //!   connection on its own worker thread).
 
 mod error;
 mod migrate;
+mod revocation;
 mod sqlite;
 
 #[cfg(test)]
@@ -31,6 +34,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
+pub use revocation::{
+    MAX_REVOCATION_FIELD_BYTES, REVOCATION_LIFETIME, Revocation, RevocationTarget,
+};
 
 use crate::config::StoreUrl;
 
@@ -61,7 +67,20 @@ pub trait Store: Send + Sync + fmt::Debug {
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, bool>;
 
-    /// Deletes every record that has expired at `now` and returns how many were removed.
+    /// Records a revocation. Several revocations may name the same target; all are kept.
+    ///
+    /// Each target value, the subject and the reason must be at most
+    /// [`MAX_REVOCATION_FIELD_BYTES`] bytes without NUL, and target values and the subject
+    /// non-empty; otherwise [`StoreError::InvalidKey`] and nothing is stored. Times are kept in
+    /// milliseconds: `issued_before` and `expires_at` rounded up, `created_at` rounded down.
+    fn add_revocation(&self, r: &Revocation) -> StoreFuture<'_, ()>;
+
+    /// The revocations still live at `now` (`expires_at > now`), newest first: by `created_at`
+    /// descending, then the later-added of two made in the same millisecond first.
+    fn list_revocations(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Revocation>>;
+
+    /// Deletes every record (one-time ids and revocations) that has expired at `now` and
+    /// returns how many were removed in all.
     fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64>;
 
     /// Checks that the database answers (for `/readyz`).

@@ -21,15 +21,25 @@ use sqlx::sqlite::{
 };
 
 use super::migrate::{self, Applied, Migration};
-use super::{Store, StoreError, StoreFuture, check_key, expiry_millis, now_millis, redacted_url};
+use super::revocation::{RevocationRow, RevocationTuple};
+use super::{
+    Revocation, Store, StoreError, StoreFuture, check_key, expiry_millis, now_millis, redacted_url,
+};
 use crate::config::StoreUrl;
 
 /// Embedded migrations, in order. Append only; never edit one that has shipped.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "one-time ids (replay cache)",
-    sql: include_str!("migrations/sqlite/0001_one_time_ids.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "one-time ids (replay cache)",
+        sql: include_str!("migrations/sqlite/0001_one_time_ids.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "session revocations",
+        sql: include_str!("migrations/sqlite/0002_revocations.sql"),
+    },
+];
 
 /// Connections in a file-backed pool. SQLite has one writer at a time; a few connections let
 /// readers and the next writer's statement preparation overlap without piling up threads.
@@ -55,6 +65,19 @@ const USE_ONCE: &str = "INSERT INTO one_time_ids (namespace, id, expires_at) VAL
 
 const PURGE: &str = "DELETE FROM one_time_ids WHERE rowid IN (
     SELECT rowid FROM one_time_ids WHERE expires_at <= ?1 LIMIT ?2
+)";
+
+const ADD_REVOCATION: &str = "INSERT INTO revocations
+    (kind, target, subject, issued_before, created_at, expires_at, reason)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// Live revocations, newest first; `id` (insertion order) breaks ties within a millisecond.
+const LIST_REVOCATIONS: &str = "SELECT
+    kind, target, subject, issued_before, created_at, expires_at, reason
+    FROM revocations WHERE expires_at > ?1 ORDER BY created_at DESC, id DESC";
+
+const PURGE_REVOCATIONS: &str = "DELETE FROM revocations WHERE id IN (
+    SELECT id FROM revocations WHERE expires_at <= ?1 LIMIT ?2
 )";
 
 /// A [`Store`] over a SQLite database.
@@ -123,6 +146,12 @@ impl SqliteStore {
     /// transaction, which takes the write lock first: two processes starting on the same new
     /// file serialise here, and the second finds the work done. Any failure rolls back.
     async fn migrate(&self) -> Result<(), StoreError> {
+        self.migrate_to(MIGRATIONS).await
+    }
+
+    /// [`Self::migrate`] against `known`, which is [`MIGRATIONS`] outside tests (tests pass a
+    /// prefix to build a database as an older binary left it).
+    async fn migrate_to(&self, known: &[Migration]) -> Result<(), StoreError> {
         let failed = |what: &str, e: sqlx::Error| StoreError::Migration(format!("{what}: {e}"));
         let mut conn = self
             .pool
@@ -146,7 +175,7 @@ impl SqliteStore {
             .into_iter()
             .map(|(version, checksum)| Applied { version, checksum })
             .collect();
-        for m in migrate::pending(MIGRATIONS, &applied)? {
+        for m in migrate::pending(known, &applied)? {
             sqlx::raw_sql(m.sql)
                 .execute(&mut *tx)
                 .await
@@ -172,6 +201,26 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Runs a `DELETE … LIMIT ?2` purge statement until a batch comes back short, so a large
+    /// backlog never holds the write lock for long. Returns the rows removed.
+    async fn purge_in_batches(&self, sql: &'static str, now: i64) -> Result<u64, StoreError> {
+        let mut removed: u64 = 0;
+        loop {
+            let batch = sqlx::query(sql)
+                .bind(now)
+                .bind(PURGE_BATCH)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            removed = removed.saturating_add(batch);
+            if batch < PURGE_BATCH.unsigned_abs() {
+                return Ok(removed);
+            }
+        }
+    }
+}
+
 impl Store for SqliteStore {
     fn use_once<'a>(
         &'a self,
@@ -193,22 +242,43 @@ impl Store for SqliteStore {
         })
     }
 
+    fn add_revocation(&self, r: &Revocation) -> StoreFuture<'_, ()> {
+        // Checked and copied now, so the future does not borrow `r`.
+        let row = RevocationRow::try_from(r);
+        Box::pin(async move {
+            let row = row?;
+            sqlx::query(ADD_REVOCATION)
+                .bind(row.kind)
+                .bind(row.target)
+                .bind(row.subject)
+                .bind(row.issued_before)
+                .bind(row.created_at)
+                .bind(row.expires_at)
+                .bind(row.reason)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn list_revocations(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Revocation>> {
+        Box::pin(async move {
+            let rows: Vec<RevocationTuple> = sqlx::query_as(LIST_REVOCATIONS)
+                .bind(now_millis(now))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.into_iter()
+                .map(|row| Revocation::try_from(RevocationRow::from(row)))
+                .collect()
+        })
+    }
+
     fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64> {
         Box::pin(async move {
             let now = now_millis(now);
-            let mut removed: u64 = 0;
-            loop {
-                let batch = sqlx::query(PURGE)
-                    .bind(now)
-                    .bind(PURGE_BATCH)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
-                removed = removed.saturating_add(batch);
-                if batch < PURGE_BATCH.unsigned_abs() {
-                    return Ok(removed);
-                }
-            }
+            let ids = self.purge_in_batches(PURGE, now).await?;
+            let revocations = self.purge_in_batches(PURGE_REVOCATIONS, now).await?;
+            Ok(ids.saturating_add(revocations))
         })
     }
 
@@ -230,7 +300,7 @@ mod tests {
 
     use super::*;
     use crate::store::conformance::run_conformance_suite;
-    use crate::store::open;
+    use crate::store::{RevocationTarget, open};
 
     fn t(seconds: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
@@ -304,23 +374,115 @@ mod tests {
         );
     }
 
+    fn revocation(created: i64) -> Revocation {
+        Revocation::new(
+            RevocationTarget::Role("arn:aws:iam::123456789012:role/deploy".into()),
+            t(created),
+            t(created),
+            Some("offboarding".into()),
+        )
+    }
+
+    async fn recorded_checksums(dir: &tempfile::TempDir) -> Vec<String> {
+        let mut conn = raw(dir).await;
+        sqlx::query_scalar("SELECT checksum FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn migrations_apply_once_and_reopen_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
         let expected: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
-        for _ in 0..3 {
+        assert_eq!(expected, [1, 2]);
+        let kept = revocation(0);
+        for round in 0..3 {
             let store = open(&file_url(&dir)).await.unwrap();
             store.ping().await.unwrap();
+            if round == 0 {
+                store.add_revocation(&kept).await.unwrap();
+                assert!(store.use_once("ns", "id", t(300), t(0)).await.unwrap());
+            }
+            // Reopening neither re-runs a migration nor loses what earlier rounds stored.
+            assert_eq!(
+                store.list_revocations(t(1)).await.unwrap(),
+                std::slice::from_ref(&kept)
+            );
+            assert!(!store.use_once("ns", "id", t(300), t(1)).await.unwrap());
             drop(store);
             assert_eq!(schema_rows(&dir).await, expected);
         }
+        let checksums: Vec<String> = MIGRATIONS.iter().map(Migration::checksum).collect();
+        assert_eq!(recorded_checksums(&dir).await, checksums);
+    }
+
+    /// A database an older binary (migration 1 only) left behind gains the revocations table
+    /// on open, and keeps its one-time ids.
+    #[tokio::test]
+    async fn revocations_migration_upgrades_a_version_one_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                SqliteConnectOptions::new()
+                    .filename(dir.path().join("stsbridge.db"))
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal),
+            )
+            .await
+            .unwrap();
+        let old = SqliteStore { pool };
+        old.migrate_to(&MIGRATIONS[..1]).await.unwrap();
+        assert!(old.use_once("saml", "_old", t(300), t(0)).await.unwrap());
+        old.pool.close().await;
+        assert_eq!(schema_rows(&dir).await, [1]);
         let mut conn = raw(&dir).await;
-        let recorded: String =
-            sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = 1")
-                .fetch_one(&mut conn)
-                .await
-                .unwrap();
-        assert_eq!(recorded, MIGRATIONS.first().unwrap().checksum());
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'revocations'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(tables, 0);
+        conn.close().await.unwrap();
+
+        let store = open(&file_url(&dir)).await.unwrap();
+        assert_eq!(schema_rows(&dir).await, [1, 2]);
+        assert!(!store.use_once("saml", "_old", t(300), t(10)).await.unwrap());
+        let r = revocation(5);
+        store.add_revocation(&r).await.unwrap();
+        assert_eq!(
+            store.list_revocations(t(10)).await.unwrap(),
+            std::slice::from_ref(&r)
+        );
+        drop(store);
+
+        let reopened = open(&file_url(&dir)).await.unwrap();
+        assert_eq!(schema_rows(&dir).await, [1, 2]);
+        assert_eq!(reopened.list_revocations(t(10)).await.unwrap(), [r]);
+        let checksums: Vec<String> = MIGRATIONS.iter().map(Migration::checksum).collect();
+        assert_eq!(recorded_checksums(&dir).await, checksums);
+    }
+
+    #[tokio::test]
+    async fn the_revocations_table_refuses_rows_no_backend_writes() {
+        let store = SqliteStore::open_memory(&StoreUrl::SqliteMemory)
+            .await
+            .unwrap();
+        for (kind, subject) in [("user", None), ("role", Some("s")), ("subject", None)] {
+            let inserted = sqlx::query(ADD_REVOCATION)
+                .bind(kind)
+                .bind("target")
+                .bind(subject)
+                .bind(0_i64)
+                .bind(0_i64)
+                .bind(1_i64)
+                .bind(None::<String>)
+                .execute(&store.pool)
+                .await;
+            assert!(inserted.is_err(), "{kind} {subject:?}");
+        }
     }
 
     #[test]
@@ -355,13 +517,13 @@ mod tests {
                 err,
                 StoreError::SchemaTooNew {
                     found: 9999,
-                    supported: 1
+                    supported: 2
                 }
             ),
             "{err}"
         );
         // Refusing left the database as it was.
-        assert_eq!(schema_rows(&dir).await, [1, 9999]);
+        assert_eq!(schema_rows(&dir).await, [1, 2, 9999]);
     }
 
     #[tokio::test]
@@ -429,6 +591,23 @@ mod tests {
             plan.iter().any(|d| d.contains("one_time_ids_expires_at")),
             "purge must use the expiry index: {plan:?}"
         );
+        for query in [
+            "EXPLAIN QUERY PLAN SELECT id FROM revocations WHERE expires_at <= 1 LIMIT 10",
+            "EXPLAIN QUERY PLAN SELECT kind FROM revocations WHERE expires_at > 1 \
+             ORDER BY created_at DESC, id DESC",
+        ] {
+            let plan: Vec<String> = sqlx::query(query)
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>("detail"))
+                .collect();
+            assert!(
+                plan.iter().any(|d| d.contains("revocations_expires_at")),
+                "{query}: {plan:?}"
+            );
+        }
     }
 
     /// Two stores (two pools, as two processes would have) on one file: still one winner.
@@ -467,12 +646,25 @@ mod tests {
         .execute(&store.pool)
         .await
         .unwrap();
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) \
+             INSERT INTO revocations (kind, target, issued_before, created_at, expires_at) \
+             SELECT 'access_key', 'ASIA' || i, 0, 0, ?2 FROM n",
+        )
+        .bind(rows)
+        .bind(expiry_millis(t(10)))
+        .execute(&store.pool)
+        .await
+        .unwrap();
         assert!(store.use_once("bulk", "live", t(100), t(0)).await.unwrap());
+        let live = revocation(0);
+        store.add_revocation(&live).await.unwrap();
         assert_eq!(
             store.purge_expired(t(50)).await.unwrap(),
-            rows.unsigned_abs()
+            rows.unsigned_abs() * 2
         );
         assert!(!store.use_once("bulk", "live", t(100), t(60)).await.unwrap());
+        assert_eq!(store.list_revocations(t(0)).await.unwrap(), [live]);
         assert_eq!(store.purge_expired(t(50)).await.unwrap(), 0);
     }
 

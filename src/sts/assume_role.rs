@@ -114,6 +114,7 @@ pub fn assume_role(
             expires_cap: None,
             chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
             mfa_at,
+            federated: parent.and_then(|p| p.federated.clone()),
         },
         now,
     )

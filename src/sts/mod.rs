@@ -10,6 +10,7 @@ pub mod explain;
 pub mod federation;
 pub mod mfa;
 pub mod permissions;
+pub mod revoke;
 pub mod saml;
 pub mod session;
 pub mod tokens;

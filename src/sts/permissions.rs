@@ -135,6 +135,43 @@ pub fn identity_decision(config: &Config, principal: &Principal, ctx: &RequestCo
     }
 }
 
+/// AWS-style revocation: a role policy that explicitly denies the action for this session
+/// (typically `AWSRevokeOlderSessions`: Deny `*` when `aws:TokenIssueTime` is before a time)
+/// refuses every signed request of the role's sessions — GetCallerIdentity included, which
+/// AWS would let through, because a revoked session should learn nothing, not even who it is.
+pub fn refuse_if_role_denies(
+    config: &Config,
+    principal: &Principal,
+    action: &str,
+    source_ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), crate::sts::ServiceError> {
+    let Principal::Session(claims) = principal else {
+        return Ok(());
+    };
+    let SessionPrincipal::AssumedRole { role_arn, .. } = &claims.principal else {
+        return Ok(());
+    };
+    let Some(role) = config.role_by_arn(role_arn) else {
+        return Ok(());
+    };
+    let policies: Vec<&Policy> = role
+        .policies
+        .iter()
+        .chain(config.managed(&role.managed_policies))
+        .collect();
+    let ctx = caller_context(principal, action, None, source_ip, now);
+    match evaluate(&policies, &ctx) {
+        Decision::ExplicitDeny { sid } => Err(crate::sts::ServiceError::AccessDenied {
+            action: "this action",
+            reason: format!(
+                "role {role_arn} policy denies {action} for this session (statement {sid:?})"
+            ),
+        }),
+        Decision::Allow { .. } | Decision::NotApplicable => Ok(()),
+    }
+}
+
 fn user_policies<'a>(config: &'a Config, name: &str) -> Vec<&'a Policy> {
     config
         .user_by_name(name)
@@ -186,6 +223,7 @@ policies = ['''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"
                 name: "contractor".into(),
             },
             issuer: "arn:aws:iam::123456789012:user/boss".into(),
+            federated: None,
             source_identity: None,
             session_policy: session_policy.map(str::to_owned),
             policy_arns: vec![],

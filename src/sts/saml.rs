@@ -69,6 +69,22 @@ fn bad(message: impl Into<String>) -> ServiceError {
     ServiceError::InvalidTokenClaim(message.into())
 }
 
+/// The session name comes from the IdP's RoleSessionName attribute, else from a rule.
+fn resolve_session_name(
+    attrs: &AwsAttributes,
+    from_rules: Option<&String>,
+) -> Result<String, ServiceError> {
+    let session_name = attrs
+        .role_session_name
+        .clone()
+        .or_else(|| from_rules.cloned())
+        .ok_or_else(|| bad("The RoleSessionName attribute (https://aws.amazon.com/SAML/Attributes/RoleSessionName) is required."))?;
+    if !(2..=64).contains(&session_name.len()) || !session_name.chars().all(is_iam_name_char) {
+        return Err(bad("RoleSessionName must match [a-zA-Z_0-9+=,.@-]{2,64}."));
+    }
+    Ok(session_name)
+}
+
 pub async fn assume_role_with_saml(
     config: &Config,
     saml: &Arc<SamlRegistry>,
@@ -113,14 +129,7 @@ pub async fn assume_role_with_saml(
     let attrs = AwsAttributes::read(&verified)?;
     let claims = claims_view(&verified);
     let rules = evaluate_rules(&config.rules, &provider.name, ClaimsView(&claims));
-    let session_name = attrs
-        .role_session_name
-        .clone()
-        .or_else(|| rules.session_name.clone())
-        .ok_or_else(|| bad("The RoleSessionName attribute (https://aws.amazon.com/SAML/Attributes/RoleSessionName) is required."))?;
-    if !(2..=64).contains(&session_name.len()) || !session_name.chars().all(is_iam_name_char) {
-        return Err(bad("RoleSessionName must match [a-zA-Z_0-9+=,.@-]{2,64}."));
-    }
+    let session_name = resolve_session_name(&attrs, rules.session_name.as_ref())?;
     let tags = merge_tags(attrs.tags.clone(), &rules.tags);
     // Rule tags are rendered from attributes: the whole set meets the session-tag rules.
     check_tag_set(&tags, &attrs.transitive_tag_keys).map_err(|e| bad(e.to_string()))?;
@@ -167,6 +176,10 @@ pub async fn assume_role_with_saml(
             expires_cap: verified.session_not_on_or_after,
             chain_depth: 0,
             mfa_at: None,
+            federated: Some(crate::mint::FederatedIdentity {
+                provider: provider.arn.clone(),
+                subject: verified.name_id.clone(),
+            }),
         },
         now,
     )?;

@@ -37,6 +37,8 @@ pub struct RoleSession<'a> {
     pub chain_depth: u8,
     /// When MFA was verified for this session (or its parent), if it was.
     pub mfa_at: Option<DateTime<Utc>>,
+    /// The federated identity (provider and subject), carried through chaining.
+    pub federated: Option<crate::mint::FederatedIdentity>,
 }
 
 /// A minted role session and what the response reports about it.
@@ -170,6 +172,7 @@ pub fn mint_role_session(
         expires_at,
         principal,
         issuer: s.issuer,
+        federated: s.federated,
         source_identity: s.source_identity,
         session_policy,
         policy_arns,

@@ -62,6 +62,7 @@ fn mint(
         expires_at: now + TimeDelta::seconds(i64::from(seconds)),
         principal,
         issuer,
+        federated: None,
         source_identity: None,
         session_policy,
         policy_arns,

@@ -111,6 +111,10 @@ pub async fn assume_role_with_web_identity(
             expires_cap: None,
             chain_depth: 0,
             mfa_at: None,
+            federated: Some(crate::mint::FederatedIdentity {
+                provider: token.provider_arn.clone(),
+                subject: token.subject.clone(),
+            }),
         },
         now,
     )?;

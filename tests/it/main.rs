@@ -15,6 +15,7 @@ mod common;
 mod demo;
 mod hardening;
 mod malformed;
+mod revocation;
 mod saml;
 mod sdk;
 mod sessions;

@@ -24,6 +24,7 @@ fn role_session(server: &TestServer, lifetime: TimeDelta) -> SessionClaims {
             session_name: "alice@example.com".into(),
         },
         issuer: "arn:aws:iam::123456789012:user/admin".into(),
+        federated: None,
         source_identity: None,
         session_policy: None,
         policy_arns: vec![],
