@@ -209,13 +209,21 @@ pub fn router(state: AppState) -> Router {
     if !prefix.is_empty() {
         routes = routes
             .route(&prefix, sts.clone())
-            .route(&format!("{prefix}/"), sts);
+            .route(&format!("{prefix}/"), sts)
+            .route(
+                &format!("{prefix}/authorize"),
+                axum::routing::post(crate::protocol::authorize::authorize_endpoint),
+            );
     }
     if let Some(idp) = &state.demo_idp {
         routes = routes.merge(idp.clone().routes());
     }
     let cors = cors_layer(&state.config.server.cors_origins);
     let app = routes
+        .route(
+            "/authorize",
+            axum::routing::post(crate::protocol::authorize::authorize_endpoint),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)

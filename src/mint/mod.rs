@@ -5,6 +5,7 @@
 //! any replica holding the keyring can verify any session without a shared lookup.
 
 pub mod credentials;
+pub mod denial;
 pub mod error;
 pub mod keyring;
 pub mod session_token;

@@ -215,7 +215,7 @@ pub fn open(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::TimeDelta;
 
     use super::*;

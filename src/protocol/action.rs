@@ -21,6 +21,8 @@ pub enum Action {
     GetCallerIdentity,
     GetAccessKeyInfo,
     DecodeAuthorizationMessage,
+    /// stsbridge's own admin action (not in AWS's API): store a revocation.
+    RevokeSessions,
 }
 
 /// How a caller must prove who it is.
@@ -44,6 +46,7 @@ impl Action {
             "GetCallerIdentity" => Self::GetCallerIdentity,
             "GetAccessKeyInfo" => Self::GetAccessKeyInfo,
             "DecodeAuthorizationMessage" => Self::DecodeAuthorizationMessage,
+            "RevokeSessions" => Self::RevokeSessions,
             _ => return None,
         })
     }
@@ -58,6 +61,7 @@ impl Action {
             Self::GetCallerIdentity => "GetCallerIdentity",
             Self::GetAccessKeyInfo => "GetAccessKeyInfo",
             Self::DecodeAuthorizationMessage => "DecodeAuthorizationMessage",
+            Self::RevokeSessions => "RevokeSessions",
         }
     }
 
@@ -71,7 +75,8 @@ impl Action {
             | Self::GetFederationToken
             | Self::GetCallerIdentity
             | Self::GetAccessKeyInfo
-            | Self::DecodeAuthorizationMessage => AuthRequirement::Signed,
+            | Self::DecodeAuthorizationMessage
+            | Self::RevokeSessions => AuthRequirement::Signed,
         }
     }
 
@@ -645,6 +650,57 @@ impl GetAccessKeyInfoParams {
         Ok(Self {
             access_key_id: id.to_owned(),
         })
+    }
+}
+
+/// DecodeAuthorizationMessage: the text after "Encoded authorization failure message: ".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeAuthorizationMessageParams {
+    pub encoded_message: String,
+}
+
+impl DecodeAuthorizationMessageParams {
+    pub fn parse(params: &Params) -> Result<Self, StsError> {
+        let message = params.required("EncodedMessage")?;
+        let mut v = Violations::default();
+        check_len(&mut v, "encodedMessage", message, 1, 10_240, false);
+        v.into_result()?;
+        Ok(Self {
+            encoded_message: message.to_owned(),
+        })
+    }
+}
+
+/// RevokeSessions: exactly one of `AccessKeyId`, `Role`, `Provider` (with or without
+/// `Subject`); `IssuedBefore` (`now` or RFC 3339) for role and provider; an optional `Reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokeSessionsParams {
+    pub access_key_id: Option<String>,
+    pub role: Option<String>,
+    pub provider: Option<String>,
+    pub subject: Option<String>,
+    pub issued_before: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl RevokeSessionsParams {
+    pub fn parse(params: &Params) -> Result<Self, StsError> {
+        let mut v = Violations::default();
+        let mut field = |name: &str, wire: &str, max: usize| {
+            let value = params.get(wire)?;
+            check_len(&mut v, name, value, 1, max, false);
+            Some(value.to_owned())
+        };
+        let parsed = Self {
+            access_key_id: field("accessKeyId", "AccessKeyId", 128),
+            role: field("role", "Role", ARN_MAX_LEN),
+            provider: field("provider", "Provider", ARN_MAX_LEN),
+            subject: field("subject", "Subject", 255),
+            issued_before: field("issuedBefore", "IssuedBefore", 64),
+            reason: field("reason", "Reason", 256),
+        };
+        v.into_result()?;
+        Ok(parsed)
     }
 }
 

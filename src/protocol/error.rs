@@ -35,6 +35,7 @@ pub enum ErrorCode {
     IdpRejectedClaim,
     MalformedPolicyDocument,
     PackedPolicyTooLarge,
+    InvalidAuthorizationMessage,
     RequestTimeout,
     InternalFailure,
     ServiceUnavailable,
@@ -64,6 +65,7 @@ impl ErrorCode {
             Self::IdpRejectedClaim => "IDPRejectedClaim",
             Self::MalformedPolicyDocument => "MalformedPolicyDocument",
             Self::PackedPolicyTooLarge => "PackedPolicyTooLarge",
+            Self::InvalidAuthorizationMessage => "InvalidAuthorizationMessageException",
             Self::RequestTimeout => "RequestTimeout",
             Self::InternalFailure => "InternalFailure",
             Self::ServiceUnavailable => "ServiceUnavailable",
@@ -84,7 +86,8 @@ impl ErrorCode {
             | Self::ExpiredTokenException
             | Self::IdpCommunicationError
             | Self::MalformedPolicyDocument
-            | Self::PackedPolicyTooLarge => StatusCode::BAD_REQUEST,
+            | Self::PackedPolicyTooLarge
+            | Self::InvalidAuthorizationMessage => StatusCode::BAD_REQUEST,
             Self::RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -115,6 +118,9 @@ impl ErrorCode {
 pub struct StsError {
     pub code: ErrorCode,
     pub message: String,
+    /// For `AccessDenied`: which check refused, never rendered as is. The endpoint seals it
+    /// into an encoded authorization message that `DecodeAuthorizationMessage` reveals.
+    pub denial_reason: Option<String>,
 }
 
 impl StsError {
@@ -122,6 +128,7 @@ impl StsError {
         Self {
             code,
             message: message.into(),
+            denial_reason: None,
         }
     }
 
@@ -269,10 +276,12 @@ impl From<ServiceError> for StsError {
             ServiceError::AccessDenied { action, reason } => {
                 // Which check failed is for the operator; the caller learns only the action.
                 tracing::info!(%reason, "access denied");
-                Self::new(
+                let mut e = Self::new(
                     ErrorCode::AccessDenied,
                     format!("Not authorized to perform {action}"),
-                )
+                );
+                e.denial_reason = Some(reason);
+                e
             }
             ServiceError::DurationTooLong | ServiceError::ChainedDurationTooLong => {
                 Self::new(ErrorCode::ValidationError, e.to_string())
@@ -285,6 +294,9 @@ impl From<ServiceError> for StsError {
             }
             ServiceError::UnknownPolicyArn(_) => {
                 Self::new(ErrorCode::InvalidParameterValue, e.to_string())
+            }
+            ServiceError::InvalidAuthorizationMessage => {
+                Self::new(ErrorCode::InvalidAuthorizationMessage, e.to_string())
             }
             ServiceError::PackedPolicyTooLarge(_) => {
                 Self::new(ErrorCode::PackedPolicyTooLarge, e.to_string())

@@ -106,7 +106,7 @@ async fn read_call(req: Request, state: &AppState) -> Result<StsCall, StsError> 
 
 /// Reads the body, refusing more than [`MAX_BODY_BYTES`] before buffering it when the client
 /// declares the length, and while reading when it does not.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, StsError> {
+pub(super) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, StsError> {
     let too_large = || {
         StsError::new(
             ErrorCode::RequestEntityTooLarge,

@@ -8,14 +8,16 @@ use axum::response::{IntoResponse, Response};
 
 use super::action::{
     Action, AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
-    GetAccessKeyInfoParams, GetFederationTokenParams, GetSessionTokenParams,
+    DecodeAuthorizationMessageParams, GetAccessKeyInfoParams, GetFederationTokenParams,
+    GetSessionTokenParams, RevokeSessionsParams,
 };
-use super::error::{ErrorCode, StsError};
+use super::error::StsError;
 use super::extract::StsCall;
 use super::xml::{
     ActionResult, AssumeRoleResult, AssumeRoleWithSamlResult, AssumeRoleWithWebIdentityResult,
-    AssumedRoleUserXml, FederatedUserXml, GetAccessKeyInfoResult, GetCallerIdentityResult,
-    GetFederationTokenResult, GetSessionTokenResult, render_error, render_success,
+    AssumedRoleUserXml, DecodeAuthorizationMessageResult, FederatedUserXml, GetAccessKeyInfoResult,
+    GetCallerIdentityResult, GetFederationTokenResult, GetSessionTokenResult, RevokeSessionsResult,
+    render_error, render_success,
 };
 use crate::app::AppState;
 use crate::sts::assume_role::AssumeRoleRequest;
@@ -33,7 +35,34 @@ pub async fn sts_endpoint(
         .and_then(|result| render_success(&result, request_id.as_str()));
     match rendered {
         Ok(xml) => xml_response(StatusCode::OK, xml),
-        Err(e) => error_response(&e, &request_id),
+        Err(mut e) => {
+            if let Some(reason) = e.denial_reason.take() {
+                append_encoded_denial(&state, &call, &mut e, reason);
+            }
+            error_response(&e, &request_id)
+        }
+    }
+}
+
+/// Seals why a request was refused into its `AccessDenied` message, for
+/// DecodeAuthorizationMessage. Sealing cannot fail short of a broken keyring; then the plain
+/// refusal is still correct, only less helpful.
+fn append_encoded_denial(state: &AppState, call: &StsCall, e: &mut StsError, reason: String) {
+    let record = crate::mint::denial::Denial {
+        principal: call.principal.as_ref().map(crate::authn::Principal::arn),
+        action: format!("sts:{}", call.action.name()),
+        resource: call.params.get("RoleArn").map(str::to_owned),
+        reason,
+        at: state.clock.now(),
+    };
+    match crate::mint::denial::seal(&state.keyring, &record) {
+        Ok(encoded) => {
+            e.message = format!(
+                "{}. Encoded authorization failure message: {encoded}",
+                e.message
+            );
+        }
+        Err(err) => tracing::warn!(error = %err, "could not seal the denial message"),
     }
 }
 
@@ -75,7 +104,8 @@ async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsE
         Action::AssumeRole => assume_role(state, call).await,
         Action::GetSessionToken => get_session_token(state, call).await,
         Action::GetFederationToken => get_federation_token(state, call),
-        Action::DecodeAuthorizationMessage => Err(not_yet(call.action)),
+        Action::DecodeAuthorizationMessage => decode_authorization_message(state, call),
+        Action::RevokeSessions => revoke_sessions(state, call).await,
     }
 }
 
@@ -278,12 +308,51 @@ fn get_access_key_info(state: &AppState, call: &StsCall) -> Result<ActionResult,
     ))
 }
 
-fn not_yet(action: Action) -> StsError {
-    StsError::new(
-        ErrorCode::InvalidAction,
-        format!(
-            "The action {} is not available on this server yet.",
-            action.name()
-        ),
+fn decode_authorization_message(
+    state: &AppState,
+    call: &StsCall,
+) -> Result<ActionResult, StsError> {
+    let p = DecodeAuthorizationMessageParams::parse(&call.params)?;
+    let decoded = sts::decode::decode_authorization_message(
+        &state.config,
+        &state.keyring,
+        call.principal()?,
+        &p.encoded_message,
+        call.source_ip,
+        state.clock.now(),
+    )?;
+    Ok(ActionResult::DecodeAuthorizationMessageResult(
+        DecodeAuthorizationMessageResult {
+            decoded_message: decoded,
+        },
+    ))
+}
+
+async fn revoke_sessions(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+    let p = RevokeSessionsParams::parse(&call.params)?;
+    let req = sts::revoke::RevokeRequest {
+        access_key_id: p.access_key_id,
+        role: p.role,
+        provider: p.provider,
+        subject: p.subject,
+        issued_before: p.issued_before,
+        reason: p.reason,
+    };
+    let record = sts::revoke::revoke_signed(
+        &state.config,
+        state.store.as_ref(),
+        call.principal()?,
+        &req,
+        call.source_ip,
+        state.clock.now(),
     )
+    .await?;
+    // This replica honours it before answering; the others on their next refresh.
+    state.refresh_revocations().await;
+    Ok(ActionResult::RevokeSessionsResult(RevokeSessionsResult {
+        revoked: sts::revoke::describe(&record),
+        issued_before: record
+            .issued_before
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }))
 }

@@ -34,6 +34,21 @@ pub struct GetAccessKeyInfoResult {
     pub account: String,
 }
 
+#[derive(Debug, Serialize)]
+pub struct DecodeAuthorizationMessageResult {
+    #[serde(rename = "DecodedMessage")]
+    pub decoded_message: String,
+}
+
+/// stsbridge's RevokeSessions: what was revoked, as `stsbridge revoke --list` shows it.
+#[derive(Debug, Serialize)]
+pub struct RevokeSessionsResult {
+    #[serde(rename = "Revoked")]
+    pub revoked: String,
+    #[serde(rename = "IssuedBefore")]
+    pub issued_before: String,
+}
+
 /// `Credentials`: the one document that carries secrets, so its `Debug` is redacted.
 #[derive(Serialize)]
 pub struct CredentialsXml {
@@ -158,6 +173,8 @@ pub enum ActionResult {
     GetSessionTokenResult(GetSessionTokenResult),
     GetFederationTokenResult(GetFederationTokenResult),
     GetAccessKeyInfoResult(GetAccessKeyInfoResult),
+    DecodeAuthorizationMessageResult(DecodeAuthorizationMessageResult),
+    RevokeSessionsResult(RevokeSessionsResult),
     AssumeRoleWithWebIdentityResult(AssumeRoleWithWebIdentityResult),
     #[serde(rename = "AssumeRoleWithSAMLResult")]
     AssumeRoleWithSamlResult(AssumeRoleWithSamlResult),
@@ -171,6 +188,8 @@ impl ActionResult {
             Self::GetSessionTokenResult(_) => "GetSessionTokenResponse",
             Self::GetFederationTokenResult(_) => "GetFederationTokenResponse",
             Self::GetAccessKeyInfoResult(_) => "GetAccessKeyInfoResponse",
+            Self::DecodeAuthorizationMessageResult(_) => "DecodeAuthorizationMessageResponse",
+            Self::RevokeSessionsResult(_) => "RevokeSessionsResponse",
             Self::AssumeRoleWithWebIdentityResult(_) => "AssumeRoleWithWebIdentityResponse",
             Self::AssumeRoleWithSamlResult(_) => "AssumeRoleWithSAMLResponse",
         }

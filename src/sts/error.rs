@@ -34,6 +34,9 @@ pub enum ServiceError {
         "Packed policy consumes {0}% of allotted space, please use smaller policy for session."
     )]
     PackedPolicyTooLarge(u32),
+    /// DecodeAuthorizationMessage given something that is not one of our sealed messages.
+    #[error("The encoded authorization message is not valid.")]
+    InvalidAuthorizationMessage,
     #[error(transparent)]
     IdentityToken(#[from] OidcError),
     /// A verified token whose session claims (tags, source identity) are malformed.

@@ -5,6 +5,8 @@
 //! return typed results; they know nothing of XML or HTTP.
 
 pub mod assume_role;
+pub mod authorize;
+pub mod decode;
 pub mod error;
 pub mod explain;
 pub mod federation;

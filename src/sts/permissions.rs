@@ -82,6 +82,25 @@ pub fn caller_context(
     ctx
 }
 
+/// Refuses unless the caller's effective permissions allow `action` on `resource`.
+pub fn require_permission(
+    config: &Config,
+    caller: &Principal,
+    action: &'static str,
+    resource: &str,
+    source_ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), crate::sts::ServiceError> {
+    let ctx = caller_context(caller, action, Some(resource), source_ip, now);
+    match identity_decision(config, caller, &ctx) {
+        Decision::Allow { .. } => Ok(()),
+        d => Err(crate::sts::ServiceError::AccessDenied {
+            action,
+            reason: format!("{}'s permissions: {action} on {resource} {d}", caller.arn()),
+        }),
+    }
+}
+
 /// The caller's effective identity-based decision for `ctx`.
 pub fn identity_decision(config: &Config, principal: &Principal, ctx: &RequestContext) -> Decision {
     let base: Vec<&Policy> = match principal {
@@ -165,7 +184,8 @@ pub fn refuse_if_role_denies(
         Decision::ExplicitDeny { sid } => Err(crate::sts::ServiceError::AccessDenied {
             action: "this action",
             reason: format!(
-                "role {role_arn} policy denies {action} for this session (statement {sid:?})"
+                "role {role_arn} policy: explicit deny of {action} for this session (statement {})",
+                sid.as_deref().unwrap_or("without Sid")
             ),
         }),
         Decision::Allow { .. } | Decision::NotApplicable => Ok(()),

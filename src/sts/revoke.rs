@@ -6,9 +6,13 @@
 
 use chrono::{DateTime, Utc};
 
+use std::net::IpAddr;
+
 use super::error::ServiceError;
+use super::permissions::require_permission;
+use crate::authn::Principal;
 use crate::config::Config;
-use crate::store::{Revocation, RevocationTarget};
+use crate::store::{Revocation, RevocationTarget, Store};
 use crate::types::{AccessKeyId, AccessKeyKind};
 
 /// What to revoke, as an operator names it.
@@ -24,6 +28,9 @@ pub struct RevokeRequest {
     pub issued_before: Option<String>,
     pub reason: Option<String>,
 }
+
+/// The IAM action a caller needs to revoke through the API (an stsbridge extension).
+pub const ADMIN_ACTION: &str = "stsbridge:RevokeSessions";
 
 fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::InvalidParameter(message.into())
@@ -103,6 +110,23 @@ fn provider_arn(config: &Config, name: &str) -> Option<String> {
                 .find(|p| p.name == name || p.arn == name)
                 .map(|p| p.arn.clone())
         })
+}
+
+/// The signed `RevokeSessions` admin action: needs `stsbridge:RevokeSessions` on `*`. The
+/// record is stored; the caller's replica reloads at once, the others within the refresh period.
+pub async fn revoke_signed(
+    config: &Config,
+    store: &dyn Store,
+    caller: &Principal,
+    req: &RevokeRequest,
+    source_ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<Revocation, ServiceError> {
+    require_permission(config, caller, ADMIN_ACTION, "*", source_ip, now)?;
+    let record = revocation(config, req, now)?;
+    store.add_revocation(&record).await?;
+    tracing::info!(by = %caller.arn(), revoked = %describe(&record), "sessions revoked");
+    Ok(record)
 }
 
 /// One line per record, for `stsbridge revoke --list`.

@@ -10,6 +10,7 @@
 )]
 
 mod assume_role;
+mod authorize;
 mod cli;
 mod common;
 mod demo;

@@ -260,7 +260,7 @@ async fn wrong_content_type_and_missing_or_broken_auth() {
 }
 
 #[tokio::test]
-async fn not_yet_available_actions_say_so_without_a_5xx() {
+async fn a_garbage_authorization_message_is_a_client_error_not_a_5xx() {
     let server = TestServer::start().await;
     let err = server
         .admin()
@@ -269,8 +269,10 @@ async fn not_yet_available_actions_say_so_without_a_5xx() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(crate::common::error_code(&err), "InvalidAction");
-    assert!(crate::common::error_message(&err).contains("not available on this server yet"));
+    assert_eq!(
+        crate::common::error_code(&err),
+        "InvalidAuthorizationMessageException"
+    );
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! Server-side AWS Signature Version 4 verification for the `sts` service.
+//! Server-side AWS Signature Version 4 verification: for our `sts` endpoint, and for requests
+//! to resource servers relayed through `/authorize`.
 //!
 //! This module owns everything between "the request as received" and "this caller holds the
 //! secret for this access key id": parsing the Authorization header or the presigned query
@@ -46,17 +47,50 @@ pub struct SignedRequest<'a> {
     /// Raw path and raw query exactly as received (still percent-encoded).
     pub uri: &'a http::Uri,
     pub headers: &'a http::HeaderMap,
-    pub body: &'a [u8],
+    pub payload: Payload<'a>,
+    /// The service the credential scope must name: `sts` for our own endpoint, the resource
+    /// server's service for a request relayed to `/authorize`.
+    pub service: &'a str,
+}
+
+/// What the signature covers of the request body.
+#[derive(Debug, Clone, Copy)]
+pub enum Payload<'a> {
+    /// The body itself, as received: we hash it.
+    Body(&'a [u8]),
+    /// A hex SHA-256 (or `UNSIGNED-PAYLOAD`) computed by a resource server that received the
+    /// body; it vouches for it, we only check the signature over it.
+    Hash(&'a str),
+}
+
+impl Payload<'_> {
+    pub fn hash(&self) -> String {
+        match self {
+            Self::Body(body) => payload_hash(body),
+            Self::Hash(hash) => (*hash).to_owned(),
+        }
+    }
 }
 
 impl<'a> SignedRequest<'a> {
-    /// Borrows the parts of an `http` request together with its already-buffered body.
+    /// Borrows the parts of an `http` request to our STS endpoint together with its
+    /// already-buffered body.
     pub fn from_parts(parts: &'a http::request::Parts, body: &'a [u8]) -> Self {
         Self {
             method: &parts.method,
             uri: &parts.uri,
             headers: &parts.headers,
-            body,
+            payload: Payload::Body(body),
+            service: SERVICE,
+        }
+    }
+}
+
+impl SignedRequest<'_> {
+    fn payload_kind(&self) -> String {
+        match self.payload {
+            Payload::Body(b) => format!("{} body bytes", b.len()),
+            Payload::Hash(_) => "declared hash".to_owned(),
         }
     }
 }
@@ -69,7 +103,7 @@ impl fmt::Debug for SignedRequest<'_> {
             .field("method", self.method)
             .field("path", &self.uri.path())
             .field("header_names", &self.headers.keys().collect::<Vec<_>>())
-            .field("body_len", &self.body.len())
+            .field("payload", &self.payload_kind())
             .finish()
     }
 }
@@ -296,7 +330,8 @@ mod tests_support {
                 method: &self.method,
                 uri: &self.uri,
                 headers: &self.headers,
-                body: &self.body,
+                payload: crate::authn::sigv4::Payload::Body(&self.body),
+                service: crate::authn::sigv4::SERVICE,
             }
         }
     }

@@ -8,7 +8,7 @@ use http::header::AUTHORIZATION;
 use super::canonical::{SIGNATURE_PARAM, query_pairs};
 use super::{
     ALGORITHM, AuthLocation, CredentialScope, MAX_AUTHORIZATION_LEN, MAX_PRESIGN_EXPIRES,
-    MAX_SIGNED_HEADERS, SCOPE_TERMINATOR, SERVICE, SigV4Auth, SigV4Error, Signature, SignedRequest,
+    MAX_SIGNED_HEADERS, SCOPE_TERMINATOR, SigV4Auth, SigV4Error, Signature, SignedRequest,
 };
 use crate::types::Secret;
 
@@ -70,7 +70,7 @@ pub fn parse(req: &SignedRequest<'_>) -> Result<Option<SigV4Auth>, SigV4Error> {
         expires_in,
         location,
     } = parsed;
-    let (access_key_id, scope) = parse_credential(&credential)?;
+    let (access_key_id, scope) = parse_credential(&credential, req.service)?;
     if scope.date != request_time.date_naive() {
         return Err(SigV4Error::ScopeDateMismatch);
     }
@@ -308,7 +308,10 @@ fn parse_amz_date(s: &str) -> Option<DateTime<Utc>> {
 
 /// `AKID/yyyymmdd/region/service/aws4_request`. Any region is accepted because clients sign with
 /// whatever region they are configured for, not the one the server runs in.
-fn parse_credential(credential: &str) -> Result<(String, CredentialScope), SigV4Error> {
+fn parse_credential(
+    credential: &str,
+    expected_service: &str,
+) -> Result<(String, CredentialScope), SigV4Error> {
     let mut parts = credential.split('/');
     let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
         parts.next(),
@@ -328,8 +331,8 @@ fn parse_credential(credential: &str) -> Result<(String, CredentialScope), SigV4
             "Credential should be scoped with a valid terminator: 'aws4_request'.",
         ));
     }
-    if service != SERVICE {
-        return Err(SigV4Error::WrongService(SERVICE.to_owned()));
+    if service != expected_service {
+        return Err(SigV4Error::WrongService(expected_service.to_owned()));
     }
     if akid.is_empty()
         || akid.len() > MAX_ACCESS_KEY_ID_LEN

@@ -5,8 +5,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::canonical::{canonical_request, payload_hash, sign, signing_key, string_to_sign};
-use super::{AuthLocation, MAX_SKEW, SERVICE, SigV4Auth, SigV4Error, SignedRequest};
+use super::canonical::{canonical_request, sign, signing_key, string_to_sign};
+use super::{AuthLocation, MAX_SKEW, SigV4Auth, SigV4Error, SignedRequest};
 use crate::types::SecretAccessKey;
 
 /// Header form: the request time must be within [`MAX_SKEW`] of `now`, either side.
@@ -57,10 +57,10 @@ pub fn verify(
     secret: &SecretAccessKey,
 ) -> Result<(), SigV4Error> {
     // `parse` already enforces this; checked again because the fields are public.
-    if auth.scope.service != SERVICE {
-        return Err(SigV4Error::WrongService(SERVICE.to_owned()));
+    if auth.scope.service != req.service {
+        return Err(SigV4Error::WrongService(req.service.to_owned()));
     }
-    let body_hash = payload_hash(req.body);
+    let body_hash = req.payload.hash();
     if req
         .headers
         .get_all("x-amz-content-sha256")
@@ -90,8 +90,8 @@ mod tests {
     use chrono::TimeZone as _;
 
     use super::*;
-    use crate::authn::sigv4::parse;
     use crate::authn::sigv4::tests_support::*;
+    use crate::authn::sigv4::{parse, payload_hash};
 
     /// parse → `check_time` at `now` → verify with the test secret.
     fn run(req: &Req, now: DateTime<Utc>) -> Result<SigV4Auth, SigV4Error> {

@@ -1,0 +1,148 @@
+//! Encoded authorization failure messages.
+//!
+//! An `AccessDenied` tells the client only that it was refused; why (which policy, statement
+//! or condition) may reveal policy contents, so it travels sealed inside the error message and
+//! is readable only through `DecodeAuthorizationMessage` by callers allowed to decode.
+//!
+//! Wire form: base64url( version ‖ key id ‖ nonce ‖ AES-256-GCM(record JSON) ), with its own
+//! associated data so a denial can never be opened as a session token or the other way round.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::{MintError, TokenError};
+use super::keyring::{KEY_ID_LEN, Keyring};
+
+const VERSION: u8 = 1;
+const AAD: &[u8] = b"stsbridge-authorization-denial";
+const NONCE_LEN: usize = aws_lc_rs::aead::NONCE_LEN;
+const TAG_LEN: usize = 16;
+/// AWS caps `EncodedMessage` at 10,240 characters; our records are far smaller.
+pub const MAX_ENCODED_LEN: usize = 10_240;
+/// Reasons are ours, but may quote caller input (a role ARN, a session name): bounded.
+const MAX_REASON_LEN: usize = 2048;
+
+/// What was refused and why, as sealed into an `AccessDenied` message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Denial {
+    /// The signed caller, when there was one (web identity and SAML callers are anonymous).
+    pub principal: Option<String>,
+    /// `sts:AssumeRole`, …
+    pub action: String,
+    /// The role or resource the action was aimed at, when known.
+    pub resource: Option<String>,
+    /// The check that said no: "trust policy of … implicit deny", "explicit deny (statement X)".
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Seals a denial into the text clients see after "Encoded authorization failure message: ".
+pub fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, MintError> {
+    let mut denial = denial.clone();
+    if denial.reason.len() > MAX_REASON_LEN {
+        let mut cut = MAX_REASON_LEN;
+        while !denial.reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        denial.reason.truncate(cut);
+    }
+    let plain = serde_json::to_vec(&denial).map_err(|e| MintError::Encode(e.to_string()))?;
+    let sealed = keyring.seal(&[AAD, &[VERSION]].concat(), &plain)?;
+    let mut bytes = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.sealed.len());
+    bytes.push(VERSION);
+    bytes.extend_from_slice(&sealed.key_id);
+    bytes.extend_from_slice(&sealed.nonce);
+    bytes.extend_from_slice(&sealed.sealed);
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Opens a message sealed by [`seal`] with any key of the ring.
+pub fn open(keyring: &Keyring, encoded: &str) -> Result<Denial, TokenError> {
+    if encoded.len() > MAX_ENCODED_LEN {
+        return Err(TokenError::Malformed);
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(encoded.trim())
+        .map_err(|_| TokenError::Malformed)?;
+    let (&version, rest) = bytes.split_first().ok_or(TokenError::Malformed)?;
+    if version != VERSION || rest.len() < KEY_ID_LEN + NONCE_LEN + TAG_LEN {
+        return Err(TokenError::Malformed);
+    }
+    let (key_id, rest) = rest.split_at(KEY_ID_LEN);
+    let (nonce, sealed) = rest.split_at(NONCE_LEN);
+    let key_id: [u8; KEY_ID_LEN] = key_id.try_into().map_err(|_| TokenError::Malformed)?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| TokenError::Malformed)?;
+    let plain = keyring.open(&[AAD, &[VERSION]].concat(), key_id, nonce, sealed)?;
+    serde_json::from_slice(&plain).map_err(|_| TokenError::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
+    fn sample(now: DateTime<Utc>) -> Denial {
+        Denial {
+            principal: Some("arn:aws:iam::000000000000:user/dev".into()),
+            action: "sts:AssumeRole".into(),
+            resource: Some("arn:aws:iam::000000000000:role/r".into()),
+            reason: "trust policy: implicit deny".into(),
+            at: now,
+        }
+    }
+
+    #[test]
+    fn round_trips_and_survives_rotation() {
+        let now = t0();
+        let ring = Keyring::generate(now);
+        let sealed = seal(&ring, &sample(now)).unwrap();
+        assert_eq!(open(&ring, &sealed).unwrap(), sample(now));
+        let rotated = ring.rotated(now);
+        assert_eq!(open(&rotated, &sealed).unwrap(), sample(now));
+    }
+
+    #[test]
+    fn refuses_tampering_other_keyrings_and_session_tokens() {
+        let now = t0();
+        let ring = Keyring::generate(now);
+        let sealed = seal(&ring, &sample(now)).unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(matches!(
+            open(&ring, &URL_SAFE_NO_PAD.encode(&bytes)),
+            Err(TokenError::Tampered)
+        ));
+        assert!(matches!(
+            open(&Keyring::generate(now), &sealed),
+            Err(TokenError::UnknownKey)
+        ));
+        // A session token is sealed under another associated data: never a denial.
+        let token = super::super::session_token::seal(
+            &ring,
+            &super::super::session_token::tests::sample_claims(now),
+        )
+        .unwrap();
+        assert!(open(&ring, token.expose()).is_err());
+        assert!(matches!(
+            open(&ring, &"A".repeat(MAX_ENCODED_LEN + 1)),
+            Err(TokenError::Malformed)
+        ));
+    }
+
+    #[test]
+    fn long_reasons_are_cut_on_a_char_boundary() {
+        let now = t0();
+        let ring = Keyring::generate(now);
+        let mut d = sample(now);
+        d.reason = "é".repeat(MAX_REASON_LEN);
+        let opened = open(&ring, &seal(&ring, &d).unwrap()).unwrap();
+        assert!(opened.reason.len() <= MAX_REASON_LEN);
+        assert!(opened.reason.chars().all(|c| c == 'é'));
+    }
+}
