@@ -4,6 +4,8 @@
 
 use std::sync::{PoisonError, RwLock};
 
+use chrono::{DateTime, Utc};
+
 use crate::mint::{SessionClaims, SessionPrincipal};
 use crate::store::{Revocation, RevocationTarget};
 
@@ -16,6 +18,30 @@ pub struct RevocationList {
 impl RevocationList {
     pub fn replace(&self, records: Vec<Revocation>) {
         *self.records.write().unwrap_or_else(PoisonError::into_inner) = records;
+    }
+
+    /// Whether an IdP sign-in is cut off: a subject or provider revocation made after the
+    /// IdP issued the token (`iat`). An ID token stolen before an offboarding cannot be
+    /// swapped for fresh credentials; a sign-in after it can. Undated tokens are refused
+    /// while such a record exists (fail closed).
+    pub fn refuses_sign_in(
+        &self,
+        provider_arn: &str,
+        subject: &str,
+        signed_in_at: Option<DateTime<Utc>>,
+    ) -> bool {
+        let records = self.records.read().unwrap_or_else(PoisonError::into_inner);
+        records.iter().any(|r| {
+            let names = match &r.target {
+                RevocationTarget::Subject {
+                    provider,
+                    subject: s,
+                } => provider == provider_arn && s == subject,
+                RevocationTarget::Provider(arn) => arn == provider_arn,
+                RevocationTarget::AccessKey(_) | RevocationTarget::Role(_) => false,
+            };
+            names && signed_in_at.is_none_or(|t| t < r.issued_before)
+        })
     }
 
     /// The first record that revokes this session, if any.
@@ -45,10 +71,15 @@ pub fn revokes(r: &Revocation, claims: &SessionClaims) -> bool {
             issued_before
                 && matches!(&claims.principal, SessionPrincipal::AssumedRole { role_arn, .. } if role_arn.to_string() == *arn)
         }
-        RevocationTarget::Subject { provider, subject } => claims
-            .federated
-            .as_ref()
-            .is_some_and(|f| f.provider == *provider && f.subject == *subject),
+        // Sessions issued up to the revocation: a later sign-in (the IdP let the person in
+        // again) must not mint credentials that silently fail on first use.
+        RevocationTarget::Subject { provider, subject } => {
+            issued_before
+                && claims
+                    .federated
+                    .as_ref()
+                    .is_some_and(|f| f.provider == *provider && f.subject == *subject)
+        }
         RevocationTarget::Provider(arn) => {
             issued_before
                 && claims

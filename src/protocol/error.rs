@@ -283,6 +283,12 @@ impl From<ServiceError> for StsError {
                 e.denial_reason = Some(reason);
                 e
             }
+            ServiceError::MfaFailed(ref reason) => {
+                tracing::info!(%reason, "MFA refused");
+                let mut out = Self::new(ErrorCode::AccessDenied, e.to_string());
+                out.denial_reason = Some(format!("MFA: {reason}"));
+                out
+            }
             ServiceError::DurationTooLong | ServiceError::ChainedDurationTooLong => {
                 Self::new(ErrorCode::ValidationError, e.to_string())
             }

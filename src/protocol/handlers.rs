@@ -127,6 +127,7 @@ async fn assume_role_with_web_identity(
         &state.config,
         &state.oidc,
         &state.keyring,
+        &state.revocations,
         req,
         state.clock.now(),
     )
@@ -350,7 +351,7 @@ async fn revoke_sessions(state: &AppState, call: &StsCall) -> Result<ActionResul
     // This replica honours it before answering; the others on their next refresh.
     state.refresh_revocations().await;
     Ok(ActionResult::RevokeSessionsResult(RevokeSessionsResult {
-        revoked: sts::revoke::describe(&record),
+        revoked: sts::revoke::describe_target(&record),
         issued_before: record
             .issued_before
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

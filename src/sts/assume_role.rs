@@ -112,7 +112,11 @@ pub fn assume_role(
             source_identity,
             issuer: caller.arn(),
             expires_cap: None,
-            chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
+            // Only a role session assuming a role is chaining (AWS): GetSessionToken
+            // credentials are the user itself and keep the role's full duration range.
+            chain_depth: parent
+                .filter(|p| matches!(p.principal, SessionPrincipal::AssumedRole { .. }))
+                .map_or(0, |p| p.chain_depth.saturating_add(1)),
             mfa_at,
             federated: parent.and_then(|p| p.federated.clone()),
         },

@@ -16,6 +16,10 @@ pub enum ServiceError {
         action: &'static str,
         reason: String,
     },
+    /// A wrong, reused or unknown-device MFA code; the reason is for the log and the encoded
+    /// authorization message, the client gets AWS's text.
+    #[error("MultiFactorAuthentication failed with invalid MFA one time pass code.")]
+    MfaFailed(String),
     #[error("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")]
     DurationTooLong,
     #[error(

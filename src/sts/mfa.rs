@@ -10,9 +10,6 @@ use crate::config::Config;
 use crate::mint::SessionPrincipal;
 use crate::store::Store;
 
-/// AWS's text for a wrong or reused code.
-const MFA_FAILED: &str = "MultiFactorAuthentication failed with invalid MFA one time pass code.";
-
 /// `Ok(Some(time))` when a valid code was given, `Ok(None)` when none was, `AccessDenied`
 /// otherwise. The device is the caller's user's: its serial number is
 /// `arn:aws:iam::<account>:mfa/<user name>`.
@@ -24,10 +21,7 @@ pub async fn verify_mfa(
     token_code: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ServiceError> {
-    let deny = |reason: &str| ServiceError::AccessDenied {
-        action: "MultiFactorAuthentication",
-        reason: reason.to_owned(),
-    };
+    let deny = |reason: &str| ServiceError::MfaFailed(reason.to_owned());
     let (serial, code) = match (serial_number, token_code) {
         (None, None) => return Ok(None),
         (Some(s), Some(c)) => (s, c),
@@ -51,10 +45,7 @@ pub async fn verify_mfa(
         .user_by_name(user_name)
         .ok_or_else(|| deny("unknown user"))?;
     let (Some(seed), true) = (&user.mfa_totp_secret, serial == expected_serial) else {
-        return Err(ServiceError::AccessDenied {
-            action: "MultiFactorAuthentication",
-            reason: MFA_FAILED.into(),
-        });
+        return Err(deny("no MFA device with this serial number for the caller"));
     };
     match verify_once(store, user_name, seed, code, now).await {
         Ok(m) => Ok(Some(
@@ -64,10 +55,10 @@ pub async fn verify_mfa(
         )),
         Err(TotpError::Store(e)) => Err(ServiceError::Store(e)),
         Err(
-            TotpError::BadSecret | TotpError::BadCode | TotpError::WrongCode | TotpError::Reused,
-        ) => Err(ServiceError::AccessDenied {
-            action: "MultiFactorAuthentication",
-            reason: MFA_FAILED.into(),
-        }),
+            e @ (TotpError::BadSecret
+            | TotpError::BadCode
+            | TotpError::WrongCode
+            | TotpError::Reused),
+        ) => Err(deny(&e.to_string())),
     }
 }

@@ -131,6 +131,11 @@ pub async fn revoke_signed(
 
 /// One line per record, for `stsbridge revoke --list`.
 pub fn describe(r: &Revocation) -> String {
+    format!("{}  {}", r.created_at.to_rfc3339(), describe_target(r))
+}
+
+/// What a record revokes, and why.
+pub fn describe_target(r: &Revocation) -> String {
     let what = match &r.target {
         RevocationTarget::AccessKey(id) => format!("access key {id}"),
         RevocationTarget::Role(arn) => format!(
@@ -150,5 +155,5 @@ pub fn describe(r: &Revocation) -> String {
         .as_deref()
         .map(|r| format!(" ({r})"))
         .unwrap_or_default();
-    format!("{}  {what}{reason}", r.created_at.to_rfc3339())
+    format!("{what}{reason}")
 }

@@ -15,6 +15,7 @@ use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
 };
 use crate::authn::oidc::OidcRegistry;
+use crate::authn::revocation::RevocationList;
 use crate::config::Config;
 use crate::mint::Keyring;
 use crate::policy::ContextValue;
@@ -54,6 +55,7 @@ pub async fn assume_role_with_web_identity(
     config: &Config,
     oidc: &OidcRegistry,
     keyring: &Keyring,
+    revocations: &RevocationList,
     req: WebIdentityRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<WebIdentitySession, ServiceError> {
@@ -62,6 +64,17 @@ pub async fn assume_role_with_web_identity(
         action: ACTION,
         reason,
     };
+    let issued = token
+        .claims
+        .get("iat")
+        .and_then(serde_json::Value::as_i64)
+        .and_then(|t| DateTime::from_timestamp(t, 0));
+    if revocations.refuses_sign_in(&token.provider_arn, &token.subject, issued) {
+        return Err(denied(format!(
+            "sessions of {} via {} are revoked for tokens issued before the revocation",
+            token.subject, token.provider_arn
+        )));
+    }
     let provider = config
         .oidc_providers
         .get(token.provider_index)

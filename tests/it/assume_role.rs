@@ -287,10 +287,13 @@ async fn a_role_requiring_mfa_takes_a_valid_unused_code() {
         "AccessDenied"
     );
     call(Some(code.clone())).await.unwrap();
-    assert_eq!(
-        error_code(&call(Some(code)).await.unwrap_err()),
-        "AccessDenied",
-        "a code is used once"
+    let reused = call(Some(code)).await.unwrap_err();
+    assert_eq!(error_code(&reused), "AccessDenied", "a code is used once");
+    assert!(
+        crate::common::error_message(&reused)
+            .starts_with("MultiFactorAuthentication failed with invalid MFA one time pass code."),
+        "AWS's text: {}",
+        crate::common::error_message(&reused)
     );
     let _ = ADMIN_KEY;
 }
@@ -319,6 +322,18 @@ async fn get_session_token_with_mfa_unlocks_an_mfa_role() {
         .await
         .unwrap_err();
     assert_eq!(error_code(&err), "AccessDenied");
+    // GetSessionToken credentials are the user itself: AssumeRole from them is not role
+    // chaining, so the role's own maximum applies, not the 1 h chaining cap.
+    let long = session
+        .assume_role()
+        .role_arn(role("chain-a"))
+        .role_session_name("from-session-token")
+        .duration_seconds(7200)
+        .send()
+        .await
+        .unwrap();
+    let lifetime = long.credentials().unwrap().expiration().secs() - now.timestamp();
+    assert!((7190..=7210).contains(&lifetime), "{lifetime}");
     // Session credentials cannot call GetSessionToken again.
     assert_eq!(
         error_code(&session.get_session_token().send().await.unwrap_err()),

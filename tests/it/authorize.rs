@@ -539,6 +539,31 @@ async fn every_revocation_kind_through_the_admin_action_cuts_sts_and_authorize()
     assert_eq!(status, 200, "{body}");
     assert!(!works(&server, &alice).await);
     assert!(works(&server, &bob).await);
+    // Alice's old ID token (issued before the revocation) cannot be swapped again; a new
+    // sign-in at the IdP can.
+    let err = server
+        .admin_unsigned()
+        .assume_role_with_web_identity()
+        .role_arn("arn:aws:iam::123456789012:role/web-files")
+        .role_session_name("again")
+        .web_identity_token(idp.token("user-alice"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "AccessDenied");
+    let mut fresh = idp.claims("user-alice");
+    fresh["iat"] = json!(server.clock.now().timestamp() + 1);
+    let out = server
+        .admin_unsigned()
+        .assume_role_with_web_identity()
+        .role_arn("arn:aws:iam::123456789012:role/web-files")
+        .role_session_name("again")
+        .web_identity_token(idp.sign(crate::common::idp::Key::Rsa, &fresh))
+        .send()
+        .await
+        .unwrap();
+    server.clock.advance(TimeDelta::seconds(2));
+    assert!(works(&server, &Keys::from_sdk(out.credentials().unwrap())).await);
 
     // By provider: everyone who came through it before now.
     server.clock.advance(TimeDelta::seconds(1));
