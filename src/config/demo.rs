@@ -132,6 +132,18 @@ mod tests {
             JwksSource::File { .. }
         ));
         assert_eq!(demo.config.rules.len(), 2);
+        // The README's MFA, ExternalId and role-chaining walk-throughs rely on these.
+        let developer = demo.config.user_by_name("developer").unwrap();
+        assert_eq!(
+            developer.mfa_totp_secret.as_ref().map(Secret::expose),
+            Some("JBSWY3DPEHPK3PXP")
+        );
+        for role in ["demo-partner", "demo-mfa", "demo-readonly"] {
+            let arn = format!("arn:aws:iam::000000000000:role/{role}")
+                .parse()
+                .unwrap();
+            assert!(demo.config.role_by_arn(&arn).is_some(), "{role}");
+        }
         assert_eq!(
             demo.config.saml_providers[0].acs_urls,
             vec!["http://127.0.0.1:8080/saml/acs".to_owned()]
