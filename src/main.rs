@@ -334,5 +334,13 @@ fn print_demo_banner(addr: &str, config: &Config, demo: &[DemoCredentials]) {
         println!(
             "  aws sts assume-role-with-saml --endpoint-url http://{addr} --region {region} --role-arn arn:aws:iam::{account}:role/demo-admin --principal-arn arn:aws:iam::{account}:saml-provider/demo-saml --saml-assertion \"$SAML\""
         );
+        println!();
+        println!(
+            "More in README \"Temporary credentials\": role demo-partner (developer, ExternalId demo-external-id),"
+        );
+        println!(
+            "role demo-mfa (MFA device arn:aws:iam::{account}:mfa/developer, TOTP seed JBSWY3DPEHPK3PXP, DEMO ONLY),"
+        );
+        println!("revocation (RevokeSessions), DecodeAuthorizationMessage and POST /authorize.");
     }
 }

@@ -57,8 +57,9 @@ fn append_encoded_denial(state: &AppState, call: &StsCall, e: &mut StsError, rea
     };
     match crate::mint::denial::seal(&state.keyring, &record) {
         Ok(encoded) => {
+            let stop = if e.message.ends_with('.') { "" } else { "." };
             e.message = format!(
-                "{}. Encoded authorization failure message: {encoded}",
+                "{}{stop} Encoded authorization failure message: {encoded}",
                 e.message
             );
         }
