@@ -7,18 +7,14 @@
 //! Wire form: base64url( version ‖ key id ‖ nonce ‖ AES-256-GCM(record JSON) ), with its own
 //! associated data so a denial can never be opened as a session token or the other way round.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::{MintError, TokenError};
-use super::keyring::{KEY_ID_LEN, Keyring};
+use super::keyring::{Keyring, open_text, seal_text};
 
 const VERSION: u8 = 1;
 const AAD: &[u8] = b"stsbridge-authorization-denial";
-const NONCE_LEN: usize = aws_lc_rs::aead::NONCE_LEN;
-const TAG_LEN: usize = 16;
 /// AWS caps `EncodedMessage` at 10,240 characters; our records are far smaller.
 pub const MAX_ENCODED_LEN: usize = 10_240;
 /// Reasons are ours, but may quote caller input (a role ARN, a session name): bounded.
@@ -49,38 +45,20 @@ pub fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, MintError> {
         denial.reason.truncate(cut);
     }
     let plain = serde_json::to_vec(&denial).map_err(|e| MintError::Encode(e.to_string()))?;
-    let sealed = keyring.seal(&[AAD, &[VERSION]].concat(), &plain)?;
-    let mut bytes = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.sealed.len());
-    bytes.push(VERSION);
-    bytes.extend_from_slice(&sealed.key_id);
-    bytes.extend_from_slice(&sealed.nonce);
-    bytes.extend_from_slice(&sealed.sealed);
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    seal_text(keyring, AAD, VERSION, &plain)
 }
 
 /// Opens a message sealed by [`seal`] with any key of the ring.
 pub fn open(keyring: &Keyring, encoded: &str) -> Result<Denial, TokenError> {
-    if encoded.len() > MAX_ENCODED_LEN {
-        return Err(TokenError::Malformed);
-    }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(encoded.trim())
-        .map_err(|_| TokenError::Malformed)?;
-    let (&version, rest) = bytes.split_first().ok_or(TokenError::Malformed)?;
-    if version != VERSION || rest.len() < KEY_ID_LEN + NONCE_LEN + TAG_LEN {
-        return Err(TokenError::Malformed);
-    }
-    let (key_id, rest) = rest.split_at(KEY_ID_LEN);
-    let (nonce, sealed) = rest.split_at(NONCE_LEN);
-    let key_id: [u8; KEY_ID_LEN] = key_id.try_into().map_err(|_| TokenError::Malformed)?;
-    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| TokenError::Malformed)?;
-    let plain = keyring.open(&[AAD, &[VERSION]].concat(), key_id, nonce, sealed)?;
+    let plain = open_text(keyring, AAD, VERSION, encoded, MAX_ENCODED_LEN)?;
     serde_json::from_slice(&plain).map_err(|_| TokenError::Malformed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -286,6 +286,50 @@ impl Keyring {
         buf.truncate(plain_len);
         Ok(buf)
     }
+}
+
+/// The text form shared by session tokens and denial messages:
+/// base64url( version ‖ key id ‖ nonce ‖ AES-256-GCM(plaintext) ), with `aad` and the version
+/// bound in as associated data (so one kind can never be opened as the other).
+pub(super) fn seal_text(
+    keyring: &Keyring,
+    aad: &[u8],
+    version: u8,
+    plaintext: &[u8],
+) -> Result<String, MintError> {
+    let sealed = keyring.seal(&[aad, &[version]].concat(), plaintext)?;
+    let mut bytes = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.sealed.len());
+    bytes.push(version);
+    bytes.extend_from_slice(&sealed.key_id);
+    bytes.extend_from_slice(&sealed.nonce);
+    bytes.extend_from_slice(&sealed.sealed);
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Opens [`seal_text`]'s output; anything longer than `max_len` is refused before decoding.
+pub(super) fn open_text(
+    keyring: &Keyring,
+    aad: &[u8],
+    version: u8,
+    text: &str,
+    max_len: usize,
+) -> Result<Zeroizing<Vec<u8>>, TokenError> {
+    const TAG_LEN: usize = 16;
+    if text.len() > max_len {
+        return Err(TokenError::Malformed);
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text.trim().trim_end_matches('='))
+        .map_err(|_| TokenError::Malformed)?;
+    let (&found, rest) = bytes.split_first().ok_or(TokenError::Malformed)?;
+    if found != version || rest.len() < KEY_ID_LEN + NONCE_LEN + TAG_LEN {
+        return Err(TokenError::Malformed);
+    }
+    let (key_id, rest) = rest.split_at(KEY_ID_LEN);
+    let (nonce, sealed) = rest.split_at(NONCE_LEN);
+    let key_id: [u8; KEY_ID_LEN] = key_id.try_into().map_err(|_| TokenError::Malformed)?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| TokenError::Malformed)?;
+    keyring.open(&[aad, &[version]].concat(), key_id, nonce, sealed)
 }
 
 /// Refuses key files readable by group or others, as ssh does for private keys.

@@ -5,20 +5,16 @@
 //! version and key id bound in as associated data. Nothing inside is readable or changeable
 //! without a keyring key; expiry is checked against the caller's clock on every open.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::error::{MintError, TokenError};
-use super::keyring::{KEY_ID_LEN, Keyring};
+use super::keyring::{Keyring, open_text, seal_text};
 use crate::types::{AccessKeyId, AccountId, RoleArn, Secret, SecretAccessKey};
 
 const VERSION: u8 = 1;
 const AAD: &[u8] = b"stsbridge-session-token";
-const NONCE_LEN: usize = aws_lc_rs::aead::NONCE_LEN;
-const TAG_LEN: usize = 16;
 /// Tokens are a few hundred bytes to a few KiB (session policy ≤ 2048, 50 tags); anything far
 /// larger is not ours and is rejected before decoding.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -163,17 +159,7 @@ mod exposed_secret {
 pub fn seal(keyring: &Keyring, claims: &SessionClaims) -> Result<Secret, MintError> {
     let plain =
         Zeroizing::new(serde_json::to_vec(claims).map_err(|e| MintError::Encode(e.to_string()))?);
-    let super::keyring::SealedBox {
-        key_id,
-        nonce,
-        sealed,
-    } = keyring.seal(&[AAD, &[VERSION]].concat(), &plain)?;
-    let mut bytes = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.len());
-    bytes.push(VERSION);
-    bytes.extend_from_slice(&key_id);
-    bytes.extend_from_slice(&nonce);
-    bytes.extend_from_slice(&sealed);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = seal_text(keyring, AAD, VERSION, &plain)?;
     if token.len() > MAX_TOKEN_LEN {
         return Err(MintError::TokenTooLarge {
             len: token.len(),
@@ -189,21 +175,7 @@ pub fn open(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<SessionClaims, TokenError> {
-    if token.len() > MAX_TOKEN_LEN {
-        return Err(TokenError::Malformed);
-    }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(token.trim_end_matches('='))
-        .map_err(|_| TokenError::Malformed)?;
-    let (&version, rest) = bytes.split_first().ok_or(TokenError::Malformed)?;
-    if version != VERSION || rest.len() < KEY_ID_LEN + NONCE_LEN + TAG_LEN {
-        return Err(TokenError::Malformed);
-    }
-    let (key_id, rest) = rest.split_at(KEY_ID_LEN);
-    let (nonce, sealed) = rest.split_at(NONCE_LEN);
-    let key_id: [u8; KEY_ID_LEN] = key_id.try_into().map_err(|_| TokenError::Malformed)?;
-    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| TokenError::Malformed)?;
-    let plain = keyring.open(&[AAD, &[VERSION]].concat(), key_id, nonce, sealed)?;
+    let plain = open_text(keyring, AAD, VERSION, token, MAX_TOKEN_LEN)?;
     // Authenticated but undecodable means a bug or a format change, never an attacker: still
     // just a malformed token to the caller.
     let claims: SessionClaims =
@@ -219,7 +191,10 @@ pub(crate) mod tests {
     use chrono::TimeDelta;
 
     use super::*;
+    use crate::mint::keyring::KEY_ID_LEN;
     use crate::types::AccessKeyKind;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()

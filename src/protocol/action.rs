@@ -4,6 +4,7 @@
 
 use super::error::{ErrorCode, StsError, Violations};
 use super::params::Params;
+use crate::sts::revoke::RevokeRequest;
 use crate::types::arn::{ARN_MAX_LEN, ARN_MIN_LEN, is_iam_name_char};
 use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
 use crate::types::{Arn, RoleArn, Secret};
@@ -672,36 +673,25 @@ impl DecodeAuthorizationMessageParams {
 }
 
 /// RevokeSessions: exactly one of `AccessKeyId`, `Role`, `Provider` (with or without
-/// `Subject`); `IssuedBefore` (`now` or RFC 3339) for role and provider; an optional `Reason`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevokeSessionsParams {
-    pub access_key_id: Option<String>,
-    pub role: Option<String>,
-    pub provider: Option<String>,
-    pub subject: Option<String>,
-    pub issued_before: Option<String>,
-    pub reason: Option<String>,
-}
-
-impl RevokeSessionsParams {
-    pub fn parse(params: &Params) -> Result<Self, StsError> {
-        let mut v = Violations::default();
-        let mut field = |name: &str, wire: &str, max: usize| {
-            let value = params.get(wire)?;
-            check_len(&mut v, name, value, 1, max, false);
-            Some(value.to_owned())
-        };
-        let parsed = Self {
-            access_key_id: field("accessKeyId", "AccessKeyId", 128),
-            role: field("role", "Role", ARN_MAX_LEN),
-            provider: field("provider", "Provider", ARN_MAX_LEN),
-            subject: field("subject", "Subject", 255),
-            issued_before: field("issuedBefore", "IssuedBefore", 64),
-            reason: field("reason", "Reason", 256),
-        };
-        v.into_result()?;
-        Ok(parsed)
-    }
+/// `Subject`); `IssuedBefore` (`now` or RFC 3339); an optional `Reason`. Which combination is
+/// valid is the revocation service's call; here only lengths are checked.
+pub fn parse_revoke_sessions(params: &Params) -> Result<RevokeRequest, StsError> {
+    let mut v = Violations::default();
+    let mut field = |name: &str, wire: &str, max: usize| {
+        let value = params.get(wire)?;
+        check_len(&mut v, name, value, 1, max, false);
+        Some(value.to_owned())
+    };
+    let parsed = RevokeRequest {
+        access_key_id: field("accessKeyId", "AccessKeyId", 128),
+        role: field("role", "Role", ARN_MAX_LEN),
+        provider: field("provider", "Provider", ARN_MAX_LEN),
+        subject: field("subject", "Subject", 255),
+        issued_before: field("issuedBefore", "IssuedBefore", 64),
+        reason: field("reason", "Reason", 256),
+    };
+    v.into_result()?;
+    Ok(parsed)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use super::action::{
     Action, AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
     DecodeAuthorizationMessageParams, GetAccessKeyInfoParams, GetFederationTokenParams,
-    GetSessionTokenParams, RevokeSessionsParams,
+    GetSessionTokenParams, parse_revoke_sessions,
 };
 use super::error::StsError;
 use super::extract::StsCall;
@@ -331,15 +331,7 @@ fn decode_authorization_message(
 }
 
 async fn revoke_sessions(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
-    let p = RevokeSessionsParams::parse(&call.params)?;
-    let req = sts::revoke::RevokeRequest {
-        access_key_id: p.access_key_id,
-        role: p.role,
-        provider: p.provider,
-        subject: p.subject,
-        issued_before: p.issued_before,
-        reason: p.reason,
-    };
+    let req = parse_revoke_sessions(&call.params)?;
     let record = sts::revoke::revoke_signed(
         &state.config,
         state.store.as_ref(),
