@@ -653,3 +653,52 @@ async fn access_denied_carries_a_message_only_permitted_callers_can_decode() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_aws_style_revoke_older_sessions_policy_denies_through_authorize() {
+    let cutoff =
+        (server_now() + TimeDelta::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let deny = format!(
+        r#"'''{{"Version":"2012-10-17","Statement":[{{"Sid":"AWSRevokeOlderSessions","Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{cutoff}"}}}}}}]}}'''"#
+    );
+    // files-rw2 gets the deny next to its allow; files-rw keeps only the allow.
+    let base = config_toml(None);
+    let at = base.find("name = \"files-rw2\"").unwrap();
+    let (head, tail) = base.split_at(at);
+    let toml = format!(
+        "{head}{}",
+        tail.replacen("policies = [", &format!("policies = [{deny}, "), 1)
+    );
+    let server = TestServer::start_custom(ServeLimits::default(), config_from(&toml)).await;
+    let old = assume(&server, "files-rw2", None).await;
+    let get = client_request(&server, &old, "GET", "/bucket/report.csv", b"");
+    let (status, a) = ask(
+        &server,
+        &admin(),
+        &question(&get, "files:GetObject", OBJECT),
+    )
+    .await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(
+        (&a["allowed"], &a["decision"], &a["statement"]),
+        (
+            &json!(false),
+            &json!("ExplicitDeny"),
+            &json!("AWSRevokeOlderSessions")
+        ),
+        "{a}"
+    );
+    let fine = assume(&server, "files-rw", None).await;
+    let get = client_request(&server, &fine, "GET", "/bucket/report.csv", b"");
+    let (_, a) = ask(
+        &server,
+        &admin(),
+        &question(&get, "files:GetObject", OBJECT),
+    )
+    .await;
+    assert_eq!(a["allowed"], true, "{a}");
+}
+
+fn server_now() -> chrono::DateTime<chrono::Utc> {
+    stsbridge::clock::SystemClock.now()
+}
