@@ -3,7 +3,7 @@
 //! running bridge. Writes wrk Lua scripts into the output folder.
 //!
 //! `bench_prep config DIR PORT` · `bench_prep tokens DIR COUNT` · `bench_prep saml DIR COUNT` ·
-//! `bench_prep gci DIR PORT`
+//! `bench_prep gci DIR PORT` (also writes the `/authorize` script)
 //! TEST KEYS ONLY: tokens are signed with certs/test-idp-rsa-key.pem, SAML responses with
 //! certs/test-saml-idp-key.pem.
 
@@ -21,6 +21,9 @@ use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
 const KEY_PEM: &[u8] = include_bytes!("../certs/test-idp-rsa-key.pem");
 const ISSUER: &str = "https://bench-idp.invalid";
 const CLIENT_ID: &str = "bench-app";
+/// BENCH ONLY keys of the resource server that calls `/authorize`.
+const SERVICE_KEY: &str = "AKIABENCHFILESSVC001";
+const SERVICE_SECRET: &str = "bench/FILES/service/not+a+secret+0000000";
 
 fn main() -> anyhow::Result<()> {
     stsbridge::demo_idp::install_jwt_crypto();
@@ -77,8 +80,16 @@ metadata_file = "saml-metadata.xml"
 name = "bench-saml"
 trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:saml-provider/bench"}},"Action":"sts:AssumeRoleWithSAML"}}]}}'''
 
+# BENCH ONLY: a resource server's user, asking POST /authorize.
+[[users]]
+name = "files-service"
+access_key_id = "{SERVICE_KEY}"
+secret_access_key = "{SERVICE_SECRET}"
+policies = ['''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"stsbridge:Authorize","Resource":"*"}}]}}''']
+
 [[roles]]
 name = "bench"
+policies = ['''{{"Version":"2012-10-17","Statement":[{{"Sid":"Reads","Effect":"Allow","Action":"files:Get*","Resource":"arn:aws:files:::bench/*"}}]}}''']
 trust_policy = '''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:oidc-provider/bench-idp.invalid"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"bench-idp.invalid:aud":"{CLIENT_ID}"}}}}}}]}}'''
 "#
     );
@@ -230,44 +241,126 @@ async fn write_gci(dir: &Path, port: &str) -> anyhow::Result<()> {
         None,
         "bench",
     );
-    let identity = creds.into();
+    let gci = "Action=GetCallerIdentity&Version=2011-06-15";
+    let host = format!("127.0.0.1:{port}");
+    let form = "application/x-www-form-urlencoded; charset=utf-8";
+    let headers = signed_headers(
+        &creds,
+        "sts",
+        "POST",
+        &endpoint,
+        &host,
+        form,
+        gci.as_bytes(),
+    )?;
+    std::fs::write(dir.join("gci.lua"), wrk_script("/", &headers, gci)?)?;
+
+    // POST /authorize: the files service relays a GET its client signed with the same session.
+    let object = "https://files.bench.invalid/bench/report.csv";
+    let signed = signed_headers(
+        &creds,
+        "files",
+        "GET",
+        object,
+        "files.bench.invalid",
+        "",
+        b"",
+    )?;
+    let relayed: serde_json::Map<String, serde_json::Value> = signed
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    let question = serde_json::json!({
+        "request": {
+            "method": "GET",
+            "path": "/bench/report.csv",
+            "headers": relayed,
+            "payload_hash": stsbridge::authn::sigv4::payload_hash(b""),
+        },
+        "service": "files",
+        "action": "files:GetObject",
+        "resource": "arn:aws:files:::bench/report.csv",
+    })
+    .to_string();
+    let service =
+        aws_credential_types::Credentials::new(SERVICE_KEY, SERVICE_SECRET, None, None, "bench");
+    let url = format!("http://{host}/authorize");
+    let headers = signed_headers(
+        &service,
+        "sts",
+        "POST",
+        &url,
+        &host,
+        "application/json",
+        question.as_bytes(),
+    )?;
+    // A benchmark of refusals measures the wrong thing: the answer must be a real "allowed".
+    let mut check = client.post(&url).body(question.clone());
+    for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
+        check = check.header(name, value);
+    }
+    let answer = check.send().await?.text().await?;
+    anyhow::ensure!(
+        answer.contains("\"allowed\":true"),
+        "/authorize did not allow: {answer}"
+    );
+    std::fs::write(
+        dir.join("authorize.lua"),
+        wrk_script("/authorize", &headers, &question)?,
+    )?;
+    Ok(())
+}
+
+/// The headers an SDK would send for this request, signed now (Host included).
+fn signed_headers(
+    creds: &aws_credential_types::Credentials,
+    service: &str,
+    method: &str,
+    url: &str,
+    host: &str,
+    content_type: &str,
+    body: &[u8],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let identity = creds.clone().into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
-        .name("sts")
+        .name(service)
         .time(SystemClock.now().into())
         .settings(SigningSettings::default())
         .build()?
         .into();
-    let gci = "Action=GetCallerIdentity&Version=2011-06-15";
-    let host = format!("127.0.0.1:{port}");
-    let headers = [
-        (
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        ),
-        ("host", host.as_str()),
-    ];
+    let mut headers = vec![("host", host)];
+    if !content_type.is_empty() {
+        headers.push(("content-type", content_type));
+    }
     let signable = SignableRequest::new(
-        "POST",
-        &endpoint,
+        method,
+        url,
         headers.iter().copied(),
-        SignableBody::Bytes(gci.as_bytes()),
+        SignableBody::Bytes(body),
     )?;
     let (instructions, _) = sign(signable, &params)?.into_parts();
-    let mut req = http::Request::builder()
-        .method("POST")
-        .uri(&endpoint)
-        .header("content-type", headers[0].1)
-        .header("host", &host)
-        .body(())?;
-    instructions.apply_to_request_http1x(&mut req);
-    let mut lua = String::from("wrk.method = \"POST\"\n");
-    // wrk writes its own Host header (the same value); a second one would change what is signed.
-    for (name, value) in req.headers().iter().filter(|(n, _)| *n != "host") {
-        writeln!(lua, "wrk.headers[\"{}\"] = \"{}\"", name, value.to_str()?)?;
+    let mut req = http::Request::builder().method(method).uri(url);
+    for (name, value) in &headers {
+        req = req.header(*name, *value);
     }
-    writeln!(lua, "wrk.body = \"{gci}\"")?;
-    std::fs::write(dir.join("gci.lua"), lua)?;
-    Ok(())
+    let mut req = req.body(())?;
+    instructions.apply_to_request_http1x(&mut req);
+    req.headers()
+        .iter()
+        .map(|(n, v)| Ok((n.to_string(), v.to_str()?.to_owned())))
+        .collect()
+}
+
+/// A wrk script replaying one signed request (valid 15 minutes, like any signed request).
+fn wrk_script(path: &str, headers: &[(String, String)], body: &str) -> anyhow::Result<String> {
+    let mut lua = format!("wrk.method = \"POST\"\nwrk.path = \"{path}\"\n");
+    // wrk writes its own Host header (the same value); a second one would change what is signed.
+    for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
+        writeln!(lua, "wrk.headers[\"{name}\"] = \"{value}\"")?;
+    }
+    // Lua long brackets: the JSON body's quotes need no escaping.
+    writeln!(lua, "wrk.body = [==[{body}]==]")?;
+    Ok(lua)
 }
