@@ -17,8 +17,13 @@ const VERSION: u8 = 1;
 const AAD: &[u8] = b"stsbridge-authorization-denial";
 /// AWS caps `EncodedMessage` at 10,240 characters; our records are far smaller.
 pub const MAX_ENCODED_LEN: usize = 10_240;
-/// Reasons are ours, but may quote caller input (a role ARN, a session name): bounded.
+/// Reasons are ours, but may quote caller input (a role ARN, a session name): bounded, as are
+/// the other fields.
 const MAX_REASON_LEN: usize = 2048;
+const MAX_FIELD_LEN: usize = 1024;
+/// The sealed JSON is padded to a multiple of this, so a message's length says nothing about
+/// which check refused (e.g. "no such role" against "trust policy said no").
+const PAD_TO: usize = 1024;
 
 /// What was refused and why, as sealed into an `AccessDenied` message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,15 +42,29 @@ pub struct Denial {
 /// Seals a denial into the text clients see after "Encoded authorization failure message: ".
 pub fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, MintError> {
     let mut denial = denial.clone();
-    if denial.reason.len() > MAX_REASON_LEN {
-        let mut cut = MAX_REASON_LEN;
-        while !denial.reason.is_char_boundary(cut) {
+    // At these bounds the padded message still fits MAX_ENCODED_LEN (tested).
+    truncate(&mut denial.reason, MAX_REASON_LEN);
+    if let Some(resource) = &mut denial.resource {
+        truncate(resource, MAX_REASON_LEN);
+    }
+    if let Some(principal) = &mut denial.principal {
+        truncate(principal, MAX_FIELD_LEN);
+    }
+    truncate(&mut denial.action, MAX_FIELD_LEN);
+    let mut plain = serde_json::to_vec(&denial).map_err(|e| MintError::Encode(e.to_string()))?;
+    // Trailing whitespace is valid JSON: pad with spaces.
+    plain.resize(plain.len().div_ceil(PAD_TO) * PAD_TO, b' ');
+    seal_text(keyring, AAD, VERSION, &plain)
+}
+
+fn truncate(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
             cut -= 1;
         }
-        denial.reason.truncate(cut);
+        text.truncate(cut);
     }
-    let plain = serde_json::to_vec(&denial).map_err(|e| MintError::Encode(e.to_string()))?;
-    seal_text(keyring, AAD, VERSION, &plain)
 }
 
 /// Opens a message sealed by [`seal`] with any key of the ring.
@@ -111,6 +130,31 @@ mod tests {
             open(&ring, &"A".repeat(MAX_ENCODED_LEN + 1)),
             Err(TokenError::Malformed)
         ));
+    }
+
+    #[test]
+    fn lengths_do_not_tell_reasons_apart() {
+        let ring = Keyring::generate(t0());
+        let mut short = sample(t0());
+        short.reason = "role not configured".into();
+        let mut long = sample(t0());
+        long.reason = format!(
+            "trust policy of {}: not applicable (implicit deny)",
+            "x".repeat(200)
+        );
+        assert_eq!(
+            seal(&ring, &short).unwrap().len(),
+            seal(&ring, &long).unwrap().len()
+        );
+        // Every field at its bound still fits what DecodeAuthorizationMessage accepts.
+        let mut huge = sample(t0());
+        huge.reason = "r".repeat(100_000);
+        huge.resource = Some("a".repeat(100_000));
+        huge.principal = Some("p".repeat(100_000));
+        huge.action = "x".repeat(100_000);
+        let sealed = seal(&ring, &huge).unwrap();
+        assert!(sealed.len() <= MAX_ENCODED_LEN, "{}", sealed.len());
+        assert!(open(&ring, &sealed).is_ok());
     }
 
     #[test]

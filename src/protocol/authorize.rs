@@ -12,10 +12,10 @@
 //! are 4xx with a JSON error.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -87,6 +87,20 @@ fn relayed(req: &ClientRequest) -> Result<Relayed, StsError> {
         .path
         .parse()
         .map_err(|_| invalid("request.path is not a valid request target"))?;
+    // SigV4 (non-S3 rules) removes empty, `.` and `..` segments before signing, so `/b/x`
+    // would also verify as `/b/./x` or `/z/../b/x`: a resource server acting on the raw path
+    // could be steered to something the client never signed. Such paths are refused.
+    let segments: Vec<&str> = uri.path().split('/').skip(1).collect();
+    let last = segments.len().saturating_sub(1);
+    let odd = segments
+        .iter()
+        .enumerate()
+        .any(|(i, s)| matches!(*s, "." | "..") || (s.is_empty() && i != last));
+    if odd {
+        return Err(invalid(
+            "request.path must not contain empty, `.` or `..` segments",
+        ));
+    }
     if req.headers.len() > MAX_HEADERS {
         return Err(invalid(format!(
             "request.headers holds more than {MAX_HEADERS} headers"
@@ -160,6 +174,11 @@ pub async fn authorize_endpoint(
 }
 
 async fn answer(state: &AppState, req: Request) -> Result<serde_json::Value, StsError> {
+    // The resource server's own address, for `aws:SourceIp` in its permission to ask.
+    let service_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip());
     let (parts, body) = req.into_parts();
     let body = read_body(&parts.headers, body).await?;
     let now = state.clock.now();
@@ -175,7 +194,7 @@ async fn answer(state: &AppState, req: Request) -> Result<serde_json::Value, Sts
     let input: AuthorizeInput = serde_json::from_slice(&body)
         .map_err(|e| invalid(format!("The body is not a valid authorize request: {e}")))?;
     // Before the client is looked at: /authorize is no signature oracle for just anyone.
-    sts::authorize::require_authorizer(&state.config, &service, now)?;
+    sts::authorize::require_authorizer(&state.config, &service, service_ip, now)?;
     check_names(&input)?;
     let relayed = relayed(&input.request)?;
     let client_request = SignedRequest {

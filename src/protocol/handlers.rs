@@ -51,7 +51,13 @@ fn append_encoded_denial(state: &AppState, call: &StsCall, e: &mut StsError, rea
     let record = crate::mint::denial::Denial {
         principal: call.principal.as_ref().map(crate::authn::Principal::arn),
         action: format!("sts:{}", call.action.name()),
-        resource: call.params.get("RoleArn").map(str::to_owned),
+        // Only the actions that aim at a role name one; their RoleArn was validated.
+        resource: matches!(
+            call.action,
+            Action::AssumeRole | Action::AssumeRoleWithWebIdentity | Action::AssumeRoleWithSaml
+        )
+        .then(|| call.params.get("RoleArn").map(str::to_owned))
+        .flatten(),
         reason,
         at: state.clock.now(),
     };
@@ -166,6 +172,7 @@ async fn assume_role_with_saml(state: &AppState, call: &StsCall) -> Result<Actio
         &state.saml,
         state.store.as_ref(),
         &state.keyring,
+        &state.revocations,
         req,
         state.clock.now(),
     )

@@ -52,9 +52,10 @@ pub struct AuthorizationAnswer {
 pub fn require_authorizer(
     config: &Config,
     service: &Principal,
+    service_ip: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    require_permission(config, service, ACTION, "*", None, now)
+    require_permission(config, service, ACTION, "*", service_ip, now)
 }
 
 /// The client's effective permissions for `action` on `resource`.

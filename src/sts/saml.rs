@@ -17,6 +17,7 @@ use super::federation::{FederatedRequest, authorize};
 use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
 };
+use crate::authn::revocation::RevocationList;
 use crate::authn::saml::{SamlRegistry, VerifiedAssertion};
 use crate::config::Config;
 use crate::mint::Keyring;
@@ -85,11 +86,27 @@ fn resolve_session_name(
     Ok(session_name)
 }
 
+/// An assertion issued before a revocation of its subject (or provider) is refused.
+fn refuse_revoked(
+    revocations: &RevocationList,
+    provider_arn: &str,
+    verified: &VerifiedAssertion,
+) -> Result<(), ServiceError> {
+    if revocations.refuses_sign_in(provider_arn, &verified.name_id, Some(verified.issued_at)) {
+        return Err(denied(format!(
+            "sessions of {} via {provider_arn} are revoked",
+            verified.name_id
+        )));
+    }
+    Ok(())
+}
+
 pub async fn assume_role_with_saml(
     config: &Config,
     saml: &Arc<SamlRegistry>,
     store: &dyn Store,
     keyring: &Keyring,
+    revocations: &RevocationList,
     req: SamlRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<SamlSession, ServiceError> {
@@ -123,6 +140,7 @@ pub async fn assume_role_with_saml(
     if !fresh {
         return Err(bad("This SAML assertion has already been used."));
     }
+    refuse_revoked(revocations, &provider.arn, &verified)?;
     let role = config
         .role_by_arn(req.role_arn)
         .ok_or_else(|| denied(format!("role {} is not configured", req.role_arn)))?;

@@ -64,12 +64,7 @@ pub async fn assume_role_with_web_identity(
         action: ACTION,
         reason,
     };
-    let issued = token
-        .claims
-        .get("iat")
-        .and_then(serde_json::Value::as_i64)
-        .and_then(|t| DateTime::from_timestamp(t, 0));
-    if revocations.refuses_sign_in(&token.provider_arn, &token.subject, issued) {
+    if revocations.refuses_sign_in(&token.provider_arn, &token.subject, token.issued_at) {
         return Err(denied(format!(
             "sessions of {} via {} are revoked for tokens issued before the revocation",
             token.subject, token.provider_arn

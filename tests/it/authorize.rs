@@ -404,6 +404,9 @@ async fn only_allowed_callers_may_ask_and_bad_input_is_refused() {
     for (field, value) in [
         ("method", json!("G E T")),
         ("path", json!("bucket/no-slash")),
+        ("path", json!("/bucket/./report.csv")),
+        ("path", json!("/other/../bucket/report.csv")),
+        ("path", json!("//bucket/report.csv")),
         ("payload_hash", json!("ABC")),
         ("headers", json!({ "bad header": "x" })),
     ] {

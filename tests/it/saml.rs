@@ -457,3 +457,60 @@ async fn one_assertion_one_use_even_across_providers_sharing_an_idp() {
         "the same assertion through another provider is a replay"
     );
 }
+
+#[tokio::test]
+async fn an_assertion_issued_before_a_subject_revocation_is_refused() {
+    use stsbridge::sts::revoke::{RevokeRequest, revocation};
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        "sqlite::memory:",
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let old = response(
+        "alice@example.com",
+        &dev_role(),
+        TimeDelta::minutes(5),
+        AUDIENCE,
+    );
+    server.clock.advance(TimeDelta::seconds(2));
+    let req = RevokeRequest {
+        provider: Some("corp".into()),
+        subject: Some("alice@example.com".into()),
+        ..RevokeRequest::default()
+    };
+    let record = revocation(&server.state.config, &req, server.clock.now()).unwrap();
+    server.state.store.add_revocation(&record).await.unwrap();
+    server.state.refresh_revocations().await;
+    // Signed by the IdP before the offboarding: no credentials from it.
+    let (code, _) = assume(&server, ROLE_DEV, &old).await.unwrap_err();
+    assert_eq!(code, "AccessDenied");
+    // Bob is untouched; alice signing in again afterwards is the IdP's call, and works.
+    assume(
+        &server,
+        ROLE_DEV,
+        &response(
+            "bob@example.com",
+            &dev_role(),
+            TimeDelta::minutes(5),
+            AUDIENCE,
+        ),
+    )
+    .await
+    .unwrap();
+    let fresh = idp()
+        .response_b64(&SamlResponseSpec {
+            name_id: "alice@example.com",
+            recipient: ACS,
+            audience: AUDIENCE,
+            role_session_name: "alice@example.com",
+            roles: &dev_role(),
+            groups: &[],
+            extra_attributes: &[],
+            now: server.clock.now() + TimeDelta::seconds(1),
+            valid_for: TimeDelta::minutes(5),
+        })
+        .unwrap();
+    assume(&server, ROLE_DEV, &fresh).await.unwrap();
+}

@@ -35,6 +35,8 @@ pub struct VerifiedIdToken {
     /// Every claim of the verified payload, for claim rules and condition keys.
     pub claims: Map<String, Value>,
     pub expires_at: DateTime<Utc>,
+    /// `iat`, when the token has one: when the IdP vouched for the subject.
+    pub issued_at: Option<DateTime<Utc>>,
 }
 
 /// What verification needs to know about the provider an `iss` selected.
@@ -263,7 +265,8 @@ fn check_claims(
     if numeric_date(&claims, "nbf")?.is_some_and(|nbf| nbf > limit) {
         return Err(OidcError::NotYetValid);
     }
-    if numeric_date(&claims, "iat")?.is_some_and(|iat| iat > limit) {
+    let iat = numeric_date(&claims, "iat")?;
+    if iat.is_some_and(|iat| iat > limit) {
         return Err(OidcError::IssuedInFuture);
     }
     let subject = match claims.get("sub") {
@@ -280,6 +283,7 @@ fn check_claims(
         audience,
         claims,
         expires_at,
+        issued_at: iat.and_then(|t| DateTime::from_timestamp(t, 0)),
     })
 }
 

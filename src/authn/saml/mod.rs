@@ -83,6 +83,8 @@ pub struct VerifiedAssertion {
     pub issuer: String,
     /// For the replay cache, which the caller keeps.
     pub assertion_id: String,
+    /// The assertion's IssueInstant (checked not to be in the future): when the IdP vouched.
+    pub issued_at: DateTime<Utc>,
     /// Until when the id must be remembered: the latest NotOnOrAfter of the Conditions and the
     /// accepted bearer confirmation, plus the provider's clock skew.
     pub replay_expires_at: DateTime<Utc>,

@@ -400,6 +400,7 @@ fn check_assertion(
         provider_arn: rules.arn.clone(),
         issuer: keys.entity_id.clone(),
         assertion_id: assertion.id.clone(),
+        issued_at: assertion.issue_instant,
         replay_expires_at: latest_not_on_or_after + skew,
         name_id: name_id.value.clone(),
         name_id_format: name_id.format.clone(),
