@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::{MintError, TokenError};
-use super::keyring::{Keyring, open_text, seal_text};
+use super::keyring::{Keyring, Purpose, open_text, seal_text};
 
 const VERSION: u8 = 1;
 const AAD: &[u8] = b"stsbridge-authorization-denial";
@@ -54,7 +54,7 @@ pub fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, MintError> {
     let mut plain = serde_json::to_vec(&denial).map_err(|e| MintError::Encode(e.to_string()))?;
     // Trailing whitespace is valid JSON: pad with spaces.
     plain.resize(plain.len().div_ceil(PAD_TO) * PAD_TO, b' ');
-    seal_text(keyring, AAD, VERSION, &plain)
+    seal_text(keyring, Purpose::DenialMessage, AAD, VERSION, &plain)
 }
 
 fn truncate(text: &mut String, max: usize) {
@@ -69,7 +69,14 @@ fn truncate(text: &mut String, max: usize) {
 
 /// Opens a message sealed by [`seal`] with any key of the ring.
 pub fn open(keyring: &Keyring, encoded: &str) -> Result<Denial, TokenError> {
-    let plain = open_text(keyring, AAD, VERSION, encoded, MAX_ENCODED_LEN)?;
+    let plain = open_text(
+        keyring,
+        Purpose::DenialMessage,
+        AAD,
+        VERSION,
+        encoded,
+        MAX_ENCODED_LEN,
+    )?;
     serde_json::from_slice(&plain).map_err(|_| TokenError::Malformed)
 }
 

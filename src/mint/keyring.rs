@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hkdf;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -26,13 +27,32 @@ pub(super) struct SealedBox {
     pub(super) sealed: Vec<u8>,
 }
 
-/// One AES-256-GCM key and its id.
+/// What a sealed box is for. Each purpose seals under its own key, derived from the keyring
+/// key, so the nonces that anyone can make us spend on denial messages (every refused request
+/// seals one) never count against the session-token key's random-nonce budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    SessionToken,
+    DenialMessage,
+}
+
+/// One AES-256-GCM key and its id, plus the key derived from it for denial messages.
 struct SealingKey {
     id: [u8; KEY_ID_LEN],
     created: DateTime<Utc>,
     /// Kept to write the keyring back out on rotation.
     raw: Zeroizing<[u8; KEY_LEN]>,
     aead: LessSafeKey,
+    denial_aead: LessSafeKey,
+}
+
+impl SealingKey {
+    fn aead(&self, purpose: Purpose) -> &LessSafeKey {
+        match purpose {
+            Purpose::SessionToken => &self.aead,
+            Purpose::DenialMessage => &self.denial_aead,
+        }
+    }
 }
 
 impl std::fmt::Debug for SealingKey {
@@ -87,11 +107,18 @@ fn make_key(
 ) -> Result<SealingKey, String> {
     let unbound = UnboundKey::new(&AES_256_GCM, raw.as_ref())
         .map_err(|_| "key rejected by AES-256-GCM".to_owned())?;
+    // HKDF-SHA256 (RFC 5869) with a fixed label: a separate, independent key per purpose.
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"stsbridge keyring").extract(raw.as_ref());
+    let denial: UnboundKey = prk
+        .expand(&[b"denial messages v1"], &AES_256_GCM)
+        .map_err(|_| "key derivation failed".to_owned())?
+        .into();
     Ok(SealingKey {
         id,
         created,
         raw,
         aead: LessSafeKey::new(unbound),
+        denial_aead: LessSafeKey::new(denial),
     })
 }
 
@@ -234,7 +261,12 @@ impl Keyring {
     }
 
     /// Seals `plaintext` with the first key. `aad_prefix` is bound in with the key id.
-    pub(super) fn seal(&self, aad_prefix: &[u8], plaintext: &[u8]) -> Result<SealedBox, MintError> {
+    pub(super) fn seal(
+        &self,
+        purpose: Purpose,
+        aad_prefix: &[u8],
+        plaintext: &[u8],
+    ) -> Result<SealedBox, MintError> {
         let key = self
             .keys
             .first()
@@ -245,7 +277,7 @@ impl Keyring {
         fill_random(&mut nonce);
         let mut buf = plaintext.to_vec();
         let aad = [aad_prefix, &key.id].concat();
-        key.aead
+        key.aead(purpose)
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(aad),
@@ -262,6 +294,7 @@ impl Keyring {
     /// Opens a box sealed by `seal` with any key of the ring.
     pub(super) fn open(
         &self,
+        purpose: Purpose,
         aad_prefix: &[u8],
         key_id: [u8; KEY_ID_LEN],
         nonce: [u8; NONCE_LEN],
@@ -275,7 +308,7 @@ impl Keyring {
         let mut buf = Zeroizing::new(sealed.to_vec());
         let aad = [aad_prefix, &key_id].concat();
         let plain_len = key
-            .aead
+            .aead(purpose)
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(aad),
@@ -293,11 +326,12 @@ impl Keyring {
 /// bound in as associated data (so one kind can never be opened as the other).
 pub(super) fn seal_text(
     keyring: &Keyring,
+    purpose: Purpose,
     aad: &[u8],
     version: u8,
     plaintext: &[u8],
 ) -> Result<String, MintError> {
-    let sealed = keyring.seal(&[aad, &[version]].concat(), plaintext)?;
+    let sealed = keyring.seal(purpose, &[aad, &[version]].concat(), plaintext)?;
     let mut bytes = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.sealed.len());
     bytes.push(version);
     bytes.extend_from_slice(&sealed.key_id);
@@ -309,6 +343,7 @@ pub(super) fn seal_text(
 /// Opens [`seal_text`]'s output; anything longer than `max_len` is refused before decoding.
 pub(super) fn open_text(
     keyring: &Keyring,
+    purpose: Purpose,
     aad: &[u8],
     version: u8,
     text: &str,
@@ -329,7 +364,7 @@ pub(super) fn open_text(
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
     let key_id: [u8; KEY_ID_LEN] = key_id.try_into().map_err(|_| TokenError::Malformed)?;
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| TokenError::Malformed)?;
-    keyring.open(&[aad, &[version]].concat(), key_id, nonce, sealed)
+    keyring.open(purpose, &[aad, &[version]].concat(), key_id, nonce, sealed)
 }
 
 /// Refuses key files readable by group or others, as ssh does for private keys.
@@ -360,6 +395,31 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn each_purpose_seals_under_its_own_key() {
+        let ring = Keyring::generate(t0());
+        let boxed = ring.seal(Purpose::DenialMessage, b"aad", b"hello").unwrap();
+        let open = |purpose| ring.open(purpose, b"aad", boxed.key_id, boxed.nonce, &boxed.sealed);
+        assert_eq!(open(Purpose::DenialMessage).unwrap().as_slice(), b"hello");
+        assert!(matches!(
+            open(Purpose::SessionToken),
+            Err(TokenError::Tampered)
+        ));
+        // Nor does another keyring's derived key.
+        let other = Keyring::generate(t0());
+        let boxed2 = other.seal(Purpose::DenialMessage, b"aad", b"x").unwrap();
+        assert!(
+            ring.open(
+                Purpose::DenialMessage,
+                b"aad",
+                boxed2.key_id,
+                boxed2.nonce,
+                &boxed2.sealed
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::error::{MintError, TokenError};
-use super::keyring::{Keyring, open_text, seal_text};
+use super::keyring::{Keyring, Purpose, open_text, seal_text};
 use crate::types::{AccessKeyId, AccountId, RoleArn, Secret, SecretAccessKey};
 
 const VERSION: u8 = 1;
@@ -159,7 +159,7 @@ mod exposed_secret {
 pub fn seal(keyring: &Keyring, claims: &SessionClaims) -> Result<Secret, MintError> {
     let plain =
         Zeroizing::new(serde_json::to_vec(claims).map_err(|e| MintError::Encode(e.to_string()))?);
-    let token = seal_text(keyring, AAD, VERSION, &plain)?;
+    let token = seal_text(keyring, Purpose::SessionToken, AAD, VERSION, &plain)?;
     if token.len() > MAX_TOKEN_LEN {
         return Err(MintError::TokenTooLarge {
             len: token.len(),
@@ -175,7 +175,14 @@ pub fn open(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<SessionClaims, TokenError> {
-    let plain = open_text(keyring, AAD, VERSION, token, MAX_TOKEN_LEN)?;
+    let plain = open_text(
+        keyring,
+        Purpose::SessionToken,
+        AAD,
+        VERSION,
+        token,
+        MAX_TOKEN_LEN,
+    )?;
     // Authenticated but undecodable means a bug or a format change, never an attacker: still
     // just a malformed token to the caller.
     let claims: SessionClaims =
