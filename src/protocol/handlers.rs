@@ -196,13 +196,31 @@ async fn assume_role_with_saml(state: &AppState, call: &StsCall) -> Result<Actio
     ))
 }
 
+/// The MFA code an AssumeRole or GetSessionToken carries, checked against the caller's device.
+async fn mfa(
+    state: &AppState,
+    caller: &crate::authn::Principal,
+    serial_number: Option<&str>,
+    token_code: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, StsError> {
+    Ok(sts::mfa::verify_mfa(
+        &state.config,
+        state.store.as_ref(),
+        caller,
+        serial_number,
+        token_code,
+        now,
+    )
+    .await?)
+}
+
 async fn assume_role(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
     let p = AssumeRoleParams::parse(&call.params)?;
     let caller = call.principal()?;
     let now = state.clock.now();
-    let mfa_verified_at = sts::mfa::verify_mfa(
-        &state.config,
-        state.store.as_ref(),
+    let mfa_verified_at = mfa(
+        state,
         caller,
         p.serial_number.as_deref(),
         p.token_code.as_deref(),
@@ -243,9 +261,8 @@ async fn get_session_token(state: &AppState, call: &StsCall) -> Result<ActionRes
     let p = GetSessionTokenParams::parse(&call.params)?;
     let caller = call.principal()?;
     let now = state.clock.now();
-    let mfa_at = sts::mfa::verify_mfa(
-        &state.config,
-        state.store.as_ref(),
+    let mfa_at = mfa(
+        state,
         caller,
         p.serial_number.as_deref(),
         p.token_code.as_deref(),
