@@ -36,6 +36,8 @@ pub struct Denial {
     pub resource: Option<String>,
     /// The check that said no: "trust policy of … implicit deny", "explicit deny (statement X)".
     pub reason: String,
+    /// A Deny statement decided (not merely no Allow).
+    pub explicit_deny: bool,
     pub at: DateTime<Utc>,
 }
 
@@ -96,6 +98,7 @@ mod tests {
             action: "sts:AssumeRole".into(),
             resource: Some("arn:aws:iam::000000000000:role/r".into()),
             reason: "trust policy: implicit deny".into(),
+            explicit_deny: false,
             at: now,
         }
     }

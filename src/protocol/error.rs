@@ -120,7 +120,15 @@ pub struct StsError {
     pub message: String,
     /// For `AccessDenied`: which check refused, never rendered as is. The endpoint seals it
     /// into an encoded authorization message that `DecodeAuthorizationMessage` reveals.
-    pub denial_reason: Option<String>,
+    pub denial: Option<DenialCause>,
+}
+
+/// Why an `AccessDenied` happened, for the sealed authorization message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenialCause {
+    pub reason: String,
+    /// A Deny statement decided (not merely no Allow).
+    pub explicit: bool,
 }
 
 impl StsError {
@@ -128,7 +136,7 @@ impl StsError {
         Self {
             code,
             message: message.into(),
-            denial_reason: None,
+            denial: None,
         }
     }
 
@@ -273,20 +281,27 @@ impl From<SamlError> for StsError {
 impl From<ServiceError> for StsError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::AccessDenied { action, reason } => {
+            ServiceError::AccessDenied {
+                action,
+                reason,
+                explicit,
+            } => {
                 // Which check failed is for the operator; the caller learns only the action.
                 tracing::info!(%reason, "access denied");
                 let mut e = Self::new(
                     ErrorCode::AccessDenied,
                     format!("Not authorized to perform {action}"),
                 );
-                e.denial_reason = Some(reason);
+                e.denial = Some(DenialCause { reason, explicit });
                 e
             }
             ServiceError::MfaFailed(ref reason) => {
                 tracing::info!(%reason, "MFA refused");
                 let mut out = Self::new(ErrorCode::AccessDenied, e.to_string());
-                out.denial_reason = Some(format!("MFA: {reason}"));
+                out.denial = Some(DenialCause {
+                    reason: format!("MFA: {reason}"),
+                    explicit: false,
+                });
                 out
             }
             ServiceError::DurationTooLong | ServiceError::ChainedDurationTooLong => {

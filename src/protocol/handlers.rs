@@ -36,8 +36,8 @@ pub async fn sts_endpoint(
     match rendered {
         Ok(xml) => xml_response(StatusCode::OK, xml),
         Err(mut e) => {
-            if let Some(reason) = e.denial_reason.take() {
-                append_encoded_denial(&state, &call, &mut e, reason);
+            if let Some(cause) = e.denial.take() {
+                append_encoded_denial(&state, &call, &mut e, cause);
             }
             error_response(&e, &request_id)
         }
@@ -47,7 +47,12 @@ pub async fn sts_endpoint(
 /// Seals why a request was refused into its `AccessDenied` message, for
 /// DecodeAuthorizationMessage. Sealing cannot fail short of a broken keyring; then the plain
 /// refusal is still correct, only less helpful.
-fn append_encoded_denial(state: &AppState, call: &StsCall, e: &mut StsError, reason: String) {
+fn append_encoded_denial(
+    state: &AppState,
+    call: &StsCall,
+    e: &mut StsError,
+    cause: super::error::DenialCause,
+) {
     let record = crate::mint::denial::Denial {
         principal: call.principal.as_ref().map(crate::authn::Principal::arn),
         action: format!("sts:{}", call.action.name()),
@@ -58,7 +63,8 @@ fn append_encoded_denial(state: &AppState, call: &StsCall, e: &mut StsError, rea
         )
         .then(|| call.params.get("RoleArn").map(str::to_owned))
         .flatten(),
-        reason,
+        reason: cause.reason,
+        explicit_deny: cause.explicit,
         at: state.clock.now(),
     };
     match crate::mint::denial::seal(&state.keyring, &record) {

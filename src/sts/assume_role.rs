@@ -39,10 +39,21 @@ pub struct AssumeRoleRequest<'a> {
 
 /// The AWS-style refusal: who may not do what on which resource.
 fn denied(caller: &Principal, role: &RoleArn, reason: String) -> ServiceError {
+    denied_by(caller, role, reason, &Decision::NotApplicable)
+}
+
+/// [`denied`], keeping whether a Deny statement decided.
+fn denied_by(
+    caller: &Principal,
+    role: &RoleArn,
+    reason: String,
+    decision: &Decision,
+) -> ServiceError {
     tracing::info!(caller = %caller.arn(), %role, %reason, "AssumeRole refused");
     ServiceError::AccessDenied {
         action: ACTION,
         reason,
+        explicit: matches!(decision, Decision::ExplicitDeny { .. }),
     }
 }
 
@@ -88,10 +99,11 @@ pub fn assume_role(
     match identity_decision(config, caller, &own) {
         Decision::Allow { .. } => {}
         d => {
-            return Err(denied(
+            return Err(denied_by(
                 caller,
                 req.role_arn,
                 format!("caller's permissions: sts:AssumeRole on {role_arn} {d}"),
+                &d,
             ));
         }
     }
@@ -235,10 +247,11 @@ fn check_trust(
         match evaluate(&[&role.trust_policy], &context(action)) {
             Decision::Allow { .. } => {}
             d => {
-                return Err(denied(
+                return Err(denied_by(
                     caller,
                     req.role_arn,
                     format!("trust policy of {}: {action} {d}", role.arn),
+                    &d,
                 ));
             }
         }

@@ -27,10 +27,9 @@ pub fn decode_authorization_message(
     // Forged, truncated, or from another deployment: all the same to the caller.
     let d =
         denial::open(keyring, encoded).map_err(|_| ServiceError::InvalidAuthorizationMessage)?;
-    let explicit = d.reason.contains("explicit deny");
     Ok(json!({
         "allowed": false,
-        "explicitDeny": explicit,
+        "explicitDeny": d.explicit_deny,
         "reason": d.reason,
         "context": {
             "principal": d.principal.map(|arn| json!({ "arn": arn })),

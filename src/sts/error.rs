@@ -15,6 +15,9 @@ pub enum ServiceError {
     AccessDenied {
         action: &'static str,
         reason: String,
+        /// A Deny statement decided, rather than no Allow: typed, because `reason` may quote
+        /// caller input and must never be searched for it.
+        explicit: bool,
     },
     /// A wrong, reused or unknown-device MFA code; the reason is for the log and the encoded
     /// authorization message, the client gets AWS's text.

@@ -88,6 +88,7 @@ pub fn authorize(
     let deny = |reason: String| ServiceError::AccessDenied {
         action: req.action,
         reason,
+        explicit: false,
     };
     let mut actions = vec![req.action];
     if !req.tags.is_empty() || !req.transitive_tag_keys.is_empty() {
@@ -102,10 +103,14 @@ pub fn authorize(
         match decision {
             Decision::Allow { .. } => {}
             Decision::ExplicitDeny { sid } => {
-                return Err(deny(format!(
-                    "trust policy of {} explicitly denies {action} (statement {sid:?})",
-                    role.arn
-                )));
+                return Err(ServiceError::AccessDenied {
+                    action: req.action,
+                    reason: format!(
+                        "trust policy of {} explicitly denies {action} (statement {sid:?})",
+                        role.arn
+                    ),
+                    explicit: true,
+                });
             }
             Decision::NotApplicable => {
                 return Err(deny(format!(

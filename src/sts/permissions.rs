@@ -97,6 +97,7 @@ pub fn require_permission(
         d => Err(crate::sts::ServiceError::AccessDenied {
             action,
             reason: format!("{}'s permissions: {action} on {resource} {d}", caller.arn()),
+            explicit: matches!(d, Decision::ExplicitDeny { .. }),
         }),
     }
 }
@@ -187,6 +188,7 @@ pub fn refuse_if_role_denies(
                 "role {role_arn} policy: explicit deny of {action} for this session (statement {})",
                 sid.as_deref().unwrap_or("without Sid")
             ),
+            explicit: true,
         }),
         Decision::Allow { .. } | Decision::NotApplicable => Ok(()),
     }

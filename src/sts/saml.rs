@@ -63,6 +63,7 @@ fn denied(reason: String) -> ServiceError {
     ServiceError::AccessDenied {
         action: ACTION,
         reason,
+        explicit: false,
     }
 }
 

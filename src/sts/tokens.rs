@@ -36,6 +36,7 @@ fn long_term_user<'a>(
                 "Cannot call {} with session credentials",
                 action.trim_start_matches("sts:")
             ),
+            explicit: false,
         }),
     }
 }
@@ -128,13 +129,15 @@ pub fn get_federation_token(
     let account = config.server.account_id;
     let arn = format!("arn:aws:sts::{account}:federated-user/{name}");
     let ctx = caller_context(caller, ACTION, Some(&arn), None, now);
-    if !matches!(
-        identity_decision(config, caller, &ctx),
-        Decision::Allow { .. }
-    ) {
+    let decision = identity_decision(config, caller, &ctx);
+    if !matches!(decision, Decision::Allow { .. }) {
         return Err(ServiceError::AccessDenied {
             action: ACTION,
-            reason: format!("{} may not call {ACTION} for {arn}", caller.arn()),
+            reason: format!(
+                "{} may not call {ACTION} for {arn}: {decision}",
+                caller.arn()
+            ),
+            explicit: matches!(decision, Decision::ExplicitDeny { .. }),
         });
     }
     check_tag_set(&tags, &[]).map_err(|e| ServiceError::InvalidParameter(e.to_string()))?;

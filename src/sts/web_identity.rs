@@ -63,6 +63,7 @@ pub async fn assume_role_with_web_identity(
     let denied = |reason: String| ServiceError::AccessDenied {
         action: ACTION,
         reason,
+        explicit: false,
     };
     if revocations.refuses_sign_in(&token.provider_arn, &token.subject, token.issued_at) {
         return Err(denied(format!(

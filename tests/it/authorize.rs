@@ -624,6 +624,7 @@ async fn access_denied_carries_a_message_only_permitted_callers_can_decode() {
     );
     let reason = d["reason"].as_str().unwrap();
     assert!(reason.contains("implicit deny"), "{reason}");
+    assert_eq!(d["explicitDeny"], false);
 
     // The developer may not decode (no sts:DecodeAuthorizationMessage), even its own message.
     let err = dev
@@ -690,6 +691,31 @@ async fn an_aws_style_revoke_older_sessions_policy_denies_through_authorize() {
             &json!("AWSRevokeOlderSessions")
         ),
         "{a}"
+    );
+    // Its STS calls are refused too; the sealed message says a Deny statement decided.
+    let client = server.client(&old.id, &old.secret, old.token.as_deref(), "us-east-1");
+    let err = client.get_caller_identity().send().await.unwrap_err();
+    assert_eq!(error_code(&err), "AccessDenied");
+    let encoded = error_message(&err)
+        .split("Encoded authorization failure message: ")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let decoded = server
+        .admin()
+        .decode_authorization_message()
+        .encoded_message(encoded)
+        .send()
+        .await
+        .unwrap();
+    let d: Value = serde_json::from_str(decoded.decoded_message().unwrap()).unwrap();
+    assert_eq!(d["explicitDeny"], true, "{d}");
+    assert!(
+        d["reason"]
+            .as_str()
+            .unwrap()
+            .contains("AWSRevokeOlderSessions"),
+        "{d}"
     );
     let fine = assume(&server, "files-rw", None).await;
     let get = client_request(&server, &fine, "GET", "/bucket/report.csv", b"");
