@@ -65,8 +65,14 @@ impl RevocationList {
 /// Whether `r` cuts off the session described by `claims`.
 pub fn revokes(r: &Revocation, claims: &SessionClaims) -> bool {
     let issued_before = claims.issued_at < r.issued_before;
+    // A federated identity's chain counts from its first session: a session chained after the
+    // cut-off (on a replica that had not reloaded yet) from one issued before it is cut too.
+    let chain_began_before = claims.origin() < r.issued_before;
     match &r.target {
-        RevocationTarget::AccessKey(id) => claims.access_key_id.as_str() == id,
+        // A revoked key takes every session chained from it along.
+        RevocationTarget::AccessKey(id) => {
+            claims.access_key_id.as_str() == id || claims.ancestors.iter().any(|a| a.as_str() == id)
+        }
         RevocationTarget::Role(arn) => {
             issued_before
                 && matches!(&claims.principal, SessionPrincipal::AssumedRole { role_arn, .. } if role_arn.to_string() == *arn)
@@ -74,14 +80,14 @@ pub fn revokes(r: &Revocation, claims: &SessionClaims) -> bool {
         // Sessions issued up to the revocation: a later sign-in (the IdP let the person in
         // again) must not mint credentials that silently fail on first use.
         RevocationTarget::Subject { provider, subject } => {
-            issued_before
+            chain_began_before
                 && claims
                     .federated
                     .as_ref()
                     .is_some_and(|f| f.provider == *provider && f.subject == *subject)
         }
         RevocationTarget::Provider(arn) => {
-            issued_before
+            chain_began_before
                 && claims
                     .federated
                     .as_ref()
@@ -131,6 +137,8 @@ mod tests {
             mfa_authenticated: false,
             mfa_at: None,
             chain_depth,
+            ancestors: Vec::new(),
+            origin_issued_at: None,
         }
     }
 
@@ -188,5 +196,57 @@ mod tests {
         assert!(list.revoking(&old).is_none());
         list.replace(vec![subject]);
         assert!(list.revoking(&old).is_some() && list.revoking(&newer).is_none());
+    }
+
+    #[test]
+    fn chained_sessions_follow_their_ancestors() {
+        const IDP: &str = "arn:aws:iam::123456789012:oidc-provider/idp.example.com";
+        let root = claims(
+            "arn:aws:iam::123456789012:role/a",
+            0,
+            Some((IDP, "alice")),
+            0,
+        );
+        // Chained from root after the cut-off at 10 (a replica that had not reloaded yet).
+        let mut child = claims(
+            "arn:aws:iam::123456789012:role/b",
+            15,
+            Some((IDP, "alice")),
+            1,
+        );
+        child.ancestors = vec![root.access_key_id.clone()];
+        child.origin_issued_at = Some(root.issued_at);
+        let mut grandchild = claims("arn:aws:iam::123456789012:role/c", 16, None, 2);
+        grandchild.ancestors = vec![root.access_key_id.clone(), child.access_key_id.clone()];
+        grandchild.origin_issued_at = Some(root.issued_at);
+        let key = record(
+            RevocationTarget::AccessKey(root.access_key_id.to_string()),
+            10,
+        );
+        assert!(revokes(&key, &child) && revokes(&key, &grandchild));
+        let middle = record(
+            RevocationTarget::AccessKey(child.access_key_id.to_string()),
+            10,
+        );
+        assert!(!revokes(&middle, &root) && revokes(&middle, &grandchild));
+        let subject = record(
+            RevocationTarget::Subject {
+                provider: IDP.into(),
+                subject: "alice".into(),
+            },
+            10,
+        );
+        assert!(
+            revokes(&subject, &child),
+            "the chain began before the cut-off"
+        );
+        let mut fresh = claims(
+            "arn:aws:iam::123456789012:role/b",
+            15,
+            Some((IDP, "alice")),
+            0,
+        );
+        fresh.origin_issued_at = None;
+        assert!(!revokes(&subject, &fresh), "a sign-in after the cut-off");
     }
 }

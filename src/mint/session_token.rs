@@ -125,6 +125,21 @@ pub struct SessionClaims {
     /// 0 for a session made from long-term keys or a federated token; +1 per role chaining hop.
     #[serde(default)]
     pub chain_depth: u8,
+    /// The access keys of the sessions this one was chained from, first to last: revoking any
+    /// of them revokes this one too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ancestors: Vec<AccessKeyId>,
+    /// When the first session of the chain was issued (`None`: this one is the first), so a
+    /// revocation of "sessions issued before T" also reaches sessions chained from them later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_issued_at: Option<DateTime<Utc>>,
+}
+
+impl SessionClaims {
+    /// When the chain this session belongs to began.
+    pub fn origin(&self) -> DateTime<Utc> {
+        self.origin_issued_at.unwrap_or(self.issued_at)
+    }
 }
 
 impl std::fmt::Debug for SessionClaims {
@@ -228,6 +243,8 @@ pub(crate) mod tests {
             mfa_authenticated: true,
             mfa_at: None,
             chain_depth: 0,
+            ancestors: Vec::new(),
+            origin_issued_at: None,
         }
     }
 

@@ -129,6 +129,7 @@ pub fn assume_role(
             chain_depth: parent
                 .filter(|p| matches!(p.principal, SessionPrincipal::AssumedRole { .. }))
                 .map_or(0, |p| p.chain_depth.saturating_add(1)),
+            parent,
             mfa_at,
             federated: parent.and_then(|p| p.federated.clone()),
         },

@@ -254,6 +254,8 @@ policies = ['''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"
             mfa_authenticated: false,
             mfa_at: None,
             chain_depth: 0,
+            ancestors: Vec::new(),
+            origin_issued_at: None,
         }))
     }
 

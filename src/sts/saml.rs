@@ -194,6 +194,7 @@ pub async fn assume_role_with_saml(
             issuer: provider.arn.clone(),
             expires_cap: verified.session_not_on_or_after,
             chain_depth: 0,
+            parent: None,
             mfa_at: None,
             federated: Some(crate::mint::FederatedIdentity {
                 provider: provider.arn.clone(),

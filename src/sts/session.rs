@@ -39,6 +39,8 @@ pub struct RoleSession<'a> {
     pub mfa_at: Option<DateTime<Utc>>,
     /// The federated identity (provider and subject), carried through chaining.
     pub federated: Option<crate::mint::FederatedIdentity>,
+    /// The session this one is chained from (AssumeRole with session credentials).
+    pub parent: Option<&'a SessionClaims>,
 }
 
 /// A minted role session and what the response reports about it.
@@ -181,6 +183,15 @@ pub fn mint_role_session(
         mfa_authenticated: s.mfa_at.is_some(),
         mfa_at: s.mfa_at,
         chain_depth: s.chain_depth,
+        ancestors: s
+            .parent
+            .map(|p| {
+                let mut chain = p.ancestors.clone();
+                chain.push(p.access_key_id.clone());
+                chain
+            })
+            .unwrap_or_default(),
+        origin_issued_at: s.parent.map(SessionClaims::origin),
     };
     let credentials = mint_credentials(keyring, &claims)?;
     Ok(IssuedSession {

@@ -72,6 +72,8 @@ fn mint(
         mfa_authenticated: mfa_at.is_some(),
         mfa_at,
         chain_depth: 0,
+        ancestors: Vec::new(),
+        origin_issued_at: None,
     };
     Ok(mint_credentials(keyring, &claims)?)
 }

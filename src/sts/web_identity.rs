@@ -119,6 +119,7 @@ pub async fn assume_role_with_web_identity(
             issuer: token.provider_arn.clone(),
             expires_cap: None,
             chain_depth: 0,
+            parent: None,
             mfa_at: None,
             federated: Some(crate::mint::FederatedIdentity {
                 provider: token.provider_arn.clone(),

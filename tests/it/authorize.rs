@@ -183,7 +183,7 @@ const OBJECT: &str = "arn:aws:files:::bucket/report.csv";
 
 fn config_toml(idp: Option<&TestIdp>) -> String {
     let trust = r#"'''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}'''"#;
-    let files = r#"'''{"Version":"2012-10-17","Statement":[{"Sid":"FilesInBucket","Effect":"Allow","Action":"files:*","Resource":"arn:aws:files:::bucket/*"},{"Sid":"NoDeletes","Effect":"Deny","Action":"files:DeleteObject","Resource":"*"}]}'''"#;
+    let files = r#"'''{"Version":"2012-10-17","Statement":[{"Sid":"FilesInBucket","Effect":"Allow","Action":"files:*","Resource":"arn:aws:files:::bucket/*"},{"Sid":"NoDeletes","Effect":"Deny","Action":"files:DeleteObject","Resource":"*"},{"Sid":"Chain","Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}'''"#;
     let mut toml = format!(
         "{}\n[[roles]]\nname = \"files-rw\"\ntrust_policy = {trust}\npolicies = [{files}]\n\n[[roles]]\nname = \"files-rw2\"\ntrust_policy = {trust}\npolicies = [{files}]\n",
         test_config_toml()
@@ -470,6 +470,24 @@ async fn works(server: &TestServer, keys: &Keys) -> bool {
     }
 }
 
+/// RevokeSessions signed by the admin.
+async fn revoke(server: &TestServer, fields: &[(&str, &str)]) -> (u16, String) {
+    raw_sts(server, &admin(), &revoke_form(fields)).await
+}
+
+/// A session chained (AssumeRole) from `keys` into `role`.
+async fn chain_from(server: &TestServer, keys: &Keys, role: &str) -> Keys {
+    let client = server.client(&keys.id, &keys.secret, keys.token.as_deref(), "us-east-1");
+    let out = client
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::123456789012:role/{role}"))
+        .role_session_name("chained")
+        .send()
+        .await
+        .unwrap();
+    Keys::from_sdk(out.credentials().unwrap())
+}
+
 #[tokio::test]
 async fn every_revocation_kind_through_the_admin_action_cuts_sts_and_authorize() {
     let idp = TestIdp::start().await;
@@ -492,21 +510,23 @@ async fn every_revocation_kind_through_the_admin_action_cuts_sts_and_authorize()
     let (status, body) = raw_sts(&server, &developer(), &form).await;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
-    let (status, body) = raw_sts(&server, &admin(), &revoke_form(&[])).await;
+    let (status, body) = revoke(&server, &[]).await;
     assert_eq!(status, 400, "{body}");
     assert!(
         body.contains("<Code>InvalidParameterValue</Code>"),
         "{body}"
     );
-    let (status, _) = raw_sts(&server, &admin(), &revoke_form(&[("Role", "no-such-role")])).await;
+    let (status, _) = revoke(&server, &[("Role", "no-such-role")]).await;
     assert_eq!(status, 400);
     assert!(works(&server, &by_key).await);
 
+    // A session chained from by_key before the revocation falls with it.
+    let chained = chain_from(&server, &by_key, "files-rw2").await;
+    assert!(works(&server, &chained).await);
     // By access key: that session only.
-    let (status, body) = raw_sts(
+    let (status, body) = revoke(
         &server,
-        &admin(),
-        &revoke_form(&[("AccessKeyId", &by_key.id), ("Reason", "laptop lost")]),
+        &[("AccessKeyId", &by_key.id), ("Reason", "laptop lost")],
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -516,16 +536,15 @@ async fn every_revocation_kind_through_the_admin_action_cuts_sts_and_authorize()
         "{body}"
     );
     assert!(!works(&server, &by_key).await);
+    assert!(
+        !works(&server, &chained).await,
+        "sessions chained from a revoked key go too"
+    );
     assert!(works(&server, &same_role).await);
 
     // By role, sessions issued before now: files-rw, not files-rw2; new sessions work.
     server.clock.advance(TimeDelta::seconds(1));
-    let (status, body) = raw_sts(
-        &server,
-        &admin(),
-        &revoke_form(&[("Role", "files-rw"), ("IssuedBefore", "now")]),
-    )
-    .await;
+    let (status, body) = revoke(&server, &[("Role", "files-rw"), ("IssuedBefore", "now")]).await;
     assert_eq!(status, 200, "{body}");
     assert!(!works(&server, &same_role).await);
     assert!(works(&server, &other_role).await);
@@ -533,10 +552,9 @@ async fn every_revocation_kind_through_the_admin_action_cuts_sts_and_authorize()
     assert!(works(&server, &assume(&server, "files-rw", None).await).await);
 
     // By provider and subject: alice, not bob.
-    let (status, body) = raw_sts(
+    let (status, body) = revoke(
         &server,
-        &admin(),
-        &revoke_form(&[("Provider", &idp.issuer), ("Subject", "user-alice")]),
+        &[("Provider", &idp.issuer), ("Subject", "user-alice")],
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -570,12 +588,7 @@ async fn every_revocation_kind_through_the_admin_action_cuts_sts_and_authorize()
 
     // By provider: everyone who came through it before now.
     server.clock.advance(TimeDelta::seconds(1));
-    let (status, body) = raw_sts(
-        &server,
-        &admin(),
-        &revoke_form(&[("Provider", &idp.provider_arn())]),
-    )
-    .await;
+    let (status, body) = revoke(&server, &[("Provider", &idp.provider_arn())]).await;
     assert_eq!(status, 200, "{body}");
     assert!(!works(&server, &bob).await);
     assert!(works(&server, &other_role).await);

@@ -33,6 +33,8 @@ fn role_session(server: &TestServer, lifetime: TimeDelta) -> SessionClaims {
         mfa_authenticated: false,
         mfa_at: None,
         chain_depth: 0,
+        ancestors: Vec::new(),
+        origin_issued_at: None,
     }
 }
 
