@@ -213,6 +213,10 @@ pub fn router(state: AppState) -> Router {
             .route(
                 &format!("{prefix}/authorize"),
                 axum::routing::post(crate::protocol::authorize::authorize_endpoint),
+            )
+            .route(
+                &format!("{prefix}/saml/metadata"),
+                get(crate::web::saml_flow::sp_metadata),
             );
     }
     if let Some(idp) = &state.demo_idp {
@@ -224,6 +228,7 @@ pub fn router(state: AppState) -> Router {
             "/authorize",
             axum::routing::post(crate::protocol::authorize::authorize_endpoint),
         )
+        .route("/saml/metadata", get(crate::web::saml_flow::sp_metadata))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)

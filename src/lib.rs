@@ -21,3 +21,4 @@ pub mod store;
 pub mod sts;
 pub mod telemetry;
 pub mod types;
+pub mod web;

@@ -514,3 +514,97 @@ async fn an_assertion_issued_before_a_subject_revocation_is_refused() {
         .unwrap();
     assume(&server, ROLE_DEV, &fresh).await.unwrap();
 }
+
+/// Reads every event of `xml`, failing on anything malformed.
+fn well_formed(xml: &str) {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("metadata is not well-formed XML: {e}\n{xml}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn sp_metadata_names_what_the_validator_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        "sqlite::memory:",
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let resp = reqwest::get(format!("{}/saml/metadata", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/samlmetadata+xml"
+    );
+    let xml = resp.text().await.unwrap();
+    well_formed(&xml);
+    assert!(
+        xml.contains(r#"entityID="https://sts.test/saml/metadata""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"Location="https://sts.test/saml/acs""#),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"AuthnRequestsSigned="false""#), "{xml}");
+    assert!(
+        !xml.contains("KeyDescriptor"),
+        "no SP key configured: {xml}"
+    );
+    // What the metadata announces is what a provider accepts by default.
+    let provider = &server.state.config.saml_providers[0];
+    let entity = stsbridge::web::saml_flow::entity_id(&server.state.config);
+    let acs = stsbridge::web::saml_flow::acs_url(&server.state.config);
+    assert!(
+        provider.audiences.contains(&entity),
+        "{:?}",
+        provider.audiences
+    );
+    assert!(provider.acs_urls.contains(&acs), "{:?}", provider.acs_urls);
+}
+
+#[tokio::test]
+async fn sp_metadata_publishes_the_sp_certificate_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    // TEST KEYS ONLY: the test IdP's pair stands in for an SP key pair.
+    let certs = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
+    let toml = config_toml(dir.path(), "sqlite::memory:").replace(
+        "public_url = \"https://sts.test\"",
+        &format!(
+            "public_url = \"https://sts.test\"\nsaml_sp_key_file = \"{certs}/test-saml-idp-key.pem\"\nsaml_sp_cert_file = \"{certs}/test-saml-idp-cert.pem\""
+        ),
+    );
+    let server = TestServer::start_full(
+        ServeLimits::default(),
+        config_from(&toml),
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let xml = reqwest::get(format!("{}/saml/metadata", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    well_formed(&xml);
+    let pem = std::fs::read_to_string(format!("{certs}/test-saml-idp-cert.pem")).unwrap();
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<String>();
+    assert!(xml.contains(&format!("<ds:X509Certificate>{body}</ds:X509Certificate>")));
+    assert!(xml.contains(r#"<md:KeyDescriptor use="signing">"#), "{xml}");
+    assert!(
+        xml.contains(r#"<md:KeyDescriptor use="encryption">"#),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"AuthnRequestsSigned="true""#), "{xml}");
+}
