@@ -67,10 +67,7 @@ fn pem_body(pem: &str) -> String {
 }
 
 fn attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    quick_xml::escape::escape(s).into_owned()
 }
 
 pub async fn sp_metadata(State(state): State<AppState>) -> Response {
