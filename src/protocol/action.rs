@@ -347,6 +347,25 @@ fn role_arn(v: &mut Violations, text: &str) -> Option<RoleArn> {
         .ok()
 }
 
+/// Requested duration, inline session policy, session policy ARNs.
+type SessionScope = (Option<u32>, Option<String>, Vec<Arn>);
+
+/// `DurationSeconds` (900..=43,200), `Policy` and `PolicyArns`, in the model's order: the part
+/// every AssumeRole* action shares. The model sets no maximum for the policy; 2048 characters
+/// is the documented plaintext limit, and bounding it here keeps policy parsing bounded later.
+fn role_session_scope(params: &Params, v: &mut Violations) -> Result<SessionScope, StsError> {
+    let duration_seconds = check_duration(
+        v,
+        "durationSeconds",
+        params.int("DurationSeconds")?,
+        900,
+        43_200,
+    );
+    let policy = optional_policy(params, v, 2048);
+    let policy_arns = policy_arns(params, v)?;
+    Ok((duration_seconds, policy, policy_arns))
+}
+
 fn optional_policy(params: &Params, v: &mut Violations, max: usize) -> Option<String> {
     let policy = params.get("Policy")?;
     if check_len(v, "policy", policy, 1, max, false) {
@@ -368,17 +387,7 @@ impl AssumeRoleParams {
         let mut v = Violations::default();
         let role_arn = role_arn(&mut v, role_arn_text);
         check_name(&mut v, "roleSessionName", session_name, 64);
-        let duration_seconds = check_duration(
-            &mut v,
-            "durationSeconds",
-            params.int("DurationSeconds")?,
-            900,
-            43_200,
-        );
-        // The model sets no maximum for AssumeRole's policy; 2048 characters is the documented
-        // plaintext limit, and bounding it here keeps policy parsing bounded later.
-        let policy = optional_policy(params, &mut v, 2048);
-        let policy_arns = policy_arns(params, &mut v)?;
+        let (duration_seconds, policy, policy_arns) = role_session_scope(params, &mut v)?;
         let tags = tags(params, &mut v)?;
         let transitive_tag_keys = transitive_tag_keys(params, &mut v)?;
         let external_id = params.get("ExternalId").map(str::to_owned);
@@ -452,15 +461,7 @@ impl AssumeRoleWithWebIdentityParams {
         if let Some(provider_id) = params.get("ProviderId") {
             check_len(&mut v, "providerId", provider_id, 4, 2048, false);
         }
-        let duration_seconds = check_duration(
-            &mut v,
-            "durationSeconds",
-            params.int("DurationSeconds")?,
-            900,
-            43_200,
-        );
-        let policy = optional_policy(params, &mut v, 2048);
-        let policy_arns = policy_arns(params, &mut v)?;
+        let (duration_seconds, policy, policy_arns) = role_session_scope(params, &mut v)?;
         v.into_result()?;
         // ProviderId selects OAuth 2.0 access tokens (Login with Amazon, Facebook), validated by
         // calling those providers; this bridge accepts OpenID Connect ID tokens only.
@@ -514,15 +515,7 @@ impl AssumeRoleWithSamlParams {
             SAML_ASSERTION_MAX,
             true,
         );
-        let duration_seconds = check_duration(
-            &mut v,
-            "durationSeconds",
-            params.int("DurationSeconds")?,
-            900,
-            43_200,
-        );
-        let policy = optional_policy(params, &mut v, 2048);
-        let policy_arns = policy_arns(params, &mut v)?;
+        let (duration_seconds, policy, policy_arns) = role_session_scope(params, &mut v)?;
         v.into_result()?;
         Ok(Self {
             role_arn: role_arn.ok_or_else(StsError::internal)?,
