@@ -34,6 +34,8 @@ pub(super) struct SealedBox {
 pub(super) enum Purpose {
     SessionToken,
     DenialMessage,
+    /// Browser state: login cookies, server-side web sessions, sign-in tokens.
+    WebState,
 }
 
 /// One AES-256-GCM key and its id, plus the key derived from it for denial messages.
@@ -44,6 +46,7 @@ struct SealingKey {
     raw: Zeroizing<[u8; KEY_LEN]>,
     aead: LessSafeKey,
     denial_aead: LessSafeKey,
+    web_aead: LessSafeKey,
 }
 
 impl SealingKey {
@@ -51,6 +54,7 @@ impl SealingKey {
         match purpose {
             Purpose::SessionToken => &self.aead,
             Purpose::DenialMessage => &self.denial_aead,
+            Purpose::WebState => &self.web_aead,
         }
     }
 }
@@ -113,12 +117,17 @@ fn make_key(
         .expand(&[b"denial messages v1"], &AES_256_GCM)
         .map_err(|_| "key derivation failed".to_owned())?
         .into();
+    let web: UnboundKey = prk
+        .expand(&[b"web state v1"], &AES_256_GCM)
+        .map_err(|_| "key derivation failed".to_owned())?
+        .into();
     Ok(SealingKey {
         id,
         created,
         raw,
         aead: LessSafeKey::new(unbound),
         denial_aead: LessSafeKey::new(denial),
+        web_aead: LessSafeKey::new(web),
     })
 }
 

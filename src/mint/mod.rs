@@ -9,6 +9,7 @@ pub mod denial;
 pub mod error;
 pub mod keyring;
 pub mod session_token;
+pub mod web_state;
 
 pub use credentials::{TemporaryCredentials, mint_credentials};
 pub use error::{MintError, TokenError};

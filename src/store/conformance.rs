@@ -46,6 +46,8 @@ pub async fn run_conformance_suite(store: &Arc<dyn Store>) {
     revocations_are_listed_until_they_expire(store.as_ref(), &ns("rev-expiry")).await;
     revocations_are_listed_newest_first(store.as_ref(), &ns("rev-order")).await;
     revocation_fields_are_bounded(store.as_ref(), &ns("rev-bounds")).await;
+    state_round_trips_and_expires(store.as_ref(), &ns("state")).await;
+    state_is_taken_once(store, &ns("state-race")).await;
     // The revocation checks above leave only rows that expire before the purge checks start.
     purge_removes_only_expired_rows(store.as_ref(), &ns("purge")).await;
     purge_removes_expired_revocations(store.as_ref(), &ns("rev-purge")).await;
@@ -426,4 +428,71 @@ async fn purge_removes_expired_revocations(store: &dyn Store, tag: &str) {
 
     assert_eq!(store.purge_expired(at(base + 30)).await.unwrap(), 1);
     assert!(listed(store, tag, at(base)).await.is_empty());
+}
+
+async fn state_round_trips_and_expires(store: &dyn Store, ns: &str) {
+    assert_eq!(store.get_state(ns, "s1", at(0)).await.unwrap(), None);
+    store.put_state(ns, "s1", "v1", at(60)).await.unwrap();
+    assert_eq!(
+        store.get_state(ns, "s1", at(59)).await.unwrap().as_deref(),
+        Some("v1")
+    );
+    assert_eq!(store.get_state(ns, "s1", at(60)).await.unwrap(), None);
+    assert_eq!(store.get_state(ns, "s2", at(0)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .get_state(&format!("{ns}x"), "s1", at(0))
+            .await
+            .unwrap(),
+        None
+    );
+    // Replacing moves both value and expiry.
+    store.put_state(ns, "s1", "v2", at(120)).await.unwrap();
+    assert_eq!(
+        store.get_state(ns, "s1", at(100)).await.unwrap().as_deref(),
+        Some("v2")
+    );
+    store.delete_state(ns, "s1").await.unwrap();
+    assert_eq!(store.get_state(ns, "s1", at(0)).await.unwrap(), None);
+    store.delete_state(ns, "never").await.unwrap();
+    // Taking returns a live value once, and an expired one never.
+    store.put_state(ns, "t1", "once", at(60)).await.unwrap();
+    assert_eq!(
+        store.take_state(ns, "t1", at(0)).await.unwrap().as_deref(),
+        Some("once")
+    );
+    assert_eq!(store.take_state(ns, "t1", at(0)).await.unwrap(), None);
+    store.put_state(ns, "t2", "late", at(60)).await.unwrap();
+    assert_eq!(store.take_state(ns, "t2", at(60)).await.unwrap(), None);
+    assert_eq!(store.get_state(ns, "t2", at(0)).await.unwrap(), None);
+    // Bounded like keys: too large or NUL is refused and nothing is written.
+    let big = "v".repeat(super::MAX_STATE_BYTES + 1);
+    assert!(store.put_state(ns, "big", &big, at(60)).await.is_err());
+    assert!(store.put_state(ns, "nul", "a\0b", at(60)).await.is_err());
+    assert!(store.put_state(ns, "", "v", at(60)).await.is_err());
+    assert_eq!(store.get_state(ns, "big", at(0)).await.unwrap(), None);
+    store
+        .put_state(ns, "max", &"v".repeat(super::MAX_STATE_BYTES), at(60))
+        .await
+        .unwrap();
+    store.delete_state(ns, "max").await.unwrap();
+}
+
+async fn state_is_taken_once(store: &Arc<dyn Store>, ns: &str) {
+    store.put_state(ns, "race", "prize", at(60)).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = Arc::clone(store);
+        let ns = ns.to_owned();
+        tasks.push(tokio::spawn(async move {
+            store.take_state(&ns, "race", at(0)).await.unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        if t.await.unwrap().is_some() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
 }

@@ -46,6 +46,9 @@ pub const MAX_NAMESPACE_BYTES: usize = 256;
 /// the bound keeps an attacker from filling the store with large keys.
 pub const MAX_ID_BYTES: usize = 1024;
 
+/// Largest browser-state value, in bytes (a sealed web session is a few KB).
+pub const MAX_STATE_BYTES: usize = 64 * 1024;
+
 /// The future every [`Store`] method returns: boxed so the trait stays dyn-compatible.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -79,9 +82,40 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// descending, then the later-added of two made in the same millisecond first.
     fn list_revocations(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Revocation>>;
 
-    /// Deletes every record (one-time ids and revocations) that has expired at `now` and
+    /// Deletes every record (one-time ids, revocations and browser state) that has expired at `now` and
     /// returns how many were removed in all.
     fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64>;
+
+    /// Stores (or replaces) browser state `value` under `(namespace, id)` until `expires_at`.
+    /// `value` is at most [`MAX_STATE_BYTES`]; callers store only sealed text.
+    fn put_state<'a>(
+        &'a self,
+        namespace: &'a str,
+        id: &'a str,
+        value: &'a str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreFuture<'a, ()>;
+
+    /// The value under `(namespace, id)` if it is still live at `now`.
+    fn get_state<'a>(
+        &'a self,
+        namespace: &'a str,
+        id: &'a str,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, Option<String>>;
+
+    /// Removes the value under `(namespace, id)` and returns it if it was live at `now`.
+    /// Atomic: among concurrent takers of one live value, exactly one gets it (single-use
+    /// tokens rely on this).
+    fn take_state<'a>(
+        &'a self,
+        namespace: &'a str,
+        id: &'a str,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, Option<String>>;
+
+    /// Removes the value under `(namespace, id)`, if any.
+    fn delete_state<'a>(&'a self, namespace: &'a str, id: &'a str) -> StoreFuture<'a, ()>;
 
     /// Checks that the database answers (for `/readyz`).
     fn ping(&self) -> StoreFuture<'_, ()>;
@@ -134,6 +168,15 @@ fn check_key(namespace: &str, id: &str) -> Result<(), StoreError> {
     if namespace.contains('\0') || id.contains('\0') {
         return Err(StoreError::InvalidKey(
             "namespace and id must not contain NUL",
+        ));
+    }
+    Ok(())
+}
+
+fn check_state_value(value: &str) -> Result<(), StoreError> {
+    if value.len() > MAX_STATE_BYTES || value.contains('\0') {
+        return Err(StoreError::InvalidKey(
+            "state value must be at most 64 KiB without NUL",
         ));
     }
     Ok(())

@@ -23,7 +23,8 @@ use sqlx::sqlite::{
 use super::migrate::{self, Applied, Migration};
 use super::revocation::{RevocationRow, RevocationTuple};
 use super::{
-    Revocation, Store, StoreError, StoreFuture, check_key, expiry_millis, now_millis, redacted_url,
+    Revocation, Store, StoreError, StoreFuture, check_key, check_state_value, expiry_millis,
+    now_millis, redacted_url,
 };
 use crate::config::StoreUrl;
 
@@ -38,6 +39,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         description: "session revocations",
         sql: include_str!("migrations/sqlite/0002_revocations.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "browser state (web sessions, sign-in tokens)",
+        sql: include_str!("migrations/sqlite/0003_web_state.sql"),
     },
 ];
 
@@ -78,6 +84,23 @@ const LIST_REVOCATIONS: &str = "SELECT
 
 const PURGE_REVOCATIONS: &str = "DELETE FROM revocations WHERE id IN (
     SELECT id FROM revocations WHERE expires_at <= ?1 LIMIT ?2
+)";
+
+const PUT_STATE: &str = "INSERT INTO web_state (namespace, id, value, expires_at) VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT (namespace, id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at";
+
+const GET_STATE: &str =
+    "SELECT value FROM web_state WHERE namespace = ?1 AND id = ?2 AND expires_at > ?3";
+
+/// Deleting and returning in one statement makes taking atomic: of two concurrent takers, one
+/// gets the row and the other finds nothing.
+const TAKE_STATE: &str =
+    "DELETE FROM web_state WHERE namespace = ?1 AND id = ?2 RETURNING value, expires_at";
+
+const DELETE_STATE: &str = "DELETE FROM web_state WHERE namespace = ?1 AND id = ?2";
+
+const PURGE_STATE: &str = "DELETE FROM web_state WHERE (namespace, id) IN (
+    SELECT namespace, id FROM web_state WHERE expires_at <= ?1 LIMIT ?2
 )";
 
 /// A [`Store`] over a SQLite database.
@@ -278,7 +301,77 @@ impl Store for SqliteStore {
             let now = now_millis(now);
             let ids = self.purge_in_batches(PURGE, now).await?;
             let revocations = self.purge_in_batches(PURGE_REVOCATIONS, now).await?;
-            Ok(ids.saturating_add(revocations))
+            let state = self.purge_in_batches(PURGE_STATE, now).await?;
+            Ok(ids.saturating_add(revocations).saturating_add(state))
+        })
+    }
+
+    fn put_state<'a>(
+        &'a self,
+        namespace: &'a str,
+        id: &'a str,
+        value: &'a str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            check_key(namespace, id)?;
+            check_state_value(value)?;
+            sqlx::query(PUT_STATE)
+                .bind(namespace)
+                .bind(id)
+                .bind(value)
+                .bind(expiry_millis(expires_at))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn get_state<'a>(
+        &'a self,
+        namespace: &'a str,
+        id: &'a str,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            check_key(namespace, id)?;
+            let row: Option<(String,)> = sqlx::query_as(GET_STATE)
+                .bind(namespace)
+                .bind(id)
+                .bind(now_millis(now))
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.map(|(v,)| v))
+        })
+    }
+
+    fn take_state<'a>(
+        &'a self,
+        namespace: &'a str,
+        id: &'a str,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            check_key(namespace, id)?;
+            let row: Option<(String, i64)> = sqlx::query_as(TAKE_STATE)
+                .bind(namespace)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+            // An expired row is removed all the same, and counts as absent.
+            Ok(row.and_then(|(v, exp)| (exp > now_millis(now)).then_some(v)))
+        })
+    }
+
+    fn delete_state<'a>(&'a self, namespace: &'a str, id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            check_key(namespace, id)?;
+            sqlx::query(DELETE_STATE)
+                .bind(namespace)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
         })
     }
 
@@ -395,7 +488,7 @@ mod tests {
     async fn migrations_apply_once_and_reopen_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
         let expected: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
-        assert_eq!(expected, [1, 2]);
+        assert_eq!(expected, [1, 2, 3]);
         let kept = revocation(0);
         for round in 0..3 {
             let store = open(&file_url(&dir)).await.unwrap();
@@ -448,7 +541,7 @@ mod tests {
         conn.close().await.unwrap();
 
         let store = open(&file_url(&dir)).await.unwrap();
-        assert_eq!(schema_rows(&dir).await, [1, 2]);
+        assert_eq!(schema_rows(&dir).await, [1, 2, 3]);
         assert!(!store.use_once("saml", "_old", t(300), t(10)).await.unwrap());
         let r = revocation(5);
         store.add_revocation(&r).await.unwrap();
@@ -459,7 +552,7 @@ mod tests {
         drop(store);
 
         let reopened = open(&file_url(&dir)).await.unwrap();
-        assert_eq!(schema_rows(&dir).await, [1, 2]);
+        assert_eq!(schema_rows(&dir).await, [1, 2, 3]);
         assert_eq!(reopened.list_revocations(t(10)).await.unwrap(), [r]);
         let checksums: Vec<String> = MIGRATIONS.iter().map(Migration::checksum).collect();
         assert_eq!(recorded_checksums(&dir).await, checksums);
@@ -517,13 +610,13 @@ mod tests {
                 err,
                 StoreError::SchemaTooNew {
                     found: 9999,
-                    supported: 2
+                    supported: 3
                 }
             ),
             "{err}"
         );
         // Refusing left the database as it was.
-        assert_eq!(schema_rows(&dir).await, [1, 2, 9999]);
+        assert_eq!(schema_rows(&dir).await, [1, 2, 3, 9999]);
     }
 
     #[tokio::test]
