@@ -14,12 +14,13 @@ use serde_json::{Map, Value};
 
 use super::error::ServiceError;
 use super::federation::{FederatedRequest, authorize};
+use super::web_identity::RoleChoice;
 use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
 };
 use crate::authn::revocation::RevocationList;
 use crate::authn::saml::{SamlRegistry, VerifiedAssertion};
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
@@ -121,10 +122,31 @@ pub async fn assume_role_with_saml(
                 truncated(req.principal_arn)
             ))
         })?;
+    let verified = verify_saml_response(saml, store, &provider.name, req.assertion, now).await?;
+    let choice = RoleChoice {
+        role_arn: req.role_arn,
+        role_session_name: None,
+        duration_seconds: req.duration_seconds,
+        policy: req.policy,
+        policy_arns: req.policy_arns,
+        source_ip: req.source_ip,
+    };
+    assume_role_with_verified_assertion(config, keyring, revocations, &verified, &choice, now)
+}
+
+/// Verifies a base64 SAMLResponse for the named provider and spends its assertion id in the
+/// replay cache: the one validator both AssumeRoleWithSAML and the browser's ACS use.
+pub async fn verify_saml_response(
+    saml: &Arc<SamlRegistry>,
+    store: &dyn Store,
+    provider_name: &str,
+    response_b64: &Secret,
+    now: DateTime<Utc>,
+) -> Result<VerifiedAssertion, ServiceError> {
     // About a millisecond of XML and RSA work: keep it off the async worker threads.
     let registry = Arc::clone(saml);
-    let name = provider.name.clone();
-    let b64 = req.assertion.clone();
+    let name = provider_name.to_owned();
+    let b64 = response_b64.clone();
     let verified = tokio::task::spawn_blocking(move || registry.verify(&name, b64.expose(), now))
         .await
         .map_err(|_| ServiceError::Internal("SAML verification task failed".into()))??;
@@ -141,12 +163,130 @@ pub async fn assume_role_with_saml(
     if !fresh {
         return Err(bad("This SAML assertion has already been used."));
     }
-    refuse_revoked(revocations, &provider.arn, &verified)?;
+    Ok(verified)
+}
+
+/// A verified assertion's role request, authorised but not minted.
+struct Authorized<'c> {
+    role: &'c Role,
+    provider_arn: String,
+    attrs: AwsAttributes,
+    session_name: String,
+    tags: Vec<(String, String)>,
+    subject_type: String,
+    name_qualifier: String,
+}
+
+/// Everything after verification and the replay check: revocation, attributes, rules, trust
+/// policy, then minting. `choice.role_session_name` is ignored: SAML takes it from the
+/// assertion or the rules.
+pub fn assume_role_with_verified_assertion(
+    config: &Config,
+    keyring: &Keyring,
+    revocations: &RevocationList,
+    verified: &VerifiedAssertion,
+    choice: &RoleChoice<'_>,
+    now: DateTime<Utc>,
+) -> Result<SamlSession, ServiceError> {
+    let ok = authorize_verified_assertion(config, revocations, verified, choice, now)?;
+    // The SessionDuration attribute can only shorten a session: the requested (or default one
+    // hour) duration, capped by it; the IdP's SessionNotOnOrAfter is a hard end as well.
+    let requested = choice
+        .duration_seconds
+        .unwrap_or(DEFAULT_ROLE_SESSION_SECONDS);
+    let duration = Some(
+        ok.attrs
+            .session_duration
+            .map_or(requested, |s| requested.min(s)),
+    );
+    let session = mint_role_session(
+        config,
+        keyring,
+        RoleSession {
+            role: ok.role,
+            session_name: ok.session_name,
+            duration_seconds: duration,
+            policy: choice.policy,
+            policy_arns: choice.policy_arns,
+            tags: ok.tags,
+            transitive_tag_keys: ok.attrs.transitive_tag_keys,
+            source_identity: ok.attrs.source_identity.clone(),
+            issuer: ok.provider_arn.clone(),
+            expires_cap: verified.session_not_on_or_after,
+            chain_depth: 0,
+            parent: None,
+            mfa_at: None,
+            federated: Some(crate::mint::FederatedIdentity {
+                provider: ok.provider_arn,
+                subject: verified.name_id.clone(),
+            }),
+        },
+        now,
+    )?;
+    Ok(SamlSession {
+        session,
+        subject: verified.name_id.clone(),
+        subject_type: ok.subject_type,
+        issuer: verified.issuer.clone(),
+        audience: verified.recipient.clone(),
+        name_qualifier: ok.name_qualifier,
+        source_identity: ok.attrs.source_identity,
+    })
+}
+
+/// `Ok` exactly when [`assume_role_with_verified_assertion`] would go on to mint.
+pub fn may_assume_with_verified_assertion(
+    config: &Config,
+    revocations: &RevocationList,
+    verified: &VerifiedAssertion,
+    choice: &RoleChoice<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    authorize_verified_assertion(config, revocations, verified, choice, now).map(|_| ())
+}
+
+/// The (role ARN, provider ARN) pairs of the assertion's Role attribute that name its own
+/// provider; `None` without the attribute (the role chooser offers these, filtered by trust).
+pub fn attribute_roles(verified: &VerifiedAssertion) -> Result<Option<Vec<String>>, ServiceError> {
+    let attrs = AwsAttributes::read(verified)?;
+    Ok(attrs.roles.map(|pairs| {
+        pairs
+            .into_iter()
+            .filter(|(_, p)| p == &verified.provider_arn)
+            .map(|(r, _)| r)
+            .collect()
+    }))
+}
+
+/// The assertion as rules see it (attributes by name and friendly name, `sub`, `iss`, `aud`).
+pub fn assertion_claims(verified: &VerifiedAssertion) -> Map<String, Value> {
+    claims_view(verified)
+}
+
+fn authorize_verified_assertion<'c>(
+    config: &'c Config,
+    revocations: &RevocationList,
+    verified: &VerifiedAssertion,
+    choice: &RoleChoice<'_>,
+    now: DateTime<Utc>,
+) -> Result<Authorized<'c>, ServiceError> {
+    // By name and ARN: a browser session may outlive a configuration change.
+    let provider = config
+        .saml_providers
+        .iter()
+        .find(|p| p.name == verified.provider && p.arn == verified.provider_arn)
+        .ok_or_else(|| {
+            denied(format!(
+                "SAML provider {} is no longer configured",
+                verified.provider
+            ))
+        })?;
+    refuse_revoked(revocations, &provider.arn, verified)?;
     let role = config
-        .role_by_arn(req.role_arn)
-        .ok_or_else(|| denied(format!("role {} is not configured", req.role_arn)))?;
-    let attrs = AwsAttributes::read(&verified)?;
-    let claims = claims_view(&verified);
+        .role_by_arn(choice.role_arn)
+        .ok_or_else(|| denied(format!("role {} is not configured", choice.role_arn)))?;
+    let attrs = AwsAttributes::read(verified)?;
+    let claims = claims_view(verified);
     let rules = evaluate_rules(&config.rules, &provider.name, ClaimsView(&claims));
     let session_name = resolve_session_name(&attrs, rules.session_name.as_ref())?;
     let tags = merge_tags(attrs.tags.clone(), &rules.tags);
@@ -162,55 +302,23 @@ pub async fn assume_role_with_saml(
     let fed = FederatedRequest {
         action: ACTION,
         provider_arn: &provider.arn,
-        provider_keys: trust_keys(&verified, &subject_type, &name_qualifier),
+        provider_keys: trust_keys(verified, &subject_type, &name_qualifier),
         session_name: &session_name,
         tags: &tags,
         transitive_tag_keys: &attrs.transitive_tag_keys,
         source_identity: attrs.source_identity.as_deref(),
-        source_ip: req.source_ip,
+        source_ip: choice.source_ip,
         now,
     };
     authorize(role, &fed, &rules, role_attribute)?;
-    // The SessionDuration attribute can only shorten a session: the requested (or default one
-    // hour) duration, capped by it; the IdP's SessionNotOnOrAfter is a hard end as well.
-    let requested = req.duration_seconds.unwrap_or(DEFAULT_ROLE_SESSION_SECONDS);
-    let duration = Some(
-        attrs
-            .session_duration
-            .map_or(requested, |s| requested.min(s)),
-    );
-    let session = mint_role_session(
-        config,
-        keyring,
-        RoleSession {
-            role,
-            session_name,
-            duration_seconds: duration,
-            policy: req.policy,
-            policy_arns: req.policy_arns,
-            tags,
-            transitive_tag_keys: attrs.transitive_tag_keys,
-            source_identity: attrs.source_identity.clone(),
-            issuer: provider.arn.clone(),
-            expires_cap: verified.session_not_on_or_after,
-            chain_depth: 0,
-            parent: None,
-            mfa_at: None,
-            federated: Some(crate::mint::FederatedIdentity {
-                provider: provider.arn.clone(),
-                subject: verified.name_id.clone(),
-            }),
-        },
-        now,
-    )?;
-    Ok(SamlSession {
-        session,
-        subject: verified.name_id,
+    Ok(Authorized {
+        role,
+        provider_arn: provider.arn.clone(),
+        attrs,
+        session_name,
+        tags,
         subject_type,
-        issuer: verified.issuer,
-        audience: verified.recipient,
         name_qualifier,
-        source_identity: attrs.source_identity,
     })
 }
 

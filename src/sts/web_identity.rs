@@ -14,13 +14,14 @@ use super::federation::{FederatedRequest, authorize};
 use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
 };
-use crate::authn::oidc::OidcRegistry;
+use crate::authn::oidc::{OidcRegistry, VerifiedIdToken};
 use crate::authn::revocation::RevocationList;
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
 use crate::types::tag::check_tag_set;
+use crate::types::arn::is_iam_name_char;
 use crate::types::{Arn, RoleArn, Secret};
 
 pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
@@ -60,62 +61,61 @@ pub async fn assume_role_with_web_identity(
     now: DateTime<Utc>,
 ) -> Result<WebIdentitySession, ServiceError> {
     let token = oidc.verify(req.token.expose(), now).await?;
-    let denied = |reason: String| ServiceError::AccessDenied {
-        action: ACTION,
-        reason,
-        explicit: false,
-    };
-    if revocations.refuses_sign_in(&token.provider_arn, &token.subject, token.issued_at) {
-        return Err(denied(format!(
-            "sessions of {} via {} are revoked for tokens issued before the revocation",
-            token.subject, token.provider_arn
-        )));
-    }
-    let provider = config
-        .oidc_providers
-        .get(token.provider_index)
-        .ok_or_else(|| {
-            ServiceError::Internal("verified token names no configured provider".into())
-        })?;
-    // Like AWS, an unknown role is indistinguishable from a refused one.
-    let role = config
-        .role_by_arn(req.role_arn)
-        .ok_or_else(|| denied(format!("role {} is not configured", req.role_arn)))?;
-    let (token_tags, transitive_tag_keys) = session_tags(&token.claims)?;
-    let source_identity = source_identity(&token.claims)?;
-    let rules = evaluate_rules(&config.rules, &token.issuer, ClaimsView(&token.claims));
-    let tags = merge_tags(token_tags, &rules.tags);
-    // Rule tags are rendered from claims, so they meet the same rules as the token's own.
-    check_tag_set(&tags, &transitive_tag_keys).map_err(|e| bad_claim(e.to_string()))?;
-    let fed = FederatedRequest {
-        action: ACTION,
-        provider_arn: &token.provider_arn,
-        provider_keys: provider_keys(
-            &provider.key_prefix,
-            &token.audience,
-            &token.subject,
-            &token.claims,
-        ),
-        session_name: req.role_session_name,
-        tags: &tags,
-        transitive_tag_keys: &transitive_tag_keys,
-        source_identity: source_identity.as_deref(),
+    let choice = RoleChoice {
+        role_arn: req.role_arn,
+        role_session_name: Some(req.role_session_name),
+        duration_seconds: req.duration_seconds,
+        policy: req.policy,
+        policy_arns: req.policy_arns,
         source_ip: req.source_ip,
-        now,
     };
-    authorize(role, &fed, &rules, None)?;
+    assume_role_with_verified_token(config, keyring, revocations, &token, &choice, now)
+}
+
+/// The role half of a federated request, shared by the API and the browser's role chooser.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleChoice<'a> {
+    pub role_arn: &'a RoleArn,
+    /// The API's RoleSessionName; the browser leaves it to the rules or the identity's claims.
+    pub role_session_name: Option<&'a str>,
+    pub duration_seconds: Option<u32>,
+    pub policy: Option<&'a str>,
+    pub policy_arns: &'a [Arn],
+    pub source_ip: Option<IpAddr>,
+}
+
+/// A verified token's role request, authorised (revocation, rules, trust policy) but not minted.
+struct Authorized<'c> {
+    role: &'c Role,
+    session_name: String,
+    tags: Vec<(String, String)>,
+    transitive_tag_keys: Vec<String>,
+    source_identity: Option<String>,
+}
+
+/// Everything after signature verification: the same checks for the API and the browser, which
+/// verified the token at sign-in with [`OidcRegistry::verify`] as well.
+pub fn assume_role_with_verified_token(
+    config: &Config,
+    keyring: &Keyring,
+    revocations: &RevocationList,
+    token: &VerifiedIdToken,
+    choice: &RoleChoice<'_>,
+    now: DateTime<Utc>,
+) -> Result<WebIdentitySession, ServiceError> {
+    let ok = authorize_verified_token(config, revocations, token, choice, now)?;
     let session = mint_role_session(
         config,
         keyring,
         RoleSession {
-            role,
-            session_name: req.role_session_name.to_owned(),
-            duration_seconds: req.duration_seconds,
-            policy: req.policy,
-            policy_arns: req.policy_arns,
-            tags,
-            transitive_tag_keys,
-            source_identity: source_identity.clone(),
+            role: ok.role,
+            session_name: ok.session_name,
+            duration_seconds: choice.duration_seconds,
+            policy: choice.policy,
+            policy_arns: choice.policy_arns,
+            tags: ok.tags,
+            transitive_tag_keys: ok.transitive_tag_keys,
+            source_identity: ok.source_identity.clone(),
             issuer: token.provider_arn.clone(),
             expires_cap: None,
             chain_depth: 0,
@@ -130,11 +130,119 @@ pub async fn assume_role_with_web_identity(
     )?;
     Ok(WebIdentitySession {
         session,
-        subject: token.subject,
-        audience: token.audience,
-        provider: token.issuer,
+        subject: token.subject.clone(),
+        audience: token.audience.clone(),
+        provider: token.issuer.clone(),
+        source_identity: ok.source_identity,
+    })
+}
+
+/// Whether this verified identity may assume `choice.role_arn`: `Ok` exactly when
+/// [`assume_role_with_verified_token`] would go on to mint (the role chooser asks this).
+pub fn may_assume_with_verified_token(
+    config: &Config,
+    revocations: &RevocationList,
+    token: &VerifiedIdToken,
+    choice: &RoleChoice<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    authorize_verified_token(config, revocations, token, choice, now).map(|_| ())
+}
+
+fn authorize_verified_token<'c>(
+    config: &'c Config,
+    revocations: &RevocationList,
+    token: &VerifiedIdToken,
+    choice: &RoleChoice<'_>,
+    now: DateTime<Utc>,
+) -> Result<Authorized<'c>, ServiceError> {
+    let denied = |reason: String| ServiceError::AccessDenied {
+        action: ACTION,
+        reason,
+        explicit: false,
+    };
+    if revocations.refuses_sign_in(&token.provider_arn, &token.subject, token.issued_at) {
+        return Err(denied(format!(
+            "sessions of {} via {} are revoked for tokens issued before the revocation",
+            token.subject, token.provider_arn
+        )));
+    }
+    // By issuer, not index: a browser session may outlive a configuration change.
+    let provider = config
+        .oidc_providers
+        .iter()
+        .find(|p| p.issuer == token.issuer && p.arn == token.provider_arn)
+        .ok_or_else(|| denied(format!("provider {} is no longer configured", token.issuer)))?;
+    // Like AWS, an unknown role is indistinguishable from a refused one.
+    let role = config
+        .role_by_arn(choice.role_arn)
+        .ok_or_else(|| denied(format!("role {} is not configured", choice.role_arn)))?;
+    let (token_tags, transitive_tag_keys) = session_tags(&token.claims)?;
+    let source_identity = source_identity(&token.claims)?;
+    let rules = evaluate_rules(&config.rules, &token.issuer, ClaimsView(&token.claims));
+    let tags = merge_tags(token_tags, &rules.tags);
+    // Rule tags are rendered from claims, so they meet the same rules as the token's own.
+    check_tag_set(&tags, &transitive_tag_keys).map_err(|e| bad_claim(e.to_string()))?;
+    let session_name = match choice.role_session_name {
+        Some(name) => name.to_owned(),
+        None => browser_session_name(rules.session_name.as_deref(), &token.claims)?,
+    };
+    let fed = FederatedRequest {
+        action: ACTION,
+        provider_arn: &token.provider_arn,
+        provider_keys: provider_keys(
+            &provider.key_prefix,
+            &token.audience,
+            &token.subject,
+            &token.claims,
+        ),
+        session_name: &session_name,
+        tags: &tags,
+        transitive_tag_keys: &transitive_tag_keys,
+        source_identity: source_identity.as_deref(),
+        source_ip: choice.source_ip,
+        now,
+    };
+    authorize(role, &fed, &rules, None)?;
+    Ok(Authorized {
+        role,
+        session_name,
+        tags,
+        transitive_tag_keys,
         source_identity,
     })
+}
+
+/// A browser sign-in names no RoleSessionName: a rule's template decides, else the first of
+/// `email`, `preferred_username`, `sub` that is a valid session name once trimmed to 64
+/// characters of the allowed alphabet.
+fn browser_session_name(
+    from_rules: Option<&str>,
+    claims: &Map<String, Value>,
+) -> Result<String, ServiceError> {
+    let valid = |s: &str| (2..=64).contains(&s.len()) && s.chars().all(is_iam_name_char);
+    if let Some(name) = from_rules {
+        return if valid(name) {
+            Ok(name.to_owned())
+        } else {
+            Err(bad_claim(
+                "The rules' session_name must render to [a-zA-Z_0-9+=,.@-]{2,64}.",
+            ))
+        };
+    }
+    ["email", "preferred_username", "sub"]
+        .iter()
+        .filter_map(|k| claims.get(*k).and_then(Value::as_str))
+        .map(|v| {
+            v.chars()
+                .filter(|c| is_iam_name_char(*c))
+                .take(64)
+                .collect::<String>()
+        })
+        .find(|v| valid(v))
+        .ok_or_else(|| {
+            bad_claim("No claim gives a usable session name (email, preferred_username or sub).")
+        })
 }
 
 /// Trust-policy keys of an OIDC provider: `<prefix>:aud` (the client id the token matched),

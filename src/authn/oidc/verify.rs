@@ -20,8 +20,9 @@ use serde_json::{Map, Value};
 use super::error::{MAX_TOKEN_CHARS, OidcError};
 use super::jwks::{KeySet, SUPPORTED_ALGORITHMS, VerificationKey};
 
-/// A successfully verified ID token.
-#[derive(Debug, Clone, PartialEq)]
+/// A successfully verified ID token (serialisable: a browser session keeps it between sign-in
+/// and the role choice).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VerifiedIdToken {
     /// Index into the configuration's `oidc_providers`.
     pub provider_index: usize,
