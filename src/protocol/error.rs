@@ -268,6 +268,7 @@ impl From<SamlError> for StsError {
             | SamlError::MissingBearerConfirmation
             | SamlError::RecipientMismatch
             | SamlError::DestinationMismatch
+            | SamlError::InResponseToMismatch
             | SamlError::NotYetValid
             | SamlError::InvalidAssertion => ErrorCode::InvalidIdentityToken,
         };

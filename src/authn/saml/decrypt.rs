@@ -118,6 +118,12 @@ impl SpKey {
         }
         Ok(Self { key })
     }
+
+    /// The key itself, for signing AuthnRequests: the SP metadata publishes one certificate
+    /// for both uses, so the same key signs and decrypts.
+    pub(super) fn private_key(&self) -> &PKey<Private> {
+        &self.key
+    }
 }
 
 /// Why decryption did not produce a document. Tests look at it; clients never do.

@@ -74,6 +74,10 @@ pub enum SamlError {
     Expired,
     #[error("SAML assertion is not yet valid")]
     NotYetValid,
+    /// The signed Response and its assertion's bearer confirmation answer different
+    /// AuthnRequests (their `InResponseTo` differ).
+    #[error("SAML Response and assertion name different InResponseTo requests")]
+    InResponseToMismatch,
     #[error("SAML assertion has no NameID")]
     MissingNameId,
     /// Signed content that samael could not read as a SAML Response/Assertion; also every

@@ -4,9 +4,17 @@
 //! Metadata without a signing certificate is refused outright: an SP that has no key to check
 //! against would otherwise accept unsigned responses (samael does exactly that). DTDs are
 //! refused too, so entity expansion never happens.
+//!
+//! The IdP's HTTP-Redirect `SingleSignOnService` is read too, for SP-initiated login. It is
+//! optional: a provider without a usable one still serves IdP-initiated login and
+//! AssumeRoleWithSAML, so a missing or refused endpoint is never an error here.
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
+use url::{Host, Url};
+
+/// The binding of the SingleSignOnService we send AuthnRequests to.
+pub const HTTP_REDIRECT_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 
 /// What the bridge needs from IdP metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +22,9 @@ pub struct IdpMetadata {
     pub entity_id: String,
     /// DER-encoded X.509 certificates usable for signing (`use="signing"` or no `use`).
     pub signing_certs: Vec<Vec<u8>>,
+    /// The `Location` of the IdP's first HTTP-Redirect `SingleSignOnService`, when it is an
+    /// acceptable redirect target (see [`sso_location`]); `None` otherwise.
+    pub sso_redirect_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +64,28 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
         })
 }
 
+/// A SingleSignOnService `Location` we are willing to send browsers to: an absolute `https://`
+/// URL, or `http://` on a loopback host (an IdP on the operator's own machine, for tests and
+/// demos). The browser carries the AuthnRequest there, so plain HTTP elsewhere would expose it
+/// and the RelayState to the network. URLs with user info (credentials in metadata) or a
+/// fragment (our query would land inside it) are refused too. The URL comes back in its
+/// normalised form: ASCII only, no whitespace, so it is safe in a `Location` header.
+pub fn sso_location(location: &str) -> Option<String> {
+    let url = Url::parse(location).ok()?;
+    let loopback = match url.host()? {
+        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    let scheme_ok = match url.scheme() {
+        "https" => true,
+        "http" => loopback,
+        _ => false,
+    };
+    let plain = url.username().is_empty() && url.password().is_none() && url.fragment().is_none();
+    (scheme_ok && plain).then(|| url.into())
+}
+
 /// Parses IdP metadata text.
 pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
     let mut reader = Reader::from_str(xml);
@@ -67,6 +100,9 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
     let mut in_cert = false;
     let mut cert_text = String::new();
     let mut certs = Vec::new();
+    // Only the first HTTP-Redirect service counts, usable or not: the IdP lists its preferred
+    // endpoint first, and silently falling back to a later one would hide a broken first entry.
+    let mut sso_redirect = FirstRedirectSso::default();
     loop {
         match reader
             .read_event()
@@ -91,6 +127,7 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
                         in_cert = true;
                         cert_text.clear();
                     }
+                    b"SingleSignOnService" if in_idp => sso_redirect.note(&e),
                     _ => {}
                 }
                 stack.push(name);
@@ -98,10 +135,14 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
                     return Err(MetadataError::TooDeep);
                 }
             }
-            Event::Empty(e) if local_name(&e) == b"EntityDescriptor" => {
-                entities = entities.saturating_add(1);
-                entity_id = attr(&e, b"entityID");
-            }
+            Event::Empty(e) => match local_name(&e).as_slice() {
+                b"EntityDescriptor" => {
+                    entities = entities.saturating_add(1);
+                    entity_id = attr(&e, b"entityID");
+                }
+                b"SingleSignOnService" if in_idp => sso_redirect.note(&e),
+                _ => {}
+            },
             Event::Text(t) if in_cert => {
                 cert_text.push_str(&t.decode().map_err(|e| MetadataError::Xml(e.to_string()))?);
             }
@@ -139,7 +180,24 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
     Ok(IdpMetadata {
         entity_id,
         signing_certs: certs,
+        sso_redirect_url: sso_redirect.url,
     })
+}
+
+/// The first HTTP-Redirect SingleSignOnService seen, and its Location if acceptable.
+#[derive(Debug, Default)]
+struct FirstRedirectSso {
+    seen: bool,
+    url: Option<String>,
+}
+
+impl FirstRedirectSso {
+    fn note(&mut self, e: &BytesStart<'_>) {
+        if !self.seen && attr(e, b"Binding").as_deref() == Some(HTTP_REDIRECT_BINDING) {
+            self.seen = true;
+            self.url = attr(e, b"Location").as_deref().and_then(sso_location);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +220,112 @@ mod tests {
         let md = parse_idp_metadata(GOOD).unwrap();
         assert_eq!(md.entity_id, "https://idp.example.com/saml");
         assert_eq!(md.signing_certs, vec![b"MIICejCCA".to_vec()]);
+        assert_eq!(
+            md.sso_redirect_url.as_deref(),
+            Some("https://idp.example.com/sso")
+        );
+    }
+
+    fn with_sso(services: &str) -> String {
+        GOOD.replace(
+            r#"<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/>"#,
+            services,
+        )
+    }
+
+    fn redirect(location: &str) -> String {
+        format!(
+            r#"<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{location}"/>"#
+        )
+    }
+
+    #[test]
+    fn sso_redirect_url_is_the_first_redirect_binding() {
+        let post = r#"<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example.com/post"/>"#;
+        let services = format!(
+            "{post}{}{}",
+            redirect("https://idp.example.com/first?x=1&amp;y=2"),
+            redirect("https://idp.example.com/second")
+        );
+        let md = parse_idp_metadata(&with_sso(&services)).unwrap();
+        assert_eq!(
+            md.sso_redirect_url.as_deref(),
+            Some("https://idp.example.com/first?x=1&y=2")
+        );
+        // Written as a start/end pair rather than an empty element.
+        let open = with_sso(&format!(
+            r#"{post}<md:SingleSignOnService Binding="{HTTP_REDIRECT_BINDING}" Location="https://idp.example.com/open"></md:SingleSignOnService>"#
+        ));
+        assert_eq!(
+            parse_idp_metadata(&open)
+                .unwrap()
+                .sso_redirect_url
+                .as_deref(),
+            Some("https://idp.example.com/open")
+        );
+        // Only POST, or none at all: no endpoint, and the metadata is still fine.
+        assert_eq!(
+            parse_idp_metadata(&with_sso(post))
+                .unwrap()
+                .sso_redirect_url,
+            None
+        );
+        assert_eq!(
+            parse_idp_metadata(&with_sso("")).unwrap().sso_redirect_url,
+            None
+        );
+        // Outside the IDPSSODescriptor it does not count.
+        let outside = with_sso("").replace(
+            "</md:EntityDescriptor>",
+            &format!(
+                "{}</md:EntityDescriptor>",
+                redirect("https://idp.example.com/x")
+            ),
+        );
+        assert_eq!(parse_idp_metadata(&outside).unwrap().sso_redirect_url, None);
+    }
+
+    #[test]
+    fn sso_redirect_url_must_be_https_or_loopback_http() {
+        for (location, expected) in [
+            (
+                "https://idp.example.com/sso",
+                Some("https://idp.example.com/sso"),
+            ),
+            ("https://IDP.example.com", Some("https://idp.example.com/")),
+            (
+                "http://127.0.0.1:8080/sso",
+                Some("http://127.0.0.1:8080/sso"),
+            ),
+            ("http://localhost/sso", Some("http://localhost/sso")),
+            ("http://[::1]:9000/sso", Some("http://[::1]:9000/sso")),
+            ("http://idp.example.com/sso", None),
+            ("http://10.0.0.1/sso", None),
+            ("ftp://idp.example.com/sso", None),
+            ("javascript:alert(1)", None),
+            ("/relative/sso", None),
+            ("", None),
+            ("https://user:pw@idp.example.com/sso", None),
+            ("https://idp.example.com/sso#frag", None),
+        ] {
+            assert_eq!(sso_location(location).as_deref(), expected, "{location}");
+        }
+        // A refused first endpoint is not replaced by a later one, and is not fatal.
+        let services = format!(
+            "{}{}",
+            redirect("http://idp.example.com/sso"),
+            redirect("https://idp.example.com/sso")
+        );
+        let md = parse_idp_metadata(&with_sso(&services)).unwrap();
+        assert_eq!(md.sso_redirect_url, None);
+        assert_eq!(md.entity_id, "https://idp.example.com/saml");
+        let no_location = with_sso(&format!(
+            r#"<md:SingleSignOnService Binding="{HTTP_REDIRECT_BINDING}"/>"#
+        ));
+        assert_eq!(
+            parse_idp_metadata(&no_location).unwrap().sso_redirect_url,
+            None
+        );
     }
 
     #[test]

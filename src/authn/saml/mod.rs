@@ -1,5 +1,6 @@
 //! SAML 2.0 for AssumeRoleWithSAML (and later the browser flow): IdP metadata, the provider
-//! registry, and strict verification of a base64 `SAMLResponse` (sts-api.md 5, issue 4).
+//! registry, strict verification of a base64 `SAMLResponse` (sts-api.md 5, issue 4), and
+//! AuthnRequests for SP-initiated login ([`SamlRegistry::authn_request_url`], `authn_request`).
 //!
 //! [`SamlRegistry`] holds one entry per `[[saml_providers]]`, in config order. Each entry's
 //! verification state (entity id + signing certificates, turned into a samael configuration) is
@@ -40,6 +41,7 @@
 //! rejections is one line per provider per [`FAILURE_LOG_INTERVAL_S`] seconds, with the number
 //! of rejections suppressed since the last line.
 
+pub mod authn_request;
 mod decrypt;
 mod error;
 mod fetch;
@@ -59,6 +61,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::{oneshot, watch};
 use url::Url;
 
+pub use authn_request::{AuthnRequestError, AuthnRequestParams};
 pub use error::SamlError;
 pub use fetch::MetadataFetchError;
 pub use parse::MAX_RESPONSE_CHARS;
@@ -73,8 +76,9 @@ use verify::{ProviderKeys, ProviderRules};
 pub const FAILURE_LOG_INTERVAL_S: i64 = 10;
 
 /// A SAML assertion whose signature, issuer, audience, recipient and times have been checked.
-/// Everything in it comes from signed content (or from our configuration).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything in it comes from signed content (or from our configuration). Serializable so a
+/// browser session can keep it server-side between the ACS and the role choice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VerifiedAssertion {
     /// The SAML provider's name, and its ARN (`arn:aws:iam::ACCT:saml-provider/NAME`).
     pub provider: String,
@@ -92,6 +96,11 @@ pub struct VerifiedAssertion {
     pub name_id_format: Option<String>,
     /// The accepted ACS URL the bearer confirmation names (AWS's `Audience` output, `saml:aud`).
     pub recipient: String,
+    /// The AuthnRequest this assertion answers (`None`: IdP-initiated). From the accepted bearer
+    /// confirmation, or from the Response when the Response itself is signed; when both are
+    /// present they are equal (verification refuses them otherwise). Unchecked here: an
+    /// SP-initiated flow compares it with the ID it sent.
+    pub in_response_to: Option<String>,
     /// Every Audience of the assertion's AudienceRestrictions, deduplicated, in document order.
     pub audiences: Vec<String>,
     /// The earliest `SessionNotOnOrAfter` of the AuthnStatements, if any.
@@ -100,7 +109,7 @@ pub struct VerifiedAssertion {
     pub attributes: Vec<SamlAttribute>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SamlAttribute {
     pub name: String,
     pub friendly_name: Option<String>,
@@ -345,11 +354,45 @@ impl SamlRegistry {
 
     /// The IdP entity id currently trusted for `provider`, if loaded.
     pub fn entity_id(&self, provider: &str) -> Option<String> {
-        self.providers
-            .iter()
-            .find(|p| p.rules.name == provider)
+        self.provider(provider)
             .and_then(Provider::current_keys)
             .map(|k| k.entity_id.clone())
+    }
+
+    /// Where SP-initiated logins for `provider` go: the HTTP-Redirect SingleSignOnService of
+    /// its currently loaded metadata, if that names an acceptable URL (see
+    /// [`metadata::sso_location`]).
+    pub fn sso_redirect_url(&self, provider: &str) -> Option<String> {
+        self.provider(provider)
+            .and_then(Provider::current_keys)
+            .and_then(|k| k.sso_redirect_url.clone())
+    }
+
+    /// The browser redirect that starts an SP-initiated login at `provider`'s IdP: an
+    /// AuthnRequest for its current SSO endpoint, signed when an SP key is configured (the SP
+    /// metadata then advertises `AuthnRequestsSigned="true"`).
+    pub fn authn_request_url(
+        &self,
+        provider: &str,
+        request: &AuthnRequestParams<'_>,
+    ) -> Result<String, AuthnRequestError> {
+        let keys = self
+            .provider(provider)
+            .ok_or(AuthnRequestError::NoSuchProvider)?
+            .current_keys()
+            .ok_or(AuthnRequestError::MetadataUnavailable)?;
+        let destination = keys
+            .sso_redirect_url
+            .as_deref()
+            .ok_or(AuthnRequestError::NoSsoEndpoint)?;
+        authn_request::redirect_url(
+            &request.with_destination(destination),
+            self.sp_key.as_ref().map(SpKey::private_key),
+        )
+    }
+
+    fn provider(&self, name: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.rules.name == name)
     }
 
     /// Fetches, parses and installs a URL provider's metadata; returns when to refresh next.
@@ -383,6 +426,7 @@ impl SamlRegistry {
         tracing::info!(
             saml_provider = %provider.rules.name,
             entity_id = %keys.entity_id,
+            sso_redirect_url = keys.sso_redirect_url.as_deref().unwrap_or("none usable"),
             "SAML provider metadata loaded"
         );
         provider.keys.send_replace(Some(Arc::new(keys)));

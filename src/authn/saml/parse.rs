@@ -100,6 +100,10 @@ pub(super) fn refuse_declarations(xml: &str) -> Result<(), SamlError> {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct RawFacts {
     pub(super) destination: Option<String>,
+    /// The Response's `InResponseTo`. Usable only when `response_signed`: samael then has
+    /// verified the Response's enveloped signature, which covers the root's attributes, and
+    /// this scan reads the same attribute libxml2 does (see the module doc).
+    pub(super) in_response_to: Option<String>,
     /// The Response's own `Issuer` (not the assertion's).
     pub(super) response_issuer: Option<String>,
     /// `Value` of the top-level `StatusCode`.
@@ -392,6 +396,7 @@ impl Scan {
                 }
                 self.root = Root::Open;
                 self.facts.destination = attr(attrs, "Destination").map(str::to_owned);
+                self.facts.in_response_to = attr(attrs, "InResponseTo").map(str::to_owned);
                 id = attr(attrs, "ID").map(str::to_owned);
                 Kind::Response
             }
@@ -617,7 +622,7 @@ mod tests {
     fn doc(assertion_body: &str) -> String {
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
-<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="r1" Destination="https://acs.test/a?x=1&amp;y=2"><saml:Issuer>https://idp.test</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="a1"><saml:Issuer>https://idp.test</saml:Issuer>{assertion_body}<saml:Subject><saml:NameID>n</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData Recipient="https://acs.test/r"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions><saml:AudienceRestriction><saml:Audience>urn:a&amp;b&#x43;</saml:Audience></saml:AudienceRestriction></saml:Conditions></saml:Assertion></samlp:Response>"#
+<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="r1" InResponseTo="_req&amp;1" Destination="https://acs.test/a?x=1&amp;y=2"><saml:Issuer>https://idp.test</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="a1"><saml:Issuer>https://idp.test</saml:Issuer>{assertion_body}<saml:Subject><saml:NameID>n</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData Recipient="https://acs.test/r"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions><saml:AudienceRestriction><saml:Audience>urn:a&amp;b&#x43;</saml:Audience></saml:AudienceRestriction></saml:Conditions></saml:Assertion></samlp:Response>"#
         )
     }
 
@@ -628,6 +633,7 @@ mod tests {
             facts,
             RawFacts {
                 destination: Some("https://acs.test/a?x=1&y=2".into()),
+                in_response_to: Some("_req&1".into()),
                 response_issuer: Some("https://idp.test".into()),
                 status_code: Some("urn:oasis:names:tc:SAML:2.0:status:Success".into()),
                 recipients: vec!["https://acs.test/r".into()],

@@ -31,6 +31,8 @@ pub(super) const AUD_OWN: &str = "https://sts.example.com/saml/metadata";
 pub(super) const ACCOUNT: &str = "123456789012";
 pub(super) const ROLE_DEV: &str = "arn:aws:iam::123456789012:role/Dev";
 pub(super) const ROLE_ATTR: &str = "https://aws.amazon.com/SAML/Attributes/Role";
+/// The HTTP-Redirect SingleSignOnService of [`metadata_xml`].
+pub(super) const SSO_REDIRECT: &str = "https://idp.example.com/sso/redirect";
 
 pub(super) fn now() -> DateTime<Utc> {
     SystemClock.now()
@@ -108,6 +110,7 @@ pub(super) fn metadata_xml(entity_id: &str, idps: &[&TestIdp]) -> String {
   <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     {keys}
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example.com/sso"/>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{SSO_REDIRECT}"/>
   </md:IDPSSODescriptor>
 </md:EntityDescriptor>"#
     )
@@ -178,11 +181,15 @@ pub(super) struct ResponseSpec {
     pub(super) issuer: String,
     pub(super) issue_instant: DateTime<Utc>,
     pub(super) destination: Option<String>,
+    /// The Response's `InResponseTo`.
+    pub(super) response_in_response_to: Option<String>,
     pub(super) status: Option<String>,
     pub(super) name_id: String,
     pub(super) name_id_format: Option<String>,
     pub(super) recipient: String,
     pub(super) confirmation_not_on_or_after: Option<DateTime<Utc>>,
+    /// The bearer SubjectConfirmationData's `InResponseTo`.
+    pub(super) in_response_to: Option<String>,
     pub(super) conditions: bool,
     pub(super) not_before: DateTime<Utc>,
     pub(super) not_on_or_after: DateTime<Utc>,
@@ -205,11 +212,13 @@ impl ResponseSpec {
             issuer: ENTITY_ID.to_owned(),
             issue_instant: now,
             destination: Some(ACS_AWS.to_owned()),
+            response_in_response_to: None,
             status: Some("urn:oasis:names:tc:SAML:2.0:status:Success".to_owned()),
             name_id: "alice@example.com".to_owned(),
             name_id_format: Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".to_owned()),
             recipient: ACS_AWS.to_owned(),
             confirmation_not_on_or_after: Some(now + TimeDelta::minutes(5)),
+            in_response_to: None,
             conditions: true,
             not_before: now - TimeDelta::seconds(30),
             not_on_or_after: now + TimeDelta::minutes(10),
@@ -297,6 +306,11 @@ impl ResponseSpec {
             .confirmation_not_on_or_after
             .map(|t| format!(r#" NotOnOrAfter="{}""#, ts(t)))
             .unwrap_or_default();
+        let confirmation_irt = self
+            .in_response_to
+            .as_ref()
+            .map(|r| format!(r#" InResponseTo="{}""#, esc(r)))
+            .unwrap_or_default();
         let audience = self
             .audience
             .as_ref()
@@ -342,7 +356,7 @@ impl ResponseSpec {
             .collect::<Vec<_>>()
             .concat();
         format!(
-            r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="{id}" IssueInstant="{instant}" Version="2.0"><saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">{issuer}</saml:Issuer>{sig}<saml:Subject><saml:NameID{format}>{name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{confirmation_noa} Recipient="{recipient}"/></saml:SubjectConfirmation></saml:Subject>{conditions}<saml:AuthnStatement AuthnInstant="{instant}" SessionIndex="{id}" SessionNotOnOrAfter="{session}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attributes}</saml:AttributeStatement></saml:Assertion>"#,
+            r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="{id}" IssueInstant="{instant}" Version="2.0"><saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">{issuer}</saml:Issuer>{sig}<saml:Subject><saml:NameID{format}>{name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{confirmation_irt}{confirmation_noa} Recipient="{recipient}"/></saml:SubjectConfirmation></saml:Subject>{conditions}<saml:AuthnStatement AuthnInstant="{instant}" SessionIndex="{id}" SessionNotOnOrAfter="{session}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attributes}</saml:AttributeStatement></saml:Assertion>"#,
             id = self.assertion_id,
             instant = ts(self.issue_instant),
             issuer = esc(&self.issuer),
@@ -365,6 +379,11 @@ impl ResponseSpec {
             .as_ref()
             .map(|d| format!(r#" Destination="{}""#, esc(d)))
             .unwrap_or_default();
+        let in_response_to = self
+            .response_in_response_to
+            .as_ref()
+            .map(|r| format!(r#" InResponseTo="{}""#, esc(r)))
+            .unwrap_or_default();
         let status = self
             .status
             .as_ref()
@@ -377,7 +396,7 @@ impl ResponseSpec {
             .unwrap_or_default();
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
-<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{instant}"{destination}><saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">{issuer}</saml:Issuer>{sig}{status}{assertion}</samlp:Response>"#,
+<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{instant}"{destination}{in_response_to}><saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">{issuer}</saml:Issuer>{sig}{status}{assertion}</samlp:Response>"#,
             id = self.response_id,
             instant = ts(self.issue_instant),
             issuer = esc(&self.issuer),

@@ -851,6 +851,154 @@ async fn refresh_tasks_end_with_the_registry() {
     assert!(server.hits() <= after + 1);
 }
 
+#[test]
+fn in_response_to_comes_from_signed_content_only() {
+    let with = |signed: Signed, confirmation: Option<&str>, response: Option<&str>| {
+        let mut spec = ResponseSpec::new().signed(signed);
+        spec.in_response_to = confirmation.map(str::to_owned);
+        spec.response_in_response_to = response.map(str::to_owned);
+        verify(&spec.sign()).map(|v| v.in_response_to)
+    };
+    // IdP-initiated: nothing to answer.
+    for signed in [Signed::Assertion, Signed::Response, Signed::Both] {
+        assert_eq!(with(signed, None, None), Ok(None), "{signed:?}");
+    }
+    // The bearer confirmation sits inside the signed Assertion (or the signed Response).
+    for signed in [Signed::Assertion, Signed::Response, Signed::Both] {
+        assert_eq!(
+            with(signed, Some("_req&1"), None),
+            Ok(Some("_req&1".to_owned())),
+            "{signed:?}"
+        );
+    }
+    // The Response's own value counts only when the Response is signed.
+    for signed in [Signed::Response, Signed::Both] {
+        assert_eq!(
+            with(signed, None, Some("_req2")),
+            Ok(Some("_req2".to_owned())),
+            "{signed:?}"
+        );
+        assert_eq!(
+            with(signed, Some("_req3"), Some("_req3")),
+            Ok(Some("_req3".to_owned())),
+            "{signed:?}"
+        );
+        assert_eq!(
+            with(signed, Some("_req3"), Some("_other")),
+            Err(SamlError::InResponseToMismatch),
+            "{signed:?}"
+        );
+    }
+    // An unsigned Response shell is anyone's to write: ignored, even when it disagrees.
+    assert_eq!(with(Signed::Assertion, None, Some("_forged")), Ok(None));
+    assert_eq!(
+        with(Signed::Assertion, Some("_req4"), Some("_forged")),
+        Ok(Some("_req4".to_owned()))
+    );
+}
+
+#[test]
+fn verified_assertion_round_trips_through_serde() {
+    let mut spec = ResponseSpec::new();
+    spec.in_response_to = Some("_req".into());
+    let v = verify(&spec.sign()).unwrap();
+    let json = serde_json::to_string(&v).unwrap();
+    let back: VerifiedAssertion = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, v);
+    assert_eq!(back.in_response_to.as_deref(), Some("_req"));
+}
+
+#[test]
+fn sso_redirect_url_follows_the_loaded_metadata() {
+    assert_eq!(
+        shared_registry().sso_redirect_url("corp").as_deref(),
+        Some(SSO_REDIRECT)
+    );
+    assert_eq!(shared_registry().sso_redirect_url("nope"), None);
+    // Metadata without a redirect endpoint: the provider still verifies responses.
+    let md = metadata_xml(ENTITY_ID, &[idp()]).replace(SSO_REDIRECT, "http://idp.example.com/sso");
+    let registry = SamlRegistry::new(
+        &[provider("corp", file_source(md), false)],
+        None,
+        reqwest::Client::new(),
+    )
+    .unwrap();
+    assert_eq!(registry.sso_redirect_url("corp"), None);
+    registry
+        .verify("corp", &b64(&ResponseSpec::new().sign()), now())
+        .unwrap();
+    let params = AuthnRequestParams {
+        id: "_abc",
+        issuer: AUD_OWN,
+        acs_url: ACS_OWN,
+        issue_instant: now(),
+        relay_state: None,
+    };
+    assert_eq!(
+        registry.authn_request_url("corp", &params),
+        Err(AuthnRequestError::NoSsoEndpoint)
+    );
+    assert_eq!(
+        registry.authn_request_url("nope", &params),
+        Err(AuthnRequestError::NoSuchProvider)
+    );
+    // A URL provider before its first fetch.
+    let url = Url::parse("https://idp.example.com/metadata").unwrap();
+    let unloaded = SamlRegistry::new(
+        &[provider("corp", SamlMetadataSource::Url(url), false)],
+        None,
+        reqwest::Client::new(),
+    )
+    .unwrap();
+    assert_eq!(unloaded.sso_redirect_url("corp"), None);
+    assert_eq!(
+        unloaded.authn_request_url("corp", &params),
+        Err(AuthnRequestError::MetadataUnavailable)
+    );
+}
+
+#[test]
+fn authn_request_url_is_signed_with_the_sp_key_when_configured() {
+    let params = AuthnRequestParams {
+        id: &authn_request::new_request_id(),
+        issuer: AUD_OWN,
+        acs_url: ACS_OWN,
+        issue_instant: now(),
+        relay_state: Some("s/1"),
+    };
+    let unsigned = shared_registry()
+        .authn_request_url("corp", &params)
+        .unwrap();
+    assert!(
+        unsigned.starts_with(&format!("{SSO_REDIRECT}?SAMLRequest=")),
+        "{unsigned}"
+    );
+    assert!(unsigned.ends_with("&RelayState=s%2F1"), "{unsigned}");
+
+    let registry = registry_with_sp_key(Some(&key_pem(sp())));
+    let signed = registry.authn_request_url("corp", &params).unwrap();
+    let query = signed.strip_prefix(&format!("{SSO_REDIRECT}?")).unwrap();
+    let (octets, signature) = query.split_once("&Signature=").unwrap();
+    let signature = percent_encoding::percent_decode_str(signature)
+        .decode_utf8()
+        .unwrap();
+    let signature = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        signature.as_bytes(),
+    )
+    .unwrap();
+    let public = sp().cert.public_key().unwrap();
+    let mut verifier =
+        openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &public).unwrap();
+    assert!(
+        verifier
+            .verify_oneshot(&signature, octets.as_bytes())
+            .unwrap()
+    );
+    // The same request apart from the signature parameters.
+    assert!(signed.starts_with(&unsigned), "{signed}");
+}
+
 fn signed_sample() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| ResponseSpec::new().signed(Signed::Both).sign())

@@ -66,6 +66,8 @@ pub(super) struct ProviderRules {
 /// One provider's current metadata, ready for samael. Immutable; a refresh replaces it.
 pub(super) struct ProviderKeys {
     pub(super) entity_id: String,
+    /// Where SP-initiated logins send the browser (metadata's HTTP-Redirect SSO endpoint).
+    pub(super) sso_redirect_url: Option<String>,
     /// entity id = first audience, ACS = first ACS URL; see the module doc.
     template: ServiceProvider,
     cert_count: usize,
@@ -75,6 +77,7 @@ impl fmt::Debug for ProviderKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProviderKeys")
             .field("entity_id", &self.entity_id)
+            .field("sso_redirect_url", &self.sso_redirect_url)
             .field("cert_count", &self.cert_count)
             .finish_non_exhaustive()
     }
@@ -120,7 +123,9 @@ impl ProviderKeys {
             // allow-list, and `parse::scan` is then the only algorithm check (it checks every
             // ds:Signature in the document either way).
             .allowed_signature_algorithms(allowed)
-            // The API path has no AuthnRequest to answer; IdP-initiated is the norm.
+            // The API path has no AuthnRequest to answer; IdP-initiated is the norm. An
+            // SP-initiated login matches `VerifiedAssertion::in_response_to` against the ID it
+            // keeps in the browser session, which samael's list of request IDs cannot express.
             .allow_idp_initiated(true)
             .max_issue_delay(MAX_ISSUE_DELAY + rules.skew)
             .max_clock_skew(rules.skew)
@@ -133,6 +138,7 @@ impl ProviderKeys {
         };
         Ok(Self {
             entity_id: metadata.entity_id.clone(),
+            sso_redirect_url: metadata.sso_redirect_url.clone(),
             template,
             cert_count,
         })
@@ -351,7 +357,7 @@ fn check_assertion(
         }
     }
     // Bearer confirmation for one of our ACS URLs, still valid.
-    let (recipient, confirmation_expiry) = bearer_confirmation(rules, assertion, now)?;
+    let bearer = bearer_confirmation(rules, assertion, now)?;
     if let Some(not_before) = conditions.not_before
         && now + skew < not_before
     {
@@ -379,6 +385,7 @@ fn check_assertion(
     {
         return Err(SamlError::IssuerMismatch);
     }
+    let in_response_to = in_response_to(facts, bearer.in_response_to)?;
     let name_id = assertion
         .subject
         .as_ref()
@@ -388,7 +395,7 @@ fn check_assertion(
 
     let latest_not_on_or_after = conditions
         .not_on_or_after
-        .map_or(confirmation_expiry, |c| c.max(confirmation_expiry));
+        .map_or(bearer.not_on_or_after, |c| c.max(bearer.not_on_or_after));
     let session_not_on_or_after = assertion
         .authn_statements
         .iter()
@@ -404,7 +411,8 @@ fn check_assertion(
         replay_expires_at: latest_not_on_or_after + skew,
         name_id: name_id.value.clone(),
         name_id_format: name_id.format.clone(),
-        recipient,
+        recipient: bearer.recipient,
+        in_response_to,
         audiences,
         session_not_on_or_after,
         attributes: attributes(assertion),
@@ -432,13 +440,41 @@ fn attributes(assertion: &Assertion) -> Vec<SamlAttribute> {
         .collect()
 }
 
+/// The request a verified assertion answers, from signed content only: the accepted bearer
+/// confirmation's `InResponseTo` (inside the signed Assertion) and, when the Response itself is
+/// signed, the Response's. An unsigned Response shell's value is ignored: anyone relaying the
+/// assertion could have written it. Two signed values that differ would let the caller's
+/// answer depend on which one it reads, so they are refused.
+fn in_response_to(
+    facts: &RawFacts,
+    confirmation: Option<String>,
+) -> Result<Option<String>, SamlError> {
+    let response = facts
+        .in_response_to
+        .as_ref()
+        .filter(|_| facts.response_signed);
+    match (confirmation, response) {
+        (Some(c), Some(r)) if c != *r => Err(SamlError::InResponseToMismatch),
+        (Some(c), _) => Ok(Some(c)),
+        (None, r) => Ok(r.cloned()),
+    }
+}
+
+/// The accepted bearer SubjectConfirmationData.
+#[derive(Debug)]
+struct Bearer {
+    recipient: String,
+    not_on_or_after: DateTime<Utc>,
+    in_response_to: Option<String>,
+}
+
 /// The first bearer SubjectConfirmation whose data names an accepted Recipient and is valid
-/// now; returns that Recipient and its NotOnOrAfter. Otherwise the first reason one failed.
+/// now. Otherwise the first reason one failed.
 fn bearer_confirmation(
     rules: &ProviderRules,
     assertion: &Assertion,
     now: DateTime<Utc>,
-) -> Result<(String, DateTime<Utc>), SamlError> {
+) -> Result<Bearer, SamlError> {
     let skew = rules.skew;
     let mut first_error = None;
     let bearers = assertion
@@ -466,7 +502,11 @@ fn bearer_confirmation(
             if data.not_before.is_some_and(|nb| now + skew < nb) {
                 return Err(SamlError::NotYetValid);
             }
-            Ok((recipient.clone(), not_on_or_after))
+            Ok(Bearer {
+                recipient: recipient.clone(),
+                not_on_or_after,
+                in_response_to: data.in_response_to.clone(),
+            })
         })();
         match checked {
             Ok(found) => return Ok(found),
