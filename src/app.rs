@@ -71,6 +71,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The store's revocations, cached and refreshed every few seconds.
     pub revocations: Arc<RevocationList>,
+    /// Outbound HTTP (IdP discovery, keys, OIDC code exchange): bounded, no redirects.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -101,7 +103,7 @@ impl AppState {
         let saml = SamlRegistry::new(
             &config.saml_providers,
             config.server.saml_sp_key_pem.as_ref(),
-            http,
+            http.clone(),
         )
         .map_err(StartError::Saml)?;
         Ok(Self {
@@ -114,6 +116,7 @@ impl AppState {
             saml: Arc::new(saml),
             store,
             revocations: Arc::new(RevocationList::default()),
+            http,
         })
     }
 
@@ -195,7 +198,7 @@ pub fn router(state: AppState) -> Router {
         .load_shed()
         .concurrency_limit(state.limits.max_in_flight)
         .timeout(state.limits.request_timeout);
-    let sts = get(sts_endpoint).post(sts_endpoint);
+    let sts = get(crate::web::login::root_get).post(sts_endpoint);
     let mut routes = Router::new().route("/", sts.clone());
     // Behind a reverse proxy the bridge may live under a path (`public_url =
     // "https://example.com/sts"`); clients then send to, and sign, that path.
@@ -214,10 +217,7 @@ pub fn router(state: AppState) -> Router {
                 &format!("{prefix}/authorize"),
                 axum::routing::post(crate::protocol::authorize::authorize_endpoint),
             )
-            .route(
-                &format!("{prefix}/saml/metadata"),
-                get(crate::web::saml_flow::sp_metadata),
-            );
+            .nest(&prefix, crate::web::routes(&state));
     }
     if let Some(idp) = &state.demo_idp {
         routes = routes.merge(idp.clone().routes());
@@ -228,7 +228,7 @@ pub fn router(state: AppState) -> Router {
             "/authorize",
             axum::routing::post(crate::protocol::authorize::authorize_endpoint),
         )
-        .route("/saml/metadata", get(crate::web::saml_flow::sp_metadata))
+        .merge(crate::web::routes(&state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)

@@ -18,6 +18,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::clock::SharedClock;
+
+mod browser;
 use crate::saml_idp::{SamlIdp, SamlResponseSpec};
 
 /// The demo IdP's signing key (DEMO ONLY, public).
@@ -45,6 +47,8 @@ pub struct DemoIdp {
     jwks_json: String,
     clock: SharedClock,
     saml: SamlIdp,
+    /// Browser sign-ins in progress and issued codes (in memory: demo only).
+    pending: browser::Pending,
     /// The bridge's base URL: SAML audience `<base>/saml/metadata`, ACS `<base>/saml/acs`.
     bridge_url: String,
     account: String,
@@ -90,11 +94,24 @@ impl DemoIdp {
             bridge_url,
             account: account.to_owned(),
             clock,
+            pending: browser::Pending::default(),
         })
     }
 
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The bridge's base path ("" at the root), for links on the demo pages.
+    fn bridge_path(&self) -> String {
+        url::Url::parse(&self.bridge_url)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The demo IdP's own path (`/demo-idp` under the bridge's base path).
+    fn issuer_path(&self) -> String {
+        format!("{}{DEMO_IDP_PATH}", self.bridge_path())
     }
 
     /// The public keys, as a JWKS document (the demo provider is configured with these, so the
@@ -110,9 +127,20 @@ impl DemoIdp {
         groups: &[String],
         now: DateTime<Utc>,
     ) -> Result<String, DemoIdpError> {
+        self.mint_with_nonce(user, groups, None, now)
+    }
+
+    /// [`Self::mint`], with the `nonce` of a browser sign-in.
+    pub fn mint_with_nonce(
+        &self,
+        user: &str,
+        groups: &[String],
+        nonce: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, DemoIdpError> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(DEMO_KID.to_owned());
-        let claims = json!({
+        let mut claims = json!({
             "iss": self.issuer,
             "sub": format!("demo|{user}"),
             "aud": DEMO_CLIENT_ID,
@@ -122,6 +150,9 @@ impl DemoIdp {
             "preferred_username": user,
             "groups": groups,
         });
+        if let (Some(n), Some(obj)) = (nonce, claims.as_object_mut()) {
+            obj.insert("nonce".into(), json!(n));
+        }
         jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| DemoIdpError(e.to_string()))
     }
 
@@ -188,6 +219,18 @@ impl DemoIdp {
             .route(
                 &format!("{DEMO_IDP_PATH}/saml/response"),
                 post(saml_response),
+            )
+            .route(
+                &format!("{DEMO_IDP_PATH}/authorize"),
+                get(browser::authorize).post(browser::approve),
+            )
+            .route(
+                &format!("{DEMO_IDP_PATH}/oauth/token"),
+                post(browser::token_endpoint),
+            )
+            .route(
+                &format!("{DEMO_IDP_PATH}/saml/login"),
+                get(browser::saml_login).post(browser::saml_approve),
             )
             .with_state(self)
     }

@@ -27,4 +27,7 @@ pub enum AuthnError {
     TokenFromFuture,
     #[error("session has been revoked")]
     Revoked,
+    /// Credentials presented as values (console federation) whose secret is not the session's.
+    #[error("the secret access key does not belong to this session")]
+    SecretMismatch,
 }

@@ -68,6 +68,39 @@ pub fn authenticate_signed(
     Ok(principal)
 }
 
+/// Checks a set of temporary credentials presented as values rather than as a signature (the
+/// console federation endpoint's `Session` JSON): the token must open, belong to the key and
+/// this account, be unrevoked, and carry the same secret (compared in constant time).
+pub fn authenticate_session_credentials(
+    config: &Config,
+    keyring: &Keyring,
+    revocations: &revocation::RevocationList,
+    access_key_id: &str,
+    secret: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<SessionClaims, AuthnError> {
+    let akid: AccessKeyId = access_key_id
+        .parse()
+        .map_err(|_| AuthnError::UnknownAccessKey)?;
+    if akid.kind() != AccessKeyKind::Temporary {
+        return Err(AuthnError::UnknownAccessKey);
+    }
+    let claims = open_session(config, keyring, &akid, token, now)?;
+    if revocations.revoking(&claims).is_some() {
+        return Err(AuthnError::Revoked);
+    }
+    let matches: bool = subtle::ConstantTimeEq::ct_eq(
+        claims.secret_access_key.expose().as_bytes(),
+        secret.as_bytes(),
+    )
+    .into();
+    if !matches {
+        return Err(AuthnError::SecretMismatch);
+    }
+    Ok(claims)
+}
+
 /// Opens the session token of an `ASIA…` key and checks it belongs to that key and to this
 /// deployment's account.
 fn open_session(

@@ -103,6 +103,8 @@ pub struct OidcProvider {
     pub login_client_id: Option<String>,
     pub login_client_secret: Option<Secret>,
     pub scopes: Vec<String>,
+    /// Browser-login endpoints when configured; otherwise discovery supplies them.
+    pub login_endpoints: Option<crate::authn::oidc::LoginEndpoints>,
 }
 
 #[derive(Debug)]

@@ -89,6 +89,8 @@ pub struct RawOidcProvider {
     pub login_client_id: Option<String>,
     pub login_client_secret: Option<Secret>,
     pub scopes: Option<Vec<String>>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

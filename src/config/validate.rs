@@ -547,6 +547,7 @@ fn oidc_providers(
                 "set only together with login_client_id",
             );
         }
+        let login_endpoints = login_endpoints(cx, &key, &p);
         let login_client_secret = p
             .login_client_secret
             .as_ref()
@@ -577,6 +578,7 @@ fn oidc_providers(
                 login_client_id: p.login_client_id,
                 login_client_secret,
                 scopes,
+                login_endpoints,
             });
         }
     }
@@ -585,6 +587,38 @@ fn oidc_providers(
 
 /// Identity providers are reached over TLS; plain http is accepted only on loopback (tests, the
 /// demo IdP), where nothing crosses a network.
+/// `authorization_endpoint` and `token_endpoint`: both or neither. Without them, browser login
+/// finds them by discovery (in the background).
+fn login_endpoints(
+    cx: &mut Ctx<'_>,
+    key: &str,
+    p: &RawOidcProvider,
+) -> Option<crate::authn::oidc::LoginEndpoints> {
+    match (&p.authorization_endpoint, &p.token_endpoint) {
+        (Some(a), Some(t)) => {
+            let a = cx.check(
+                format!("{key}.authorization_endpoint"),
+                https_or_loopback(a),
+            );
+            let t = cx.check(format!("{key}.token_endpoint"), https_or_loopback(t));
+            a.zip(t).map(
+                |(authorization, token)| crate::authn::oidc::LoginEndpoints {
+                    authorization,
+                    token,
+                },
+            )
+        }
+        (None, None) => None,
+        _ => {
+            cx.err(
+                format!("{key}.authorization_endpoint"),
+                "set authorization_endpoint and token_endpoint together",
+            );
+            None
+        }
+    }
+}
+
 fn https_or_loopback(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
     if crate::types::idp_url::is_allowed_idp_url(&url) {

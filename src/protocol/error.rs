@@ -171,6 +171,7 @@ impl From<AuthnError> for StsError {
                 TokenError::Malformed | TokenError::UnknownKey | TokenError::Tampered,
             )
             | AuthnError::TokenKeyMismatch
+            | AuthnError::SecretMismatch
             | AuthnError::TokenForeignAccount
             | AuthnError::TokenFromFuture
             | AuthnError::Revoked => Self::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN),

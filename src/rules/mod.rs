@@ -29,6 +29,30 @@ pub struct ClaimCondition {
     pub op: ClaimOp,
 }
 
+/// In words, for the role chooser's "why": `groups contains "admins"`.
+impl std::fmt::Display for ClaimCondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let claim = &self.claim;
+        match &self.op {
+            ClaimOp::Equals(v) => write!(f, "{claim} equals {v:?}"),
+            ClaimOp::NotEquals(v) => write!(f, "{claim} does not equal {v:?}"),
+            ClaimOp::Contains(v) => write!(f, "{claim} contains {v:?}"),
+            ClaimOp::StartsWith(v) => write!(f, "{claim} starts with {v:?}"),
+            ClaimOp::EndsWith(v) => write!(f, "{claim} ends with {v:?}"),
+            ClaimOp::Regex(re) => {
+                let pattern = re.as_str();
+                let inner = pattern
+                    .strip_prefix("^(?:")
+                    .and_then(|p| p.strip_suffix(")$"))
+                    .unwrap_or(pattern);
+                write!(f, "{claim} matches /{inner}/")
+            }
+            ClaimOp::Exists => write!(f, "{claim} exists"),
+            ClaimOp::NotExists => write!(f, "{claim} does not exist"),
+        }
+    }
+}
+
 /// The operators of `config.md`. Each carries its operand, so an operator that needs a value
 /// cannot exist without one.
 #[derive(Debug)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod explain;
 pub mod federation;
 pub mod mfa;
+pub mod offers;
 pub mod permissions;
 pub mod revoke;
 pub mod saml;

@@ -14,10 +14,10 @@ use serde_json::{Map, Value};
 
 use super::error::ServiceError;
 use super::federation::{FederatedRequest, authorize};
-use super::web_identity::RoleChoice;
 use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
 };
+use super::web_identity::RoleChoice;
 use crate::authn::revocation::RevocationList;
 use crate::authn::saml::{SamlRegistry, VerifiedAssertion};
 use crate::config::{Config, Role};

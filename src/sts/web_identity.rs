@@ -20,8 +20,8 @@ use crate::config::{Config, Role};
 use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
-use crate::types::tag::check_tag_set;
 use crate::types::arn::is_iam_name_char;
+use crate::types::tag::check_tag_set;
 use crate::types::{Arn, RoleArn, Secret};
 
 pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";

@@ -1,4 +1,165 @@
 //! The browser side of the bridge (issue 6): sign-in flows, role chooser, console and
-//! federation pages. Handlers stay thin and call `sts` like the query API does.
+//! federation pages. Handlers stay thin and call `sts` like the query API does: the browser
+//! never validates an assertion, evaluates a trust policy or mints any other way.
+//!
+//! Every page gets the same security headers (strict CSP without inline script, no framing,
+//! no referrer, no caching) and errors render as one readable page with the request id.
 
+pub mod console;
+pub mod error;
+pub mod federation;
+pub mod login;
+pub mod oidc_flow;
+pub mod roles;
 pub mod saml_flow;
+pub mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+use crate::telemetry::RequestId;
+use error::PageError;
+
+/// The browser routes, relative to the bridge's base path. `GET /` is the STS endpoint's
+/// (it shows the login page when no Action is given) and is routed in `app`.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/oidc/login/{provider}", get(oidc_flow::start))
+        .route("/oidc/callback", get(oidc_flow::callback))
+        .route("/saml/metadata", get(saml_flow::sp_metadata))
+        .route("/saml/login/{provider}", get(saml_flow::start))
+        .route("/saml/acs", post(saml_flow::acs))
+        .route("/roles", get(roles::show).post(roles::choose))
+        .route("/console", get(console::show))
+        .route("/console/open", post(console::open_in_console))
+        .route("/logout", post(console::sign_out))
+        .route(
+            "/federation",
+            get(federation::endpoint).post(federation::endpoint_post),
+        )
+        .route("/static/style.css", get(style_css))
+        .route("/static/app.js", get(app_js))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page_layer,
+        ))
+}
+
+/// The base path pages link with: public_url's path without a trailing slash ("" at the root).
+pub fn base_path(state: &AppState) -> String {
+    state
+        .config
+        .server
+        .public_url
+        .path()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// An absolute URL of a bridge path, for redirect URIs and the SAML ACS.
+pub fn absolute(state: &AppState, path: &str) -> String {
+    format!(
+        "{}{path}",
+        state
+            .config
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+    )
+}
+
+/// Renders a template to an HTML response.
+pub fn page<T: Template>(template: &T) -> Result<Response, PageError> {
+    template
+        .render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| PageError::internal(format!("template: {e}")))
+}
+
+/// Security headers on every page, and [`PageError`]s rendered with the request id.
+pub async fn page_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let request_id = RequestId::of(&req);
+    let mut response = next.run(req).await;
+    if let Some(err) = response.extensions_mut().remove::<PageError>() {
+        let cookies: Vec<HeaderValue> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
+        response = error::render(
+            &err,
+            &request_id,
+            &base_path(&state),
+            &state.config.server.account_id.to_string(),
+        );
+        for c in cookies {
+            response.headers_mut().append(header::SET_COOKIE, c);
+        }
+    }
+    apply_security_headers(&state, &mut response);
+    response
+}
+
+/// The CSP allows our own script and style only; forms may post to us and, for the console
+/// redirect after "open in console", to the configured console destinations.
+pub fn apply_security_headers(state: &AppState, response: &mut Response) {
+    let mut form_action = String::from("'self'");
+    for d in &state.config.server.console_destinations {
+        form_action.push(' ');
+        form_action.push_str(&d.origin().ascii_serialization());
+    }
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        // Pages show identities and credentials: never kept by browsers or proxies.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+async fn style_css() -> Response {
+    static_file(
+        "text/css; charset=utf-8",
+        include_str!("../../static/style.css"),
+    )
+}
+
+async fn app_js() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/app.js"),
+    )
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,13 +1,27 @@
-//! The bridge as a SAML service provider. For now its metadata (`GET /saml/metadata`), which
-//! IdP administrators import to configure the bridge: entity id, ACS, and the SP certificate
-//! when one is configured (for signed AuthnRequests and encrypted assertions).
+//! The bridge as a SAML service provider: its metadata (`GET /saml/metadata`), which IdP
+//! administrators import (entity id, ACS, and the SP certificate when one is configured),
+//! SP-initiated sign-in (`GET /saml/login/{provider}`) and the assertion consumer service
+//! (`POST /saml/acs`) for SP- and IdP-initiated responses.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
 
+use super::error::PageError;
+use super::roles::after_sign_in;
 use crate::app::AppState;
+use crate::authn::saml::authn_request::{self, AuthnRequestParams};
 use crate::config::Config;
+use crate::mint::web_state;
+use crate::sts::error::ServiceError;
+use crate::sts::offers::SignedIn;
+use crate::sts::saml::verify_saml_response;
+use crate::types::Secret;
 
 /// The SP's entity id: the metadata URL itself, as the default accepted `Audience` is.
 pub fn entity_id(config: &Config) -> String {
@@ -86,6 +100,143 @@ pub async fn sp_metadata(State(state): State<AppState>) -> Response {
         sp_metadata_xml(&state.config),
     )
         .into_response()
+}
+
+/// Pending SP-initiated requests, by AuthnRequest ID, so the ACS can check `InResponseTo`.
+const REQUEST_NAMESPACE: &str = "saml-request";
+const REQUEST_SEAL_KIND: &str = "saml-request";
+/// Time allowed at the IdP for an SP-initiated sign-in.
+const REQUEST_TTL: TimeDelta = TimeDelta::minutes(10);
+/// A SAMLResponse form field larger than this is refused before decoding (the API's bound).
+const MAX_RESPONSE_B64: usize = 256 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingRequest {
+    provider: String,
+}
+
+/// `GET /saml/login/{provider}`: an AuthnRequest over HTTP-Redirect (signed when the SP has a
+/// key); its ID is remembered in the store so the response must answer exactly this request.
+pub async fn start(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+) -> Result<Response, PageError> {
+    let p = state
+        .config
+        .saml_providers
+        .iter()
+        .find(|p| p.name == provider)
+        .ok_or_else(|| PageError::not_found("There is no such sign-in provider."))?;
+    let id = authn_request::new_request_id();
+    let now = state.clock.now();
+    let entity = entity_id(&state.config);
+    let acs = acs_url(&state.config);
+    let url = state
+        .saml
+        .authn_request_url(
+            &p.name,
+            &AuthnRequestParams {
+                id: &id,
+                issuer: &entity,
+                acs_url: &acs,
+                issue_instant: now,
+                relay_state: None,
+            },
+        )
+        .map_err(|e| PageError::unavailable(format!("SAML login for {}: {e}", p.name)))?;
+    let pending = PendingRequest {
+        provider: p.name.clone(),
+    };
+    let sealed = web_state::seal(&state.keyring, REQUEST_SEAL_KIND, &id, &pending)
+        .map_err(PageError::internal)?;
+    state
+        .store
+        .put_state(REQUEST_NAMESPACE, &id, &sealed, now + REQUEST_TTL)
+        .await?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// `POST /saml/acs`: SP- and IdP-initiated responses, through AssumeRoleWithSAML's validator and
+/// replay cache. A response to one of our requests must answer a pending one (spent here);
+/// an unsolicited (IdP-initiated) one must not claim to answer anything.
+pub async fn acs(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<AcsForm>,
+) -> Result<Response, PageError> {
+    let b64 = form
+        .saml_response
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| PageError::bad_request("The POST carries no SAMLResponse."))?;
+    if b64.len() > MAX_RESPONSE_B64 {
+        return Err(PageError::bad_request("The SAMLResponse is too large."));
+    }
+    // RelayState may only send the browser to an allow-listed place; we never need it to.
+    if let Some(relay) = form.relay_state.as_deref().filter(|r| !r.is_empty()) {
+        let ok = url::Url::parse(relay)
+            .is_ok_and(|u| super::federation::destination_allowed(&state, &u));
+        if !ok {
+            return Err(PageError::bad_request(
+                "RelayState names a destination this bridge does not send browsers to.",
+            ));
+        }
+    }
+    let now = state.clock.now();
+    let secret = Secret::new(b64);
+    let mut last_error = None;
+    let mut verified = None;
+    for provider in state.saml.candidates_for_response(secret.expose()) {
+        match verify_saml_response(&state.saml, state.store.as_ref(), &provider, &secret, now).await
+        {
+            Ok(v) => {
+                verified = Some(v);
+                break;
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    let verified = match (verified, last_error) {
+        (Some(v), _) => v,
+        (None, Some(ServiceError::Store(e))) => return Err(PageError::unavailable(e)),
+        (None, Some(e)) => {
+            return Err(PageError::forbidden(format!(
+                "The SAML response was refused: {e}"
+            )));
+        }
+        (None, None) => {
+            return Err(PageError::forbidden(
+                "No SAML provider configured here trusts the issuer of this response.",
+            ));
+        }
+    };
+    if let Some(request_id) = &verified.in_response_to {
+        let pending = state
+            .store
+            .take_state(REQUEST_NAMESPACE, request_id, now)
+            .await?
+            .and_then(|s| {
+                web_state::open::<PendingRequest>(&state.keyring, REQUEST_SEAL_KIND, request_id, &s)
+                    .ok()
+            });
+        match pending {
+            Some(p) if p.provider == verified.provider => {}
+            _ => {
+                return Err(PageError::forbidden(
+                    "This SAML response answers a sign-in request this bridge did not make, or one already answered or expired.",
+                ));
+            }
+        }
+    }
+    let hard_end = verified.session_not_on_or_after;
+    after_sign_in(&state, SignedIn::Saml(verified), hard_end, peer.ip()).await
 }
 
 #[cfg(test)]

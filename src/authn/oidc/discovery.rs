@@ -15,6 +15,19 @@ use super::fetch::{self, Fetched};
 struct DiscoveryDocument {
     issuer: String,
     jwks_uri: String,
+    /// Browser login (authorization code + PKCE) needs these two; token-only providers may
+    /// leave them out.
+    #[serde(default)]
+    authorization_endpoint: Option<String>,
+    #[serde(default)]
+    token_endpoint: Option<String>,
+}
+
+/// What discovery tells the bridge.
+#[derive(Debug, Clone)]
+pub(super) struct Discovered {
+    pub(super) jwks_uri: Url,
+    pub(super) login: Option<super::LoginEndpoints>,
 }
 
 /// The discovery URL of `issuer`. Discovery §4 appends the well-known path after removing a
@@ -28,15 +41,32 @@ pub(super) fn discovery_url(issuer: &str) -> Result<Url, FetchError> {
     Url::parse(&text).map_err(|e| FetchError::Discovery(format!("issuer is not a URL: {e}")))
 }
 
-/// Fetches the discovery document of `issuer` and returns its `jwks_uri`.
-pub(super) async fn fetch_jwks_uri(
+/// Fetches the discovery document of `issuer`: its `jwks_uri`, and its login endpoints when
+/// both are present and acceptable (https, or http on loopback).
+pub(super) async fn fetch_discovery(
     http: &reqwest::Client,
     issuer: &str,
-) -> Result<Url, FetchError> {
+) -> Result<Discovered, FetchError> {
     let url = discovery_url(issuer)?;
     let Fetched { body, .. } = fetch::get_json(http, &url).await?;
     let doc: DiscoveryDocument = fetch::parse_json(&url, &body)?;
-    jwks_uri_of(issuer, &doc)
+    let jwks_uri = jwks_uri_of(issuer, &doc)?;
+    Ok(Discovered {
+        jwks_uri,
+        login: login_endpoints_of(&doc),
+    })
+}
+
+fn login_endpoints_of(doc: &DiscoveryDocument) -> Option<super::LoginEndpoints> {
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| Url::parse(s).ok())
+            .filter(fetch::is_allowed_idp_url)
+    };
+    Some(super::LoginEndpoints {
+        authorization: parse(&doc.authorization_endpoint)?,
+        token: parse(&doc.token_endpoint)?,
+    })
 }
 
 fn jwks_uri_of(issuer: &str, doc: &DiscoveryDocument) -> Result<Url, FetchError> {
@@ -64,7 +94,22 @@ mod tests {
         DiscoveryDocument {
             issuer: issuer.into(),
             jwks_uri: jwks_uri.into(),
+            authorization_endpoint: None,
+            token_endpoint: None,
         }
+    }
+
+    #[test]
+    fn login_endpoints_need_both_and_tls_or_loopback() {
+        let mut d = doc("https://a.example", "https://a.example/jwks");
+        assert!(login_endpoints_of(&d).is_none());
+        d.authorization_endpoint = Some("https://a.example/auth".into());
+        assert!(login_endpoints_of(&d).is_none());
+        d.token_endpoint = Some("https://a.example/token".into());
+        let e = login_endpoints_of(&d).unwrap();
+        assert_eq!(e.token.as_str(), "https://a.example/token");
+        d.token_endpoint = Some("http://a.example/token".into());
+        assert!(login_endpoints_of(&d).is_none());
     }
 
     #[test]

@@ -127,6 +127,11 @@ struct Provider {
     /// The `jwks_uri` last discovered; cleared when fetching it fails, so the next attempt
     /// rediscovers.
     discovered_jwks_uri: RwLock<Option<Url>>,
+    /// Browser-login endpoints: configured, else the last ones discovery gave.
+    configured_login: Option<LoginEndpoints>,
+    discovered_login: RwLock<Option<LoginEndpoints>>,
+    /// Browser login without configured endpoints, and keys that do not come from discovery.
+    wants_login_discovery: bool,
     /// When the last unknown-`kid` refetch started (request time). The async lock makes the
     /// refetch single-flight.
     last_refetch: Mutex<Option<DateTime<Utc>>>,
@@ -154,6 +159,38 @@ impl Provider {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = uri;
     }
+}
+
+/// Looks up a provider's login endpoints by discovery until it succeeds (1 s, doubling to
+/// 5 min between tries); ends early when the registry is dropped.
+async fn discover_login(registry: std::sync::Weak<OidcRegistry>, issuer: String) {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        let Some(reg) = registry.upgrade() else { return };
+        let found = discovery::fetch_discovery(&reg.http, &issuer).await;
+        match found {
+            Ok(d) if d.login.is_some() => {
+                if let Some(p) = reg.providers.iter().find(|p| p.info.issuer == issuer) {
+                    *p.discovered_login
+                        .write()
+                        .unwrap_or_else(PoisonError::into_inner) = d.login;
+                }
+                return;
+            }
+            Ok(_) => tracing::warn!(%issuer, "discovery names no authorization/token endpoint: browser login unavailable"),
+            Err(e) => tracing::warn!(%issuer, error = %e, "login discovery failed; retrying"),
+        }
+        drop(reg);
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_mins(5));
+    }
+}
+
+/// Where a browser signs in (authorization code + PKCE) and where the code is exchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginEndpoints {
+    pub authorization: Url,
+    pub token: Url,
 }
 
 /// The configured OIDC providers and their keys. Share it as `Arc<OidcRegistry>`.
@@ -208,6 +245,11 @@ impl OidcRegistry {
                 origin,
                 keys: watch::Sender::new(keys),
                 discovered_jwks_uri: RwLock::new(None),
+                configured_login: p.login_endpoints.clone(),
+                discovered_login: RwLock::new(None),
+                wants_login_discovery: p.login_client_id.is_some()
+                    && p.login_endpoints.is_none()
+                    && !matches!(p.jwks, JwksSource::Discovery),
                 last_refetch: Mutex::new(None),
             });
         }
@@ -229,6 +271,16 @@ impl OidcRegistry {
             return;
         }
         let mut initial_loads = Vec::new();
+        for provider in &self.providers {
+            // Keys from a file or a fixed URL never touch discovery; browser login still needs
+            // its endpoints, so they are looked up once (retried with backoff) in the background.
+            if provider.wants_login_discovery {
+                tokio::spawn(discover_login(
+                    Arc::downgrade(self),
+                    provider.info.issuer.clone(),
+                ));
+            }
+        }
         for (index, provider) in self.providers.iter().enumerate() {
             if !provider.is_fetched() {
                 continue;
@@ -271,6 +323,19 @@ impl OidcRegistry {
             .await
             .ok_or(OidcError::UnknownKey)?;
         check_token(&token, &fresh, &provider.info, now)
+    }
+
+    /// The browser-login endpoints of the provider with this issuer: as configured, else as
+    /// discovered by the background refresh (no network here). `None` until known.
+    pub fn login_endpoints(&self, issuer: &str) -> Option<LoginEndpoints> {
+        let provider = self.providers.iter().find(|p| p.info.issuer == issuer)?;
+        provider.configured_login.clone().or_else(|| {
+            provider
+                .discovered_login
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        })
     }
 
     /// Fetches provider `provider_index`'s keys now (rediscovering its `jwks_uri`) and installs
@@ -361,9 +426,15 @@ impl OidcRegistry {
                 if let Some(url) = provider.cached_jwks_uri().filter(|_| !rediscover) {
                     (url, true)
                 } else {
-                    let url = discovery::fetch_jwks_uri(&self.http, issuer).await?;
-                    provider.set_jwks_uri(Some(url.clone()));
-                    (url, false)
+                    let found = discovery::fetch_discovery(&self.http, issuer).await?;
+                    provider.set_jwks_uri(Some(found.jwks_uri.clone()));
+                    if found.login.is_some() {
+                        *provider
+                            .discovered_login
+                            .write()
+                            .unwrap_or_else(PoisonError::into_inner) = found.login;
+                    }
+                    (found.jwks_uri, false)
                 }
             }
         };

@@ -101,6 +101,7 @@ pub(super) fn sign_with_header(header: &Header, key: &EncodingKey, claims: &Valu
 /// A provider as config validation would produce it.
 pub(super) fn provider(issuer: &str, jwks: JwksSource) -> OidcProvider {
     OidcProvider {
+        login_endpoints: None,
         issuer: issuer.to_owned(),
         arn: format!(
             "arn:aws:iam::123456789012:oidc-provider/{}",

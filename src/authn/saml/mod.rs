@@ -334,6 +334,25 @@ impl SamlRegistry {
         result
     }
 
+    /// The providers that may have issued this response, for the browser's ACS (which, unlike
+    /// AssumeRoleWithSAML, is not told): those whose entity id equals the Response's `Issuer`,
+    /// or every provider when the Response names none. Only a hint from unverified content:
+    /// [`Self::verify`] still checks everything against the chosen provider.
+    pub fn candidates_for_response(&self, saml_response_b64: &str) -> Vec<String> {
+        let issuer = parse::decode_response(saml_response_b64)
+            .and_then(|xml| parse::scan(&xml, true))
+            .ok()
+            .and_then(|facts| facts.response_issuer);
+        self.providers
+            .iter()
+            .map(|p| p.rules.name.clone())
+            .filter(|name| match &issuer {
+                Some(iss) => self.entity_id(name).as_deref() == Some(iss.as_str()),
+                None => true,
+            })
+            .collect()
+    }
+
     /// Fetches the metadata of URL provider `provider` now and installs it if it parses; the
     /// refresh tasks keep their own schedule.
     pub async fn refresh(&self, provider: &str) -> Result<(), MetadataFetchError> {

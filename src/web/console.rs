@@ -1,0 +1,223 @@
+//! The credentials page (`/console`): identity, role, expiry with a countdown, the credentials
+//! behind a click, export snippets, "open in console", "switch role" and "sign out".
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::error::PageError;
+use super::session::{self, ActiveRole, SESSION_COOKIE, WebSession};
+use super::{base_path, federation, page};
+use crate::app::AppState;
+
+/// Holds credentials: its Debug shows only which snippet it is.
+pub struct Snippet {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub text: String,
+}
+
+impl std::fmt::Debug for Snippet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snippet")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsolePage {
+    base: String,
+    account: String,
+    who: Option<String>,
+    role: String,
+    assumed_role: String,
+    expires_iso: String,
+    expires_text: String,
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    snippets: Vec<Snippet>,
+    can_switch: bool,
+    csrf: String,
+}
+
+/// Export snippets for the shells and files people use. Values are the bridge's own (ASIA key
+/// id, base64 secret and token), so they need no quoting beyond plain double quotes.
+pub fn snippets(active: &ActiveRole, endpoint: &str) -> Vec<Snippet> {
+    let (id, secret, token) = (
+        active.access_key_id.as_str(),
+        active.secret_access_key.expose(),
+        active.session_token.expose(),
+    );
+    let expiration = active
+        .expiration
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let profile = active
+        .role_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or("stsbridge")
+        .to_owned();
+    let process = serde_json::json!({
+        "Version": 1,
+        "AccessKeyId": id,
+        "SecretAccessKey": secret,
+        "SessionToken": token,
+        "Expiration": expiration,
+    });
+    vec![
+        Snippet {
+            id: "bash",
+            title: "bash / zsh",
+            text: format!(
+                "export AWS_ACCESS_KEY_ID=\"{id}\"\nexport AWS_SECRET_ACCESS_KEY=\"{secret}\"\nexport AWS_SESSION_TOKEN=\"{token}\"\nexport AWS_ENDPOINT_URL_STS=\"{endpoint}\""
+            ),
+        },
+        Snippet {
+            id: "fish",
+            title: "fish",
+            text: format!(
+                "set -gx AWS_ACCESS_KEY_ID \"{id}\"\nset -gx AWS_SECRET_ACCESS_KEY \"{secret}\"\nset -gx AWS_SESSION_TOKEN \"{token}\"\nset -gx AWS_ENDPOINT_URL_STS \"{endpoint}\""
+            ),
+        },
+        Snippet {
+            id: "powershell",
+            title: "PowerShell",
+            text: format!(
+                "$Env:AWS_ACCESS_KEY_ID=\"{id}\"\n$Env:AWS_SECRET_ACCESS_KEY=\"{secret}\"\n$Env:AWS_SESSION_TOKEN=\"{token}\"\n$Env:AWS_ENDPOINT_URL_STS=\"{endpoint}\""
+            ),
+        },
+        Snippet {
+            id: "profile",
+            title: "~/.aws/credentials profile",
+            text: format!(
+                "[{profile}]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\naws_session_token = {token}"
+            ),
+        },
+        Snippet {
+            id: "credential-process",
+            title: "credential_process output (one JSON line)",
+            text: process.to_string(),
+        },
+    ]
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let base = base_path(&state);
+    let Some((_, web)) = session::load(&state, &headers).await? else {
+        return Ok(Redirect::to(&format!("{base}/")).into_response());
+    };
+    let Some(active) = web.active.clone() else {
+        return Ok(Redirect::to(&format!("{base}/roles")).into_response());
+    };
+    let endpoint = state
+        .config
+        .server
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    page(&ConsolePage {
+        base,
+        account: state.config.server.account_id.to_string(),
+        who: web
+            .identity
+            .as_ref()
+            .map(crate::sts::offers::SignedIn::display_name),
+        role: active.role_arn.clone(),
+        assumed_role: active.assumed_role_arn.clone(),
+        expires_iso: active
+            .expiration
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        expires_text: active
+            .expiration
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+        access_key_id: active.access_key_id.clone(),
+        secret_access_key: active.secret_access_key.expose().to_owned(),
+        session_token: active.session_token.expose().to_owned(),
+        snippets: snippets(&active, &endpoint),
+        can_switch: web.identity.is_some(),
+        csrf: web.csrf,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The session behind a POST form, after its CSRF token is checked.
+async fn posted_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(String, WebSession), PageError> {
+    let (bearer, web) = session::load(state, headers).await?.ok_or_else(|| {
+        PageError::forbidden("You are not signed in (your session ended). Sign in again.")
+    })?;
+    if !web.csrf_ok(csrf) {
+        return Err(PageError::forbidden(
+            "This form did not come from your session (missing or wrong CSRF token). Reload the page and try again.",
+        ));
+    }
+    Ok((bearer, web))
+}
+
+/// `POST /logout`: ends the server-side session and clears the cookie.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let (bearer, _) = posted_session(&state, &headers, &form.csrf).await?;
+    session::destroy(&state, &bearer).await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            session::clear_cookie(&state, SESSION_COOKIE),
+        )],
+        Redirect::to(&format!("{}/", base_path(&state))),
+    )
+        .into_response())
+}
+
+/// `POST /console/open`: a sign-in token for this session's credentials, then the federation
+/// login redirect to the console destination (our own `/console` unless configured).
+pub async fn open_in_console(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let (_, web) = posted_session(&state, &headers, &form.csrf).await?;
+    let active = web
+        .active
+        .ok_or_else(|| PageError::bad_request("Choose a role first."))?;
+    let token = federation::issue_signin_token(&state, &active, None).await?;
+    let destination = state
+        .config
+        .server
+        .console_destinations
+        .first()
+        .map_or_else(|| super::absolute(&state, "/console"), ToString::to_string);
+    let url = url::Url::parse_with_params(
+        &super::absolute(&state, "/federation"),
+        [
+            ("Action", "login"),
+            ("Issuer", &super::absolute(&state, "/console")),
+            ("Destination", destination.as_str()),
+            ("SigninToken", token.as_str()),
+        ],
+    )
+    .map_err(PageError::internal)?;
+    Ok(Redirect::to(url.as_str()).into_response())
+}

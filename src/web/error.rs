@@ -1,0 +1,119 @@
+//! The browser side's one error type: a readable page with the status, what went wrong in
+//! words a person can act on, and the request id. Handlers return it; the `render` middleware
+//! turns it into HTML once the request id is at hand. Internal details go to the log only.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::store::StoreError;
+use crate::telemetry::RequestId;
+
+#[derive(Debug, Clone)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub message: String,
+}
+
+impl PageError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            title: "That did not work",
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            title: "Not allowed",
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            title: "Not found",
+            message: message.into(),
+        }
+    }
+
+    /// An IdP that said no, or answered something we cannot use.
+    pub fn idp(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_GATEWAY,
+            title: "Your identity provider did not sign you in",
+            message: message.into(),
+        }
+    }
+
+    /// Logged in full; the page says only that it was our fault.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "browser request failed");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            title: "Something went wrong on our side",
+            message: "The bridge could not finish this request. Try again; if it keeps happening, give the request id to an administrator.".into(),
+        }
+    }
+
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %detail, "browser request could not be served");
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            title: "Temporarily unavailable",
+            message: "The bridge cannot serve this right now. Try again in a moment.".into(),
+        }
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        Self::unavailable(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        // Rendered by `render` below, which knows the request id and the base path.
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    base: &'a str,
+    account: &'a str,
+    title: &'a str,
+    message: &'a str,
+    request_id: &'a str,
+}
+
+/// Renders a [`PageError`] response as the error page.
+pub fn render(err: &PageError, request_id: &RequestId, base: &str, account: &str) -> Response {
+    let page = ErrorPage {
+        base,
+        account,
+        title: err.title,
+        message: &err.message,
+        request_id: request_id.as_str(),
+    };
+    match page.render() {
+        Ok(html) => (err.status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error page did not render");
+            (
+                err.status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("{}\n\nRequest id: {}\n", err.message, request_id.as_str()),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Browser sign-in with OpenID Connect: authorization code + PKCE (S256), with the openidconnect
+//! crate for the protocol steps. `state`, `nonce` and the PKCE verifier travel in a short-lived,
+//! sealed (encrypted and authenticated), HttpOnly, SameSite=Lax cookie, so no server state is
+//! needed before the IdP answers. The ID token the IdP returns is verified by the very
+//! validator AssumeRoleWithWebIdentity uses ([`crate::authn::oidc::OidcRegistry::verify`]).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
+use openidconnect::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, JsonWebKeySet, Nonce,
+    OAuth2TokenResponse as _, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse as _, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use super::error::PageError;
+use super::roles::after_sign_in;
+use super::{absolute, session};
+use crate::app::AppState;
+use crate::authn::oidc::LoginEndpoints;
+use crate::config::OidcProvider;
+use crate::mint::web_state;
+use crate::sts::offers::SignedIn;
+
+pub const LOGIN_COOKIE: &str = "stsbridge_login";
+const SEAL_KIND: &str = "oidc-login";
+/// Time allowed at the IdP between leaving and coming back.
+pub const LOGIN_TTL: TimeDelta = TimeDelta::minutes(10);
+
+/// What the login cookie carries (sealed).
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingLogin {
+    issuer: String,
+    state: String,
+    nonce: String,
+    pkce_verifier: String,
+    expires_at: DateTime<Utc>,
+}
+
+fn provider<'a>(state: &'a AppState, index: &str) -> Result<(usize, &'a OidcProvider), PageError> {
+    index
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| state.config.oidc_providers.get(i).map(|p| (i, p)))
+        .filter(|(_, p)| p.login_client_id.is_some())
+        .ok_or_else(|| PageError::not_found("There is no such sign-in provider."))
+}
+
+fn endpoints(state: &AppState, p: &OidcProvider) -> Result<LoginEndpoints, PageError> {
+    state.oidc.login_endpoints(&p.issuer).ok_or_else(|| {
+        PageError::unavailable(format!(
+            "login endpoints of {} are not known yet (discovery pending or failed)",
+            p.issuer
+        ))
+    })
+}
+
+fn redirect_uri(state: &AppState) -> Result<RedirectUrl, PageError> {
+    RedirectUrl::new(absolute(state, "/oidc/callback")).map_err(PageError::internal)
+}
+
+/// `GET /oidc/login/{provider}`: to the IdP, with state, nonce and an S256 PKCE challenge.
+pub async fn start(
+    State(state): State<AppState>,
+    Path(index): Path<String>,
+) -> Result<Response, PageError> {
+    let (_, p) = provider(&state, &index)?;
+    let ends = endpoints(&state, p)?;
+    let client_id = p.login_client_id.clone().unwrap_or_default();
+    let issuer = IssuerUrl::new(p.issuer.clone()).map_err(PageError::internal)?;
+    let client = CoreClient::new(ClientId::new(client_id), issuer, JsonWebKeySet::default())
+        .set_auth_uri(AuthUrl::from_url(ends.authorization))
+        .set_redirect_uri(redirect_uri(&state)?);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client.authorize_url(
+        CoreAuthenticationFlow::AuthorizationCode,
+        CsrfToken::new_random,
+        Nonce::new_random,
+    );
+    for scope in p.scopes.iter().filter(|s| *s != "openid") {
+        request = request.add_scope(Scope::new(scope.clone()));
+    }
+    let (url, csrf, nonce) = request.set_pkce_challenge(challenge).url();
+    let now = state.clock.now();
+    let pending = PendingLogin {
+        issuer: p.issuer.clone(),
+        state: csrf.secret().clone(),
+        nonce: nonce.secret().clone(),
+        pkce_verifier: verifier.secret().clone(),
+        expires_at: now + LOGIN_TTL,
+    };
+    let sealed =
+        web_state::seal(&state.keyring, SEAL_KIND, "", &pending).map_err(PageError::internal)?;
+    let cookie = session::set_cookie(&state, LOGIN_COOKIE, &sealed, LOGIN_TTL.num_seconds());
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Bounds what an IdP error may put on our page.
+fn short(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(300).collect()
+}
+
+/// `GET /oidc/callback`: checks state against the cookie, exchanges the code with the PKCE
+/// verifier (and the client secret for confidential clients), verifies the ID token and its
+/// nonce, then opens the browser session.
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Query(q): Query<CallbackQuery>,
+) -> Result<Response, PageError> {
+    let clear = session::clear_cookie(&state, LOGIN_COOKIE);
+    match finish(&state, &headers, q, peer.ip()).await {
+        Ok(mut response) => {
+            response.headers_mut().append(header::SET_COOKIE, clear);
+            Ok(response)
+        }
+        Err(e) => {
+            // The login attempt is over either way: drop its cookie with the error page.
+            let mut response = e.into_response();
+            response.headers_mut().append(header::SET_COOKIE, clear);
+            Ok(response)
+        }
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: CallbackQuery,
+    ip: std::net::IpAddr,
+) -> Result<Response, PageError> {
+    if let Some(error) = &q.error {
+        let description = q
+            .error_description
+            .as_deref()
+            .map(short)
+            .unwrap_or_default();
+        return Err(PageError::idp(format!(
+            "The identity provider answered \"{}\"{}{description}",
+            short(error),
+            if description.is_empty() { "" } else { ": " }
+        )));
+    }
+    let now = state.clock.now();
+    let pending: PendingLogin = session::cookie(headers, LOGIN_COOKIE)
+        .and_then(|c| web_state::open(&state.keyring, SEAL_KIND, "", c).ok())
+        .ok_or_else(|| {
+            PageError::bad_request(
+                "This sign-in has no login cookie (it expired, or it was started in another browser). Start again from the sign-in page.",
+            )
+        })?;
+    if pending.expires_at <= now {
+        return Err(PageError::bad_request(
+            "This sign-in took longer than 10 minutes and expired. Start again from the sign-in page.",
+        ));
+    }
+    let returned_state = q.state.unwrap_or_default();
+    if !bool::from(returned_state.as_bytes().ct_eq(pending.state.as_bytes())) {
+        return Err(PageError::bad_request(
+            "The sign-in answer does not belong to this browser's sign-in (state mismatch). Start again from the sign-in page.",
+        ));
+    }
+    let code = q
+        .code
+        .filter(|c| !c.is_empty() && c.len() <= 4096)
+        .ok_or_else(|| PageError::idp("The identity provider sent no authorization code."))?;
+    let p = state
+        .config
+        .oidc_providers
+        .iter()
+        .find(|p| p.issuer == pending.issuer && p.login_client_id.is_some())
+        .ok_or_else(|| PageError::bad_request("This sign-in provider is no longer configured."))?;
+    let id_token = exchange(state, p, code, pending.pkce_verifier).await?;
+    let verified = state
+        .oidc
+        .verify(&id_token, now)
+        .await
+        .map_err(|e| PageError::idp(format!("The ID token was refused: {e}")))?;
+    if verified.issuer != p.issuer || Some(&verified.audience) != p.login_client_id.as_ref() {
+        return Err(PageError::idp(
+            "The ID token was issued for another provider or client.",
+        ));
+    }
+    let nonce_ok = verified
+        .claims
+        .get("nonce")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|n| bool::from(n.as_bytes().ct_eq(pending.nonce.as_bytes())));
+    if !nonce_ok {
+        return Err(PageError::bad_request(
+            "The ID token does not carry this sign-in's nonce (a replayed or injected token).",
+        ));
+    }
+    after_sign_in(state, SignedIn::Oidc(verified), None, ip).await
+}
+
+/// The code exchange at the token endpoint; returns the raw ID token (verified by the caller).
+async fn exchange(
+    state: &AppState,
+    p: &OidcProvider,
+    code: String,
+    verifier: String,
+) -> Result<String, PageError> {
+    let ends = endpoints(state, p)?;
+    let issuer = IssuerUrl::new(p.issuer.clone()).map_err(PageError::internal)?;
+    let mut client = CoreClient::new(
+        ClientId::new(p.login_client_id.clone().unwrap_or_default()),
+        issuer,
+        JsonWebKeySet::default(),
+    )
+    .set_token_uri(TokenUrl::from_url(ends.token))
+    .set_redirect_uri(redirect_uri(state)?);
+    if let Some(secret) = &p.login_client_secret {
+        client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+    }
+    let response = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+        .request_async(&state.http)
+        .await
+        .map_err(|e| {
+            PageError::idp(format!(
+                "The code exchange failed: {}",
+                short(&e.to_string())
+            ))
+        })?;
+    let _ = response.access_token();
+    response
+        .id_token()
+        .map(ToString::to_string)
+        .ok_or_else(|| PageError::idp("The token endpoint returned no ID token."))
+}
