@@ -138,6 +138,7 @@ fn write_saml(dir: &Path, count: usize) -> anyhow::Result<()> {
                                 extra_attributes: &[],
                                 now,
                                 valid_for: chrono::TimeDelta::minutes(30),
+                                in_response_to: None,
                             })?;
                             let enc: String = url::form_urlencoded::byte_serialize(b64.as_bytes()).collect();
                             Ok(format!(

@@ -158,8 +158,10 @@ impl DemoIdp {
 
     /// The SAML IdP's metadata (the demo provider is configured with it directly).
     pub fn saml_metadata_xml(&self) -> String {
-        self.saml
-            .metadata_xml(&format!("{}/saml/response", self.issuer))
+        self.saml.metadata_xml_with_redirect(
+            &format!("{}/saml/response", self.issuer),
+            Some(&format!("{}/saml/sso", self.issuer)),
+        )
     }
 
     pub fn saml_entity_id(&self) -> &str {
@@ -172,6 +174,17 @@ impl DemoIdp {
         &self,
         user: &str,
         groups: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<String, DemoIdpError> {
+        self.saml_response_to(user, groups, None, now)
+    }
+
+    /// [`Self::saml_response`] answering AuthnRequest `in_response_to` (SP-initiated).
+    pub fn saml_response_to(
+        &self,
+        user: &str,
+        groups: &[String],
+        in_response_to: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<String, DemoIdpError> {
         let provider = format!(
@@ -199,6 +212,7 @@ impl DemoIdp {
                 extra_attributes: &[],
                 now,
                 valid_for: chrono::TimeDelta::minutes(5),
+                in_response_to,
             })
             .map_err(|e| DemoIdpError(e.to_string()))
     }
@@ -228,6 +242,7 @@ impl DemoIdp {
                 &format!("{DEMO_IDP_PATH}/oauth/token"),
                 post(browser::token_endpoint),
             )
+            .route(&format!("{DEMO_IDP_PATH}/saml/sso"), get(browser::saml_sso))
             .route(
                 &format!("{DEMO_IDP_PATH}/saml/login"),
                 get(browser::saml_login).post(browser::saml_approve),

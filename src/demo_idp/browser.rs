@@ -43,6 +43,8 @@ struct AuthzRequest {
     state: String,
     nonce: Option<String>,
     code_challenge: String,
+    /// For SAML sign-ins started by the bridge: the AuthnRequest ID to answer.
+    in_response_to: Option<String>,
     expires: DateTime<Utc>,
 }
 
@@ -159,6 +161,7 @@ pub(super) async fn authorize(
         state: q.state.unwrap_or_default(),
         nonce: q.nonce,
         code_challenge: challenge,
+        in_response_to: None,
         expires: now + TTL,
     };
     insert(&idp.pending.requests, id.clone(), request, |r| {
@@ -319,6 +322,74 @@ pub(super) async fn saml_login(
     if let Some(r) = loopback_only(peer) {
         return r;
     }
+    saml_picker(&idp, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct SsoQuery {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: Option<String>,
+}
+
+/// `GET /demo-idp/saml/sso`: an AuthnRequest over HTTP-Redirect (SP-initiated). The request
+/// must name the bridge's ACS; its ID is answered in the response's InResponseTo.
+pub(super) async fn saml_sso(
+    State(idp): State<Arc<DemoIdp>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<SsoQuery>,
+) -> Response {
+    if let Some(r) = loopback_only(peer) {
+        return r;
+    }
+    let Some((id, acs)) = q.saml_request.as_deref().and_then(read_authn_request) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "SAMLRequest is not a readable AuthnRequest",
+        );
+    };
+    if acs.is_some_and(|a| a != format!("{}/saml/acs", idp.bridge_url)) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "AssertionConsumerServiceURL is not the bridge's",
+        );
+    }
+    saml_picker(&idp, Some(id))
+}
+
+/// Inflates and reads an HTTP-Redirect AuthnRequest: its ID and ACS URL. Bounded: 16 KB of
+/// base64, 64 KB inflated.
+fn read_authn_request(b64: &str) -> Option<(String, Option<String>)> {
+    use std::io::Read as _;
+    if b64.len() > 16 * 1024 {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(raw.as_slice())
+        .take(64 * 1024)
+        .read_to_string(&mut xml)
+        .ok()?;
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    loop {
+        match reader.read_event().ok()? {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                if e.local_name().as_ref() == b"AuthnRequest" =>
+            {
+                let get = |name: &[u8]| {
+                    e.attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == name)
+                        .and_then(|a| String::from_utf8(a.value.to_vec()).ok())
+                };
+                return Some((get(b"ID")?, get(b"AssertionConsumerServiceURL")));
+            }
+            quick_xml::events::Event::DocType(_) | quick_xml::events::Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+fn saml_picker(idp: &DemoIdp, in_response_to: Option<String>) -> Response {
     let id = random();
     let now = idp.clock.now();
     let marker = AuthzRequest {
@@ -326,6 +397,7 @@ pub(super) async fn saml_login(
         state: String::new(),
         nonce: None,
         code_challenge: String::new(),
+        in_response_to,
         expires: now + TTL,
     };
     insert(&idp.pending.requests, id.clone(), marker, |r| {
@@ -351,13 +423,14 @@ pub(super) async fn saml_approve(
         return r;
     }
     let now = idp.clock.now();
-    if take(&idp.pending.requests, &form.request).is_none_or(|r| r.expires <= now) {
+    let Some(request) = take(&idp.pending.requests, &form.request).filter(|r| r.expires > now)
+    else {
         return refuse(StatusCode::BAD_REQUEST, "unknown or expired sign-in");
-    }
+    };
     let Some(groups) = groups_of(&form.user) else {
         return refuse(StatusCode::BAD_REQUEST, "no such demo user");
     };
-    match idp.saml_response(&form.user, &groups, now) {
+    match idp.saml_response_to(&form.user, &groups, request.in_response_to.as_deref(), now) {
         Ok(response) => render(&SamlPost {
             base: idp.bridge_path(),
             account: idp.account.clone(),

@@ -58,8 +58,8 @@ pub fn buttons(state: &AppState) -> Vec<ProviderButton> {
         // The demo SAML IdP has no redirect SSO endpoint: it signs in IdP-initiated.
         all.push(ProviderButton {
             id: "demo-saml".to_owned(),
-            name: "Demo SAML IdP (DEMO ONLY)".to_owned(),
-            kind: "SAML 2.0, IdP-initiated",
+            name: "Demo SAML IdP, IdP-initiated (DEMO ONLY)".to_owned(),
+            kind: "SAML 2.0",
             href: format!("{base}{}/saml/login", crate::demo_idp::DEMO_IDP_PATH),
         });
     }
@@ -86,7 +86,9 @@ pub async fn root_get(
     use axum::handler::Handler as _;
     // A browser opening the bridge sends neither a signature nor a query; anything else is
     // an API call (and gets the API's errors, MissingAction included).
-    let is_api = req.headers().contains_key(axum::http::header::AUTHORIZATION)
+    let is_api = req
+        .headers()
+        .contains_key(axum::http::header::AUTHORIZATION)
         || req.uri().query().is_some_and(|q| !q.is_empty());
     if is_api {
         return crate::protocol::handlers::sts_endpoint

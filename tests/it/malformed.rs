@@ -110,7 +110,11 @@ async fn missing_action_and_version() {
         400,
         "MissingAction",
     );
-    assert_error(&get(&server, "/?Version=2011-06-15").await, 400, "MissingAction");
+    assert_error(
+        &get(&server, "/?Version=2011-06-15").await,
+        400,
+        "MissingAction",
+    );
     assert_error(
         &post(&server, FORM, "Action=GetCallerIdentity&Version=1999-01-01").await,
         400,

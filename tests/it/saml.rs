@@ -82,6 +82,7 @@ fn response_with(
             extra_attributes: extra,
             now: SystemClock.now(),
             valid_for,
+            in_response_to: None,
         })
         .unwrap()
 }
@@ -510,6 +511,7 @@ async fn an_assertion_issued_before_a_subject_revocation_is_refused() {
             extra_attributes: &[],
             now: server.clock.now() + TimeDelta::seconds(1),
             valid_for: TimeDelta::minutes(5),
+            in_response_to: None,
         })
         .unwrap();
     assume(&server, ROLE_DEV, &fresh).await.unwrap();

@@ -166,7 +166,9 @@ impl Provider {
 async fn discover_login(registry: std::sync::Weak<OidcRegistry>, issuer: String) {
     let mut wait = Duration::from_secs(1);
     loop {
-        let Some(reg) = registry.upgrade() else { return };
+        let Some(reg) = registry.upgrade() else {
+            return;
+        };
         let found = discovery::fetch_discovery(&reg.http, &issuer).await;
         match found {
             Ok(d) if d.login.is_some() => {
@@ -177,7 +179,9 @@ async fn discover_login(registry: std::sync::Weak<OidcRegistry>, issuer: String)
                 }
                 return;
             }
-            Ok(_) => tracing::warn!(%issuer, "discovery names no authorization/token endpoint: browser login unavailable"),
+            Ok(_) => {
+                tracing::warn!(%issuer, "discovery names no authorization/token endpoint: browser login unavailable")
+            }
             Err(e) => tracing::warn!(%issuer, error = %e, "login discovery failed; retrying"),
         }
         drop(reg);
