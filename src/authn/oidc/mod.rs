@@ -180,7 +180,7 @@ async fn discover_login(registry: std::sync::Weak<OidcRegistry>, issuer: String)
                 return;
             }
             Ok(_) => {
-                tracing::warn!(%issuer, "discovery names no authorization/token endpoint: browser login unavailable")
+                tracing::warn!(%issuer, "discovery names no authorization/token endpoint: browser login unavailable");
             }
             Err(e) => tracing::warn!(%issuer, error = %e, "login discovery failed; retrying"),
         }
