@@ -20,4 +20,5 @@ mod revocation;
 mod saml;
 mod sdk;
 mod sessions;
+mod web;
 mod web_identity;

@@ -2,6 +2,7 @@
 //! SDK clients pointed at it.
 
 pub(crate) mod idp;
+pub(crate) mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -130,6 +131,18 @@ impl TestServer {
         let mut state = AppState::new(config, keyring, clock.clone(), store).unwrap();
         state.limits = limits;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(listener, state, clock).await
+    }
+
+    /// A server whose configuration knows its own address (browser flows need `public_url`
+    /// for redirect URIs and the SAML ACS).
+    pub(crate) async fn start_bound(config: impl FnOnce(SocketAddr) -> Config) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = config(listener.local_addr().unwrap());
+        let clock = Arc::new(ManualClock::starting_now());
+        let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
+        let store = stsbridge::store::open(&config.store).await.unwrap();
+        let state = AppState::new(config, keyring, clock.clone(), store).unwrap();
         Self::serve(listener, state, clock).await
     }
 
