@@ -68,7 +68,7 @@ roles = ["admins-only"]
     config_from(&toml)
 }
 
-async fn oidc_server(secret: bool) -> (TestServer, TestIdp) {
+pub(crate) async fn oidc_server(secret: bool) -> (TestServer, TestIdp) {
     let idp = TestIdp::start().await;
     let server = TestServer::start_bound(|addr| oidc_config(addr, &idp, secret)).await;
     // Login endpoints come from discovery, fetched in the background at start.
@@ -81,7 +81,7 @@ async fn oidc_server(secret: bool) -> (TestServer, TestIdp) {
     (server, idp)
 }
 
-fn role(name: &str) -> String {
+pub(crate) fn role(name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:role/{name}")
 }
 
