@@ -1,6 +1,7 @@
 //! Starts the real application on an ephemeral loopback port with a steppable clock, and builds
 //! SDK clients pointed at it.
 
+pub(crate) mod browser;
 pub(crate) mod idp;
 pub(crate) mod web;
 
