@@ -4,9 +4,7 @@
 set -euo pipefail
 
 # C toolchain for aws-lc-sys (AES-GCM, HMAC), pkg-config for -sys crates, CA roots for cargo.
-# chromium + chromium-driver: browser tests in tests/it drive headless Chromium via chromedriver.
-STSBRIDGE_APT_PACKAGES=(gcc g++ make pkg-config ca-certificates curl libxmlsec1-dev libclang-dev xmlsec1
-  chromium chromium-driver)
+STSBRIDGE_APT_PACKAGES=(gcc g++ make pkg-config ca-certificates curl libxmlsec1-dev libclang-dev xmlsec1)
 
 stsbridge_ensure_deps() {
   local missing=()

@@ -49,19 +49,38 @@ async fn demo_flow_end_to_end() -> Result<()> {
     // The chooser offers both demo roles, each with why.
     browser.wait_for("#get-credentials", WAIT).await?;
     let offered = browser.find_all("input[name=role]").await?;
-    ensure!(offered.len() == 2, "two roles offered, got {}", offered.len());
+    ensure!(
+        offered.len() == 2,
+        "two roles offered, got {}",
+        offered.len()
+    );
     let page = browser.page_source().await?;
-    ensure!(page.contains("rule #1: groups contains"), "why is shown: {page}");
+    ensure!(
+        page.contains("rule #1: groups contains"),
+        "why is shown: {page}"
+    );
     browser.screenshot("roles").await?;
     browser.find("#role-1").await?.click().await?;
     browser.find("#get-credentials").await?.click().await?;
 
     // The credentials page: hidden until revealed; the copy button copies the snippet.
     browser.wait_for("#reveal", WAIT).await?;
-    ensure!(browser.find("#role").await?.text().await?.ends_with("role/demo-admin"));
+    ensure!(
+        browser
+            .find("#role")
+            .await?
+            .text()
+            .await?
+            .ends_with("role/demo-admin")
+    );
     browser.screenshot("console").await?;
     ensure!(
-        browser.find("#access-key-id").await?.text().await?.is_empty(),
+        browser
+            .find("#access-key-id")
+            .await?
+            .text()
+            .await?
+            .is_empty(),
         "credentials stay hidden until asked for"
     );
     browser.find("#reveal summary").await?.click().await?;
@@ -74,7 +93,10 @@ async fn demo_flow_end_to_end() -> Result<()> {
         .await?
         .attr("data-copied")
         .await?;
-    ensure!(copied.is_some(), "the copy button ran its script (CSP allows our file)");
+    ensure!(
+        copied.is_some(),
+        "the copy button ran its script (CSP allows our file)"
+    );
     let status = browser.find("#copy-status").await?.text().await?;
     ensure!(!status.is_empty(), "the page says what the copy did");
     browser.screenshot("console-revealed").await?;
@@ -91,7 +113,8 @@ async fn demo_flow_end_to_end() -> Result<()> {
         .send()
         .await?;
     ensure!(
-        me.arn().is_some_and(|a| a.contains(":assumed-role/demo-admin/")),
+        me.arn()
+            .is_some_and(|a| a.contains(":assumed-role/demo-admin/")),
         "{:?}",
         me.arn()
     );
@@ -114,7 +137,11 @@ async fn oidc_against_the_test_idp() -> Result<()> {
     let base = server.url();
     let browser = Browser::launch().await?;
     browser.goto(&format!("{base}/")).await?;
-    browser.wait_for("#login-oidc-0", WAIT).await?.click().await?;
+    browser
+        .wait_for("#login-oidc-0", WAIT)
+        .await?
+        .click()
+        .await?;
     browser.wait_for("#get-credentials", WAIT).await?;
     // Two roles; take the second.
     ensure!(browser.find_all("input[name=role]").await?.len() == 2);
@@ -143,7 +170,11 @@ async fn saml_idp_initiated_post_and_replay() -> Result<()> {
     let base = server.url();
     let browser = Browser::launch().await?;
     browser.goto(&format!("{base}/demo-idp/saml/login")).await?;
-    browser.wait_for("#demo-sign-in", WAIT).await?.click().await?;
+    browser
+        .wait_for("#demo-sign-in", WAIT)
+        .await?
+        .click()
+        .await?;
     let posted = browser
         .wait_for("input[name=SAMLResponse]", WAIT)
         .await?
@@ -178,7 +209,11 @@ async fn federation_login_allowed_and_foreign_destination_refused() -> Result<()
     let base = server.url();
     let browser = Browser::launch().await?;
     browser.goto(&format!("{base}/oidc/login/0")).await?;
-    browser.wait_for("#get-credentials", WAIT).await?.click().await?;
+    browser
+        .wait_for("#get-credentials", WAIT)
+        .await?
+        .click()
+        .await?;
     browser.wait_for("#open-console", WAIT).await?;
     browser.find("#reveal summary").await?.click().await?;
     let key = browser.find("#access-key-id").await?.text().await?;
@@ -191,10 +226,14 @@ async fn federation_login_allowed_and_foreign_destination_refused() -> Result<()
     ensure!(browser.current_url().await? == format!("{base}/console"));
 
     // A sign-in token sent to a foreign destination: refused, no redirect.
-    let session = serde_json::json!({"sessionId": key, "sessionKey": secret, "sessionToken": token});
+    let session =
+        serde_json::json!({"sessionId": key, "sessionKey": secret, "sessionToken": token});
     let answer: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/federation"))
-        .query(&[("Action", "getSigninToken"), ("Session", &session.to_string())])
+        .query(&[
+            ("Action", "getSigninToken"),
+            ("Session", &session.to_string()),
+        ])
         .send()
         .await?
         .json()
@@ -209,7 +248,9 @@ async fn federation_login_allowed_and_foreign_destination_refused() -> Result<()
     let message = error_message(&browser).await?;
     ensure!(message.contains("not on this bridge's list"), "{message}");
     ensure!(browser.current_url().await?.starts_with(&base));
-    browser.screenshot("federation-open-redirect-refused").await?;
+    browser
+        .screenshot("federation-open-redirect-refused")
+        .await?;
     browser.quit().await
 }
 
@@ -236,7 +277,9 @@ async fn a_cross_site_post_without_csrf_token_is_refused() -> Result<()> {
     browser.wait_for("#go", WAIT).await?.click().await?;
     let message = error_message(&browser).await?;
     ensure!(
-        message.contains("CSRF") || message.contains("not signed in") || message.contains("sign-in has ended"),
+        message.contains("CSRF")
+            || message.contains("not signed in")
+            || message.contains("sign-in has ended"),
         "{message}"
     );
     // The victim's session is untouched: still at the chooser, no credentials issued.

@@ -11,6 +11,7 @@
 
 mod assume_role;
 mod authorize;
+mod browser;
 mod browser_smoke;
 mod cli;
 mod common;
