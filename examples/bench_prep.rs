@@ -309,6 +309,66 @@ async fn write_gci(dir: &Path, port: &str) -> anyhow::Result<()> {
         dir.join("authorize.lua"),
         wrk_script("/authorize", &headers, &question)?,
     )?;
+    write_console(dir, &client, &host, &creds).await
+}
+
+/// GET /console with a browser session opened through the federation endpoint: every request
+/// reads the session from the store, opens its sealed record and renders the page.
+async fn write_console(
+    dir: &Path,
+    client: &reqwest::Client,
+    host: &str,
+    creds: &aws_credential_types::Credentials,
+) -> anyhow::Result<()> {
+    let session = serde_json::json!({
+        "sessionId": creds.access_key_id(),
+        "sessionKey": creds.secret_access_key(),
+        "sessionToken": creds.session_token(),
+    })
+    .to_string();
+    let answer: serde_json::Value = client
+        .get(format!("http://{host}/federation"))
+        .query(&[("Action", "getSigninToken"), ("Session", session.as_str())])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = answer["SigninToken"]
+        .as_str()
+        .context(format!("no SigninToken in {answer}"))?;
+    let login = client
+        .get(format!("http://{host}/federation"))
+        .query(&[
+            ("Action", "login"),
+            ("Destination", "https://bench.invalid/console"),
+            ("SigninToken", token),
+        ])
+        .send()
+        .await?;
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("federation login set no cookie")?
+        .to_owned();
+    let page = client
+        .get(format!("http://{host}/console"))
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    anyhow::ensure!(
+        page.contains(creds.access_key_id()),
+        "the console page does not show the session"
+    );
+    std::fs::write(
+        dir.join("console.lua"),
+        format!(
+            "wrk.method = \"GET\"\nwrk.path = \"/console\"\nwrk.headers[\"Cookie\"] = \"{cookie}\"\n"
+        ),
+    )?;
     Ok(())
 }
 
