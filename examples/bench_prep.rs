@@ -333,10 +333,14 @@ async fn write_console(
         .await?
         .json()
         .await?;
-    let token = answer["SigninToken"]
-        .as_str()
+    let token = answer
+        .get("SigninToken")
+        .and_then(serde_json::Value::as_str)
         .context(format!("no SigninToken in {answer}"))?;
-    let login = client
+    // The login answers with a redirect to the destination, which is not ours to follow.
+    let login = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?
         .get(format!("http://{host}/federation"))
         .query(&[
             ("Action", "login"),

@@ -220,7 +220,15 @@ pub fn router(state: AppState) -> Router {
             .nest(&prefix, crate::web::routes(&state));
     }
     if let Some(idp) = &state.demo_idp {
-        routes = routes.merge(idp.clone().routes());
+        // The demo IdP's pages get the same headers as ours (CSP, no framing, no caching).
+        routes = routes.merge(
+            idp.clone()
+                .routes()
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::web::page_layer,
+                )),
+        );
     }
     let cors = cors_layer(&state.config.server.cors_origins);
     let app = routes

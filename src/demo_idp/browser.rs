@@ -67,12 +67,27 @@ fn random() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-fn insert<V>(map: &Mutex<HashMap<String, V>>, key: String, value: V, live: impl Fn(&V) -> bool) {
+/// Stores `value` unless the map is full of live entries; `false` then (the caller says so).
+fn insert<V>(
+    map: &Mutex<HashMap<String, V>>,
+    key: String,
+    value: V,
+    live: impl Fn(&V) -> bool,
+) -> bool {
     let mut m = map.lock().unwrap_or_else(PoisonError::into_inner);
     m.retain(|_, v| live(v));
-    if m.len() < MAX_PENDING {
-        m.insert(key, value);
+    if m.len() >= MAX_PENDING {
+        return false;
     }
+    m.insert(key, value);
+    true
+}
+
+fn busy() -> Response {
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too many sign-ins in progress; try again in a few minutes",
+    )
 }
 
 fn take<V>(map: &Mutex<HashMap<String, V>>, key: &str) -> Option<V> {
@@ -164,9 +179,11 @@ pub(super) async fn authorize(
         in_response_to: None,
         expires: now + TTL,
     };
-    insert(&idp.pending.requests, id.clone(), request, |r| {
+    if !insert(&idp.pending.requests, id.clone(), request, |r| {
         r.expires > now
-    });
+    }) {
+        return busy();
+    }
     render(&DemoLogin {
         base: idp.bridge_path(),
         account: idp.account.clone(),
@@ -215,7 +232,7 @@ pub(super) async fn approve(
         .query_pairs_mut()
         .append_pair("code", &code)
         .append_pair("state", &request.state);
-    insert(
+    let stored = insert(
         &idp.pending.codes,
         code,
         IssuedCode {
@@ -225,6 +242,9 @@ pub(super) async fn approve(
         },
         |c| c.request.expires > now,
     );
+    if !stored {
+        return busy();
+    }
     Redirect::to(target.as_str()).into_response()
 }
 
@@ -400,9 +420,11 @@ fn saml_picker(idp: &DemoIdp, in_response_to: Option<String>) -> Response {
         in_response_to,
         expires: now + TTL,
     };
-    insert(&idp.pending.requests, id.clone(), marker, |r| {
+    if !insert(&idp.pending.requests, id.clone(), marker, |r| {
         r.expires > now
-    });
+    }) {
+        return busy();
+    }
     render(&DemoLogin {
         base: idp.bridge_path(),
         account: idp.account.clone(),

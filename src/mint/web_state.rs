@@ -13,9 +13,9 @@ use super::keyring::{Keyring, Purpose, open_text, seal_text};
 
 const VERSION: u8 = 1;
 
-/// Largest sealed text accepted by [`open`]: well above any record we write (a session holding
-/// a verified assertion and credentials is a few KB), far below anything that could hurt.
-pub const MAX_SEALED_LEN: usize = 64 * 1024;
+/// Largest sealed text accepted by [`open`]: the store's bound on a value (a session holding a
+/// large verified assertion and credentials fits).
+pub const MAX_SEALED_LEN: usize = crate::store::MAX_STATE_BYTES;
 
 /// Seals `value` for `kind` (a fixed label such as `"login-cookie"`) and `binding` (the record's
 /// key, or empty for self-contained cookies).

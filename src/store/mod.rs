@@ -46,8 +46,9 @@ pub const MAX_NAMESPACE_BYTES: usize = 256;
 /// the bound keeps an attacker from filling the store with large keys.
 pub const MAX_ID_BYTES: usize = 1024;
 
-/// Largest browser-state value, in bytes (a sealed web session is a few KB).
-pub const MAX_STATE_BYTES: usize = 64 * 1024;
+/// Largest browser-state value, in bytes. A sealed web session is a few KB, but one holding a
+/// SAML assertion with hundreds of group attributes can reach a few hundred.
+pub const MAX_STATE_BYTES: usize = 1024 * 1024;
 
 /// The future every [`Store`] method returns: boxed so the trait stays dyn-compatible.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -176,7 +177,7 @@ fn check_key(namespace: &str, id: &str) -> Result<(), StoreError> {
 fn check_state_value(value: &str) -> Result<(), StoreError> {
     if value.len() > MAX_STATE_BYTES || value.contains('\0') {
         return Err(StoreError::InvalidKey(
-            "state value must be at most 64 KiB without NUL",
+            "state value must be at most 1 MiB without NUL",
         ));
     }
     Ok(())

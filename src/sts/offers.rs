@@ -134,11 +134,12 @@ pub struct RoleOffer {
     pub max_duration: u32,
 }
 
-/// The roles `identity` may assume, in configuration order.
+/// The roles `identity` may assume from `source_ip`, in configuration order.
 pub fn offered_roles(
     config: &Config,
     revocations: &RevocationList,
     identity: &SignedIn,
+    source_ip: Option<std::net::IpAddr>,
     now: DateTime<Utc>,
 ) -> Vec<RoleOffer> {
     let claims = identity.claims();
@@ -157,7 +158,9 @@ pub fn offered_roles(
                 duration_seconds: None,
                 policy: None,
                 policy_arns: &[],
-                source_ip: None,
+                // The browser's address, as minting will see it: `aws:SourceIp` conditions
+                // decide the offer exactly as they decide the grant.
+                source_ip,
             };
             identity
                 .may_assume(config, revocations, &choice, now)

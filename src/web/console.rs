@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::error::PageError;
-use super::session::{self, ActiveRole, SESSION_COOKIE, WebSession};
+use super::session::{self, ActiveRole, WebSession};
 use super::{base_path, federation, page};
 use crate::app::AppState;
 
@@ -179,12 +179,15 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let (bearer, _) = posted_session(&state, &headers, &form.csrf).await?;
-    session::destroy(&state, &bearer).await?;
+    // Without a live session there is nothing to end but a stale cookie.
+    if session::load(&state, &headers).await?.is_some() {
+        let (bearer, _) = posted_session(&state, &headers, &form.csrf).await?;
+        session::destroy(&state, &bearer).await?;
+    }
     Ok((
         [(
             header::SET_COOKIE,
-            session::clear_cookie(&state, SESSION_COOKIE),
+            session::clear_cookie(&state, session::session_cookie_name(&state)),
         )],
         Redirect::to(&format!("{}/", base_path(&state))),
     )

@@ -41,10 +41,20 @@ impl PageError {
         }
     }
 
-    /// An IdP that said no, or answered something we cannot use.
+    /// An IdP that could not be reached or answered something we cannot use.
     pub fn idp(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_GATEWAY,
+            title: "Your identity provider did not sign you in",
+            message: message.into(),
+        }
+    }
+
+    /// The IdP answered, and its answer was no (an OAuth error, a refused code): not a
+    /// failure of ours or of the IdP's service.
+    pub fn idp_refused(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
             title: "Your identity provider did not sign you in",
             message: message.into(),
         }
@@ -72,7 +82,18 @@ impl PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
-        Self::unavailable(e)
+        match e {
+            // Only our own values reach the store; one out of bounds is an identity too large
+            // to keep (thousands of SAML attributes), which retrying will not fix.
+            StoreError::InvalidKey(what) => Self {
+                status: StatusCode::BAD_REQUEST,
+                title: "That did not work",
+                message: format!(
+                    "This sign-in carries more than the bridge can keep for a browser session ({what}). Ask your administrator to release fewer attributes to the bridge."
+                ),
+            },
+            other => Self::unavailable(other),
+        }
     }
 }
 

@@ -197,7 +197,7 @@ fn path_under(path: &str, prefix: &str) -> bool {
 
 async fn login(
     state: &AppState,
-    _headers: &HeaderMap,
+    headers: &HeaderMap,
     p: &BTreeMap<String, String>,
 ) -> Result<Response, PageError> {
     let destination = p
@@ -228,6 +228,20 @@ async fn login(
         .map_err(|_| PageError::forbidden("This sign-in token is not valid."))?;
     if pending.active.expiration <= now {
         return Err(PageError::forbidden("These credentials have expired."));
+    }
+    // "Open in console" from the bridge's own credentials page: this browser already holds
+    // these very credentials; keep its session (and its sign-in, for "switch role").
+    let existing = session::load(state, headers).await?;
+    if let Some((_, web)) = &existing
+        && web
+            .active
+            .as_ref()
+            .is_some_and(|a| a.access_key_id == pending.active.access_key_id)
+    {
+        return Ok(axum::response::Redirect::to(destination.as_str()).into_response());
+    }
+    if let Some((old, _)) = existing {
+        session::destroy(state, &old).await?;
     }
     let mut web = WebSession::with_credentials(pending.active, now);
     web.signed_in_until = web.signed_in_until.min(pending.session_until);

@@ -11,8 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, JsonWebKeySet, Nonce,
-    OAuth2TokenResponse as _, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse as _, TokenUrl,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -105,6 +104,8 @@ pub struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    /// RFC 9207 authorization-response issuer, when the IdP sends it.
+    iss: Option<String>,
 }
 
 /// Bounds what an IdP error may put on our page.
@@ -115,46 +116,32 @@ fn short(text: &str) -> String {
 /// `GET /oidc/callback`: checks state against the cookie, exchanges the code with the PKCE
 /// verifier (and the client secret for confidential clients), verifies the ID token and its
 /// nonce, then opens the browser session.
+///
+/// Nothing the query says is believed or shown before the cookie's `state` matches: a forged
+/// link to the callback neither puts its text on our page nor ends a sign-in in progress.
 pub async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Query(q): Query<CallbackQuery>,
 ) -> Result<Response, PageError> {
+    let pending = matching_login(&state, &headers, &q)?;
     let clear = session::clear_cookie(&state, LOGIN_COOKIE);
-    match finish(&state, &headers, q, peer.ip()).await {
-        Ok(mut response) => {
-            response.headers_mut().append(header::SET_COOKIE, clear);
-            Ok(response)
-        }
-        Err(e) => {
-            // The login attempt is over either way: drop its cookie with the error page.
-            let mut response = e.into_response();
-            response.headers_mut().append(header::SET_COOKIE, clear);
-            Ok(response)
-        }
-    }
+    let mut response = match finish(&state, &headers, q, pending, peer.ip()).await {
+        Ok(response) => response,
+        // The login attempt is over either way: drop its cookie with the error page.
+        Err(e) => e.into_response(),
+    };
+    response.headers_mut().append(header::SET_COOKIE, clear);
+    Ok(response)
 }
 
-async fn finish(
+/// The login cookie, if present, sealed by us, unexpired, and for the `state` in the query.
+fn matching_login(
     state: &AppState,
     headers: &HeaderMap,
-    q: CallbackQuery,
-    ip: std::net::IpAddr,
-) -> Result<Response, PageError> {
-    if let Some(error) = &q.error {
-        let description = q
-            .error_description
-            .as_deref()
-            .map(short)
-            .unwrap_or_default();
-        return Err(PageError::idp(format!(
-            "The identity provider answered \"{}\"{}{description}",
-            short(error),
-            if description.is_empty() { "" } else { ": " }
-        )));
-    }
-    let now = state.clock.now();
+    q: &CallbackQuery,
+) -> Result<PendingLogin, PageError> {
     let pending: PendingLogin = session::cookie(headers, LOGIN_COOKIE)
         .and_then(|c| web_state::open(&state.keyring, SEAL_KIND, "", c).ok())
         .ok_or_else(|| {
@@ -162,21 +149,52 @@ async fn finish(
                 "This sign-in has no login cookie (it expired, or it was started in another browser). Start again from the sign-in page.",
             )
         })?;
-    if pending.expires_at <= now {
+    if pending.expires_at <= state.clock.now() {
         return Err(PageError::bad_request(
             "This sign-in took longer than 10 minutes and expired. Start again from the sign-in page.",
         ));
     }
-    let returned_state = q.state.unwrap_or_default();
+    let returned_state = q.state.as_deref().unwrap_or_default();
     if !bool::from(returned_state.as_bytes().ct_eq(pending.state.as_bytes())) {
         return Err(PageError::bad_request(
             "The sign-in answer does not belong to this browser's sign-in (state mismatch). Start again from the sign-in page.",
         ));
     }
+    Ok(pending)
+}
+
+async fn finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: CallbackQuery,
+    pending: PendingLogin,
+    ip: std::net::IpAddr,
+) -> Result<Response, PageError> {
+    // RFC 9207: an IdP that names itself must be the one this sign-in went to (mix-up).
+    if q.iss.as_deref().is_some_and(|iss| iss != pending.issuer) {
+        return Err(PageError::bad_request(
+            "The answer comes from another identity provider than this sign-in went to.",
+        ));
+    }
+    if let Some(error) = &q.error {
+        let description = q
+            .error_description
+            .as_deref()
+            .map(short)
+            .unwrap_or_default();
+        return Err(PageError::idp_refused(format!(
+            "The identity provider answered \"{}\"{}{description}",
+            short(error),
+            if description.is_empty() { "" } else { ": " }
+        )));
+    }
+    let now = state.clock.now();
     let code = q
         .code
         .filter(|c| !c.is_empty() && c.len() <= 4096)
-        .ok_or_else(|| PageError::idp("The identity provider sent no authorization code."))?;
+        .ok_or_else(|| {
+            PageError::bad_request("The identity provider sent no authorization code.")
+        })?;
     let p = state
         .config
         .oidc_providers
@@ -189,7 +207,15 @@ async fn finish(
         .verify(&id_token, now)
         .await
         .map_err(|e| PageError::idp(format!("The ID token was refused: {e}")))?;
-    if verified.issuer != p.issuer || Some(&verified.audience) != p.login_client_id.as_ref() {
+    // OIDC Core 3.1.3.7: `aud` must contain our client id (the API's validator accepts any
+    // configured client, and prefers `azp`).
+    let login_client = p.login_client_id.as_deref().unwrap_or_default();
+    let aud_has_us = match verified.claims.get("aud") {
+        Some(serde_json::Value::String(a)) => a == login_client,
+        Some(serde_json::Value::Array(list)) => list.iter().any(|a| a == login_client),
+        _ => false,
+    };
+    if verified.issuer != p.issuer || verified.audience != login_client || !aud_has_us {
         return Err(PageError::idp(
             "The ID token was issued for another provider or client.",
         ));
@@ -204,7 +230,7 @@ async fn finish(
             "The ID token does not carry this sign-in's nonce (a replayed or injected token).",
         ));
     }
-    after_sign_in(state, SignedIn::Oidc(verified), None, ip).await
+    after_sign_in(state, headers, SignedIn::Oidc(verified), None, ip).await
 }
 
 /// The code exchange at the token endpoint; returns the raw ID token (verified by the caller).
@@ -231,13 +257,20 @@ async fn exchange(
         .set_pkce_verifier(PkceCodeVerifier::new(verifier))
         .request_async(&state.http)
         .await
-        .map_err(|e| {
-            PageError::idp(format!(
+        .map_err(|e| match e {
+            // The IdP looked at the code and said no (wrong verifier, used code): bad input,
+            // not an outage.
+            openidconnect::RequestTokenError::ServerResponse(refusal) => {
+                PageError::idp_refused(format!(
+                    "The code exchange failed: the identity provider answered {}",
+                    short(&refusal.to_string())
+                ))
+            }
+            other => PageError::idp(format!(
                 "The code exchange failed: {}",
-                short(&e.to_string())
-            ))
+                short(&other.to_string())
+            )),
         })?;
-    let _ = response.access_token();
     response
         .id_token()
         .map(ToString::to_string)

@@ -81,12 +81,17 @@ pub fn human_duration(seconds: u32) -> String {
 /// role is offered, else to the chooser (which also explains "no role").
 pub async fn after_sign_in(
     state: &AppState,
+    headers: &HeaderMap,
     identity: SignedIn,
     hard_end: Option<DateTime<Utc>>,
     ip: IpAddr,
 ) -> Result<Response, PageError> {
+    // A new sign-in replaces whatever session this browser had: end the old one for good.
+    if let Some((old, _)) = session::load(state, headers).await? {
+        session::destroy(state, &old).await?;
+    }
     let now = state.clock.now();
-    let offers = offered_roles(&state.config, &state.revocations, &identity, now);
+    let offers = offered_roles(&state.config, &state.revocations, &identity, Some(ip), now);
     let mut web = WebSession::signed_in(identity, now, hard_end);
     let base = base_path(state);
     let target = if let [only] = offers.as_slice() {
@@ -181,13 +186,20 @@ async fn require_identity(
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Result<Response, PageError> {
     let (_, web, identity) = match require_identity(&state, &headers).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
     let now = state.clock.now();
-    let offers = offered_roles(&state.config, &state.revocations, &identity, now);
+    let offers = offered_roles(
+        &state.config,
+        &state.revocations,
+        &identity,
+        Some(peer.ip()),
+        now,
+    );
     let base = base_path(&state);
     let account = state.config.server.account_id.to_string();
     if offers.is_empty() {
@@ -261,7 +273,13 @@ pub async fn choose(
         .parse()
         .map_err(|_| PageError::bad_request("That is not a role ARN."))?;
     let now = state.clock.now();
-    let offers = offered_roles(&state.config, &state.revocations, &identity, now);
+    let offers = offered_roles(
+        &state.config,
+        &state.revocations,
+        &identity,
+        Some(peer.ip()),
+        now,
+    );
     let offer = offers
         .iter()
         .find(|o| o.role_arn == role_arn)

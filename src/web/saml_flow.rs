@@ -7,15 +7,16 @@ use std::net::SocketAddr;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::PageError;
 use super::roles::after_sign_in;
+use super::session;
 use crate::app::AppState;
-use crate::authn::saml::authn_request::{self, AuthnRequestParams};
+use crate::authn::saml::authn_request::{self, AuthnRequestError, AuthnRequestParams};
 use crate::config::Config;
 use crate::mint::web_state;
 use crate::sts::error::ServiceError;
@@ -102,8 +103,10 @@ pub async fn sp_metadata(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Pending SP-initiated requests, by AuthnRequest ID, so the ACS can check `InResponseTo`.
-const REQUEST_NAMESPACE: &str = "saml-request";
+/// The SP-initiated request this browser is waiting on, in a sealed cookie: the ACS accepts a
+/// response to one of our requests only in the browser that made it (no login CSRF), and
+/// nothing is written anywhere for a request nobody completes.
+pub const SAML_COOKIE: &str = "stsbridge_saml";
 const REQUEST_SEAL_KIND: &str = "saml-request";
 /// Time allowed at the IdP for an SP-initiated sign-in.
 const REQUEST_TTL: TimeDelta = TimeDelta::minutes(10);
@@ -112,11 +115,13 @@ const MAX_RESPONSE_B64: usize = 256 * 1024;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct PendingRequest {
+    request_id: String,
     provider: String,
+    expires_at: DateTime<Utc>,
 }
 
 /// `GET /saml/login/{provider}`: an AuthnRequest over HTTP-Redirect (signed when the SP has a
-/// key); its ID is remembered in the store so the response must answer exactly this request.
+/// key); its ID goes into this browser's sealed request cookie.
 pub async fn start(
     State(state): State<AppState>,
     Path(provider): Path<String>,
@@ -143,17 +148,38 @@ pub async fn start(
                 relay_state: None,
             },
         )
-        .map_err(|e| PageError::unavailable(format!("SAML login for {}: {e}", p.name)))?;
+        .map_err(|e| match e {
+            AuthnRequestError::NoSsoEndpoint | AuthnRequestError::NoSuchProvider => {
+                PageError::not_found(
+                    "This provider has no sign-in endpoint for browsers; sign in from your identity provider's portal instead.",
+                )
+            }
+            other => PageError::unavailable(format!("SAML login for {}: {other}", p.name)),
+        })?;
     let pending = PendingRequest {
+        request_id: id,
         provider: p.name.clone(),
+        expires_at: now + REQUEST_TTL,
     };
-    let sealed = web_state::seal(&state.keyring, REQUEST_SEAL_KIND, &id, &pending)
+    let sealed = web_state::seal(&state.keyring, REQUEST_SEAL_KIND, "", &pending)
         .map_err(PageError::internal)?;
-    state
-        .store
-        .put_state(REQUEST_NAMESPACE, &id, &sealed, now + REQUEST_TTL)
-        .await?;
-    Ok(Redirect::to(&url).into_response())
+    let cookie = request_cookie(&state, &sealed, REQUEST_TTL.num_seconds());
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&url)).into_response())
+}
+
+/// The IdP POSTs the response cross-site, which SameSite=Lax cookies do not accompany; over
+/// https the request cookie is SameSite=None (Secure). Over plain http (loopback development)
+/// browsers refuse that, so it stays Lax and works only when the IdP is same-site.
+fn request_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+    if state.config.server.public_url.scheme() == "https" {
+        HeaderValue::from_str(&format!(
+            "{SAML_COOKIE}={value}; Path=/; HttpOnly; SameSite=None; Secure; Max-Age={}",
+            max_age.max(0)
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    } else {
+        session::set_cookie(state, SAML_COOKIE, value, max_age)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,10 +191,11 @@ pub struct AcsForm {
 }
 
 /// `POST /saml/acs`: SP- and IdP-initiated responses, through AssumeRoleWithSAML's validator and
-/// replay cache. A response to one of our requests must answer a pending one (spent here);
-/// an unsolicited (IdP-initiated) one must not claim to answer anything.
+/// replay cache. A response to one of our requests must answer the request this browser made
+/// (its sealed cookie); an unsolicited (IdP-initiated) one must not claim to answer anything.
 pub async fn acs(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<AcsForm>,
 ) -> Result<Response, PageError> {
@@ -179,64 +206,97 @@ pub async fn acs(
     if b64.len() > MAX_RESPONSE_B64 {
         return Err(PageError::bad_request("The SAMLResponse is too large."));
     }
-    // RelayState may only send the browser to an allow-listed place; we never need it to.
-    if let Some(relay) = form.relay_state.as_deref().filter(|r| !r.is_empty()) {
-        let ok = url::Url::parse(relay)
-            .is_ok_and(|u| super::federation::destination_allowed(&state, &u));
-        if !ok {
-            return Err(PageError::bad_request(
-                "RelayState names a destination this bridge does not send browsers to.",
-            ));
-        }
-    }
     let now = state.clock.now();
+    let pending: Option<PendingRequest> = session::cookie(&headers, SAML_COOKIE)
+        .and_then(|c| web_state::open(&state.keyring, REQUEST_SEAL_KIND, "", c).ok())
+        .filter(|p: &PendingRequest| p.expires_at > now);
     let secret = Secret::new(b64);
-    let mut last_error = None;
-    let mut verified = None;
-    for provider in state.saml.candidates_for_response(secret.expose()) {
-        match verify_saml_response(&state.saml, state.store.as_ref(), &provider, &secret, now).await
-        {
-            Ok(v) => {
-                verified = Some(v);
-                break;
-            }
-            Err(e) => last_error = Some(e),
-        }
-    }
-    let verified = match (verified, last_error) {
-        (Some(v), _) => v,
-        (None, Some(ServiceError::Store(e))) => return Err(PageError::unavailable(e)),
-        (None, Some(e)) => {
-            return Err(PageError::forbidden(format!(
-                "The SAML response was refused: {e}"
-            )));
-        }
-        (None, None) => {
-            return Err(PageError::forbidden(
-                "No SAML provider configured here trusts the issuer of this response.",
-            ));
-        }
-    };
+    let verified = verify_for_some_provider(&state, &secret, pending.as_ref(), now).await?;
     if let Some(request_id) = &verified.in_response_to {
-        let pending = state
-            .store
-            .take_state(REQUEST_NAMESPACE, request_id, now)
-            .await?
-            .and_then(|s| {
-                web_state::open::<PendingRequest>(&state.keyring, REQUEST_SEAL_KIND, request_id, &s)
-                    .ok()
-            });
-        match pending {
-            Some(p) if p.provider == verified.provider => {}
-            _ => {
-                return Err(PageError::forbidden(
-                    "This SAML response answers a sign-in request this bridge did not make, or one already answered or expired.",
-                ));
-            }
+        let answers_ours = pending
+            .as_ref()
+            .is_some_and(|p| &p.request_id == request_id && p.provider == verified.provider);
+        if !answers_ours {
+            return Err(PageError::forbidden(
+                "This SAML response answers a sign-in request this browser did not make, or one that expired.",
+            ));
         }
     }
     let hard_end = verified.session_not_on_or_after;
-    after_sign_in(&state, SignedIn::Saml(verified), hard_end, peer.ip()).await
+    let mut response = after_sign_in(
+        &state,
+        &headers,
+        SignedIn::Saml(verified),
+        hard_end,
+        peer.ip(),
+    )
+    .await?;
+    if pending.is_some() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, request_cookie(&state, "", 0));
+    }
+    // RelayState is the IdP's to echo; the bridge follows it only to an allow-listed place.
+    if let Some(relay) = form.relay_state.as_deref().filter(|r| !r.is_empty()) {
+        let allowed = url::Url::parse(relay)
+            .ok()
+            .filter(|u| super::federation::destination_allowed(&state, u));
+        match allowed {
+            Some(target)
+                if response
+                    .headers()
+                    .get(header::LOCATION)
+                    .is_some_and(|l| l.to_str().is_ok_and(|l| l.ends_with("/console"))) =>
+            {
+                if let Ok(v) = HeaderValue::from_str(target.as_str()) {
+                    response.headers_mut().insert(header::LOCATION, v);
+                }
+            }
+            Some(_) => {}
+            None => tracing::info!("ignoring a RelayState that is not an allowed destination"),
+        }
+    }
+    Ok(response)
+}
+
+/// Verifies the response against the provider it names (the request's provider first, for IdPs
+/// shared by several providers). Only a Response without an Issuer is tried against each
+/// provider, and only when there are few, to bound the work an anonymous POST can cause.
+async fn verify_for_some_provider(
+    state: &AppState,
+    response: &Secret,
+    pending: Option<&PendingRequest>,
+    now: DateTime<Utc>,
+) -> Result<crate::authn::saml::VerifiedAssertion, PageError> {
+    const MAX_BLIND_TRIES: usize = 3;
+    let mut candidates = state.saml.candidates_for_response(response.expose());
+    if let Some(p) = pending
+        && let Some(at) = candidates.iter().position(|c| c == &p.provider)
+    {
+        let first = candidates.remove(at);
+        candidates.insert(0, first);
+    }
+    if candidates.len() > MAX_BLIND_TRIES {
+        return Err(PageError::bad_request(
+            "The SAML response names no Issuer, so the bridge cannot tell which provider sent it.",
+        ));
+    }
+    let mut last_error = None;
+    for provider in candidates {
+        match verify_saml_response(&state.saml, state.store.as_ref(), &provider, response, now)
+            .await
+        {
+            Ok(v) => return Ok(v),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(match last_error {
+        Some(ServiceError::Store(e)) => PageError::unavailable(e),
+        Some(e) => PageError::forbidden(format!("The SAML response was refused: {e}")),
+        None => PageError::forbidden(
+            "No SAML provider configured here trusts the issuer of this response.",
+        ),
+    })
 }
 
 #[cfg(test)]

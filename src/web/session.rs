@@ -21,7 +21,11 @@ use crate::types::secret::fill_random;
 
 use super::error::PageError;
 
+/// The session cookie's name over http (loopback development); over https it is
+/// [`SECURE_SESSION_COOKIE`], whose `__Host-` prefix makes browsers refuse it unless it is
+/// Secure, host-only and for path `/`, so no sibling subdomain can plant or shadow it.
 pub const SESSION_COOKIE: &str = "stsbridge_session";
+pub const SECURE_SESSION_COOKIE: &str = "__Host-stsbridge_session";
 const NAMESPACE: &str = "web-session";
 const SEAL_KIND: &str = "web-session";
 /// Time to pick a role after signing in.
@@ -124,12 +128,25 @@ fn storage_id(bearer: &str) -> String {
     hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bearer.as_bytes()).as_ref())
 }
 
+/// The session cookie's name for this deployment.
+pub fn session_cookie_name(state: &AppState) -> &'static str {
+    if state.config.server.public_url.scheme() == "https" {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// The value of cookie `name` in the request, if it is there exactly once and well-formed.
+/// Other cookies of the site may hold any bytes: the header is read bytewise, so one non-ASCII
+/// cookie of another application does not hide ours.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     let mut found = None;
     for value in headers.get_all(header::COOKIE) {
-        let Ok(text) = value.to_str() else { continue };
-        for pair in text.split(';') {
+        for pair in value.as_bytes().split(|b| *b == b';') {
+            let Ok(pair) = std::str::from_utf8(pair) else {
+                continue;
+            };
             if let Some((k, v)) = pair.trim().split_once('=')
                 && k == name
             {
@@ -169,7 +186,7 @@ pub async fn load(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(String, WebSession)>, PageError> {
-    let Some(bearer) = cookie(headers, SESSION_COOKIE) else {
+    let Some(bearer) = cookie(headers, session_cookie_name(state)) else {
         return Ok(None);
     };
     let id = storage_id(bearer);
@@ -202,7 +219,7 @@ pub async fn save(
         .await?;
     Ok(set_cookie(
         state,
-        SESSION_COOKIE,
+        session_cookie_name(state),
         bearer,
         (expires - now).num_seconds(),
     ))

@@ -18,6 +18,16 @@ use crate::common::{
 /// The bridge with the test IdP as a browser-login provider, two roles for group `dev` and
 /// one (`admins-only`) no rule offers to the test user.
 fn oidc_config(addr: SocketAddr, idp: &TestIdp, secret: bool) -> stsbridge::config::Config {
+    oidc_config_with(addr, idp, secret, "")
+}
+
+/// [`oidc_config`] with more TOML appended (`{ISSUER}`, `{PROVIDER}` and `{PREFIX}` filled in).
+fn oidc_config_with(
+    addr: SocketAddr,
+    idp: &TestIdp,
+    secret: bool,
+    extra: &str,
+) -> stsbridge::config::Config {
     let prefix = idp.prefix();
     let provider = idp.provider_arn();
     let trust = format!(
@@ -64,21 +74,29 @@ when = [ {{ claim = "groups", op = "contains", value = "admins" }} ]
 roles = ["admins-only"]
 "#,
         issuer = idp.issuer
-    );
+    ) + &extra
+        .replace("{ISSUER}", &idp.issuer)
+        .replace("{PROVIDER}", &provider)
+        .replace("{PREFIX}", prefix);
     config_from(&toml)
 }
 
 pub(crate) async fn oidc_server(secret: bool) -> (TestServer, TestIdp) {
     let idp = TestIdp::start().await;
     let server = TestServer::start_bound(|addr| oidc_config(addr, &idp, secret)).await;
-    // Login endpoints come from discovery, fetched in the background at start.
+    wait_for_login_endpoints(&server, &idp).await;
+    (server, idp)
+}
+
+/// Login endpoints come from discovery, fetched in the background at start.
+async fn wait_for_login_endpoints(server: &TestServer, idp: &TestIdp) {
     for _ in 0..100 {
         if server.state.oidc.login_endpoints(&idp.issuer).is_some() {
-            break;
+            return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    (server, idp)
+    panic!("login endpoints were not discovered");
 }
 
 pub(crate) fn role(name: &str) -> String {
@@ -351,26 +369,100 @@ async fn a_code_from_another_sign_in_fails_pkce() {
         .append_pair("code", &code_of(&attacker_callback))
         .append_pair("state", &state_of(&victim_callback));
     let page = victim.get(injected.as_str()).await;
-    assert_error_page(&page, 502, "code exchange failed");
+    assert_error_page(&page, 403, "code exchange failed");
     assert!(!victim.cookies.contains_key("stsbridge_session"));
+}
+
+fn query_value(u: &str, name: &str) -> String {
+    url::Url::parse(u)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .unwrap()
+        .1
+        .into_owned()
 }
 
 #[tokio::test]
 async fn an_idp_error_is_shown_with_the_request_id() {
     let (server, _idp) = oidc_server(false).await;
     let mut c = WebClient::new();
-    callback_url(&server, &mut c).await;
-    let page = c
+    let callback = callback_url(&server, &mut c).await;
+    let state = query_value(&callback, "state");
+    // Without this sign-in's state, the text is not shown and the sign-in goes on.
+    let forged = c
         .get(&format!(
-            "{}/oidc/callback?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            "{}/oidc/callback?error=locked&error_description=Call%20evil.example",
             server.url()
         ))
         .await;
-    assert_error_page(&page, 502, "access_denied");
+    assert_error_page(&forged, 400, "state mismatch");
+    assert!(!forged.body.contains("evil.example"));
+    assert!(
+        c.cookies.contains_key("stsbridge_login"),
+        "the sign-in is not aborted"
+    );
+    let page = c
+        .get(&format!(
+            "{}/oidc/callback?state={state}&error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            server.url()
+        ))
+        .await;
+    assert_error_page(&page, 403, "access_denied");
     assert!(
         !page.body.contains("<script>alert"),
         "escaped: {}",
         page.body
+    );
+    assert!(!c.cookies.contains_key("stsbridge_login"));
+}
+
+#[tokio::test]
+async fn an_answer_naming_another_issuer_is_refused() {
+    let (server, _idp) = oidc_server(false).await;
+    let mut c = WebClient::new();
+    let callback = callback_url(&server, &mut c).await;
+    let page = c
+        .get(&format!("{callback}&iss=https%3A%2F%2Fevil.example"))
+        .await;
+    assert_error_page(&page, 400, "another identity provider");
+}
+
+#[tokio::test]
+async fn source_ip_conditions_decide_the_offer_as_they_decide_the_grant() {
+    let idp = TestIdp::start().await;
+    let extra = r#"
+[[roles]]
+name = "office"
+trust_policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"{PROVIDER}"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}'''
+
+[[roles]]
+name = "elsewhere"
+trust_policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"{PROVIDER}"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}'''
+
+[[rules]]
+provider = "{ISSUER}"
+when = [ { claim = "groups", op = "contains", value = "dev" } ]
+roles = ["office", "elsewhere"]
+"#;
+    let server = TestServer::start_bound(|addr| oidc_config_with(addr, &idp, false, extra)).await;
+    wait_for_login_endpoints(&server, &idp).await;
+    let mut c = WebClient::new();
+    let roles = sign_in(&server, &mut c).await;
+    assert!(roles.body.contains(&role("office")), "{}", roles.body);
+    assert!(!roles.body.contains(&role("elsewhere")));
+    let csrf = roles.input("csrf").unwrap();
+    let chosen = c
+        .post(
+            &format!("{}/roles", server.url()),
+            &[("csrf", &csrf), ("role", &role("office"))],
+        )
+        .await;
+    assert_eq!(
+        chosen.location.as_deref(),
+        Some("/console"),
+        "{}",
+        chosen.body
     );
 }
 
@@ -513,6 +605,20 @@ async fn open_in_console_uses_the_federation_flow() {
     assert_eq!(open.status, 303);
     let federation = open.location.unwrap();
     assert!(federation.contains("Action=login") && federation.contains("SigninToken="));
+    // In the same browser the session (and its sign-in, for "switch role") is kept.
+    let mut same = WebClient::new();
+    same.cookies = c.cookies.clone();
+    let kept = same.follow(&server.url(), &federation).await;
+    assert!(kept.by_id("switch-role").is_some(), "{}", kept.body);
+    assert_eq!(same.cookies, c.cookies, "no new session cookie");
+    // Elsewhere it opens a session holding the same credentials. A fresh token: single use.
+    let open = c
+        .post(
+            &format!("{}/console/open", server.url()),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    let federation = open.location.unwrap();
     let mut elsewhere = WebClient::new();
     let landed = elsewhere.follow(&server.url(), &federation).await;
     assert_eq!(
@@ -568,7 +674,12 @@ async fn saml_idp_initiated_sign_in_and_replay() {
             ],
         )
         .await;
-    assert_error_page(&relayed, 400, "RelayState");
+    assert_eq!(relayed.status, 303, "{}", relayed.body);
+    assert_eq!(
+        relayed.location.as_deref(),
+        Some("/console"),
+        "a foreign RelayState is ignored"
+    );
     let empty = WebClient::new()
         .post(&format!("{base}/saml/acs"), &[])
         .await;
@@ -665,12 +776,7 @@ async fn an_identity_without_roles_sees_the_claims_the_rules_saw() {
         toml_config
     })
     .await;
-    for _ in 0..100 {
-        if server.state.oidc.login_endpoints(&idp.issuer).is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    wait_for_login_endpoints(&server, &idp).await;
     let mut c = WebClient::new();
     let page = sign_in(&server, &mut c).await;
     assert!(page.body.contains("No role for you"), "{}", page.body);
