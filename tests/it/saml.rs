@@ -610,3 +610,123 @@ async fn sp_metadata_publishes_the_sp_certificate_when_configured() {
     );
     assert!(xml.contains(r#"AuthnRequestsSigned="true""#), "{xml}");
 }
+
+#[tokio::test]
+async fn sp_initiated_login_sends_a_signed_authn_request() {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let dir = tempfile::tempdir().unwrap();
+    // TEST KEYS ONLY: the test IdP's pair stands in for an SP key pair.
+    let certs = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
+    let toml = config_toml(dir.path(), "sqlite::memory:").replace(
+        "public_url = \"https://sts.test\"",
+        &format!(
+            "public_url = \"https://sts.test\"\nsaml_sp_key_file = \"{certs}/test-saml-idp-key.pem\"\nsaml_sp_cert_file = \"{certs}/test-saml-idp-cert.pem\""
+        ),
+    );
+    // The IdP's metadata names a redirect SSO endpoint: browser login is offered.
+    std::fs::write(
+        dir.path().join("idp-metadata.xml"),
+        idp().metadata_xml_with_redirect(
+            "https://idp.test/sso",
+            Some("https://idp.test/sso/redirect"),
+        ),
+    )
+    .unwrap();
+    let server = TestServer::start_full(
+        ServeLimits::default(),
+        config_from(&toml),
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http.get(format!("{}/", server.url())).send().await.unwrap();
+    assert!(
+        login
+            .text()
+            .await
+            .unwrap()
+            .contains("href=\"/saml/login/corp\"")
+    );
+    let resp = http
+        .get(format!("{}/saml/login/corp", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("stsbridge_saml=")
+            && cookie.contains("SameSite=None")
+            && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let (endpoint, query) = location.split_once('?').unwrap();
+    assert_eq!(endpoint, "https://idp.test/sso/redirect");
+    // The signature covers the exact octets SAMLRequest=…&SigAlg=… as sent.
+    let (signed, signature) = query.split_once("&Signature=").unwrap();
+    assert!(
+        signed.contains("&SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256"),
+        "{signed}"
+    );
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(
+            percent_encoding::percent_decode_str(signature)
+                .decode_utf8()
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+    let cert = openssl::x509::X509::from_pem(
+        &std::fs::read(format!("{certs}/test-saml-idp-cert.pem")).unwrap(),
+    )
+    .unwrap();
+    let key = cert.public_key().unwrap();
+    let mut verifier =
+        openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
+    verifier.update(signed.as_bytes()).unwrap();
+    assert!(
+        verifier.verify(&signature).unwrap(),
+        "AuthnRequest signature verifies with the SP cert"
+    );
+    // The request itself: deflated XML naming our entity id and ACS.
+    let b64 = signed
+        .strip_prefix("SAMLRequest=")
+        .and_then(|s| s.split('&').next())
+        .unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(
+            percent_encoding::percent_decode_str(b64)
+                .decode_utf8()
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(raw.as_slice())
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert!(
+        xml.contains(&format!("AssertionConsumerServiceURL=\"{ACS}\"")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<saml:Issuer>{AUDIENCE}</saml:Issuer>")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("Destination=\"https://idp.test/sso/redirect\""),
+        "{xml}"
+    );
+    // A provider without a redirect endpoint, or none at all: a 404 page, not a 5xx.
+    let missing = http
+        .get(format!("{}/saml/login/nope", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
