@@ -613,8 +613,6 @@ async fn sp_metadata_publishes_the_sp_certificate_when_configured() {
 
 #[tokio::test]
 async fn sp_initiated_login_sends_a_signed_authn_request() {
-    use base64::Engine as _;
-    use std::io::Read as _;
     let dir = tempfile::tempdir().unwrap();
     // TEST KEYS ONLY: the test IdP's pair stands in for an SP key pair.
     let certs = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
@@ -673,24 +671,12 @@ async fn sp_initiated_login_sends_a_signed_authn_request() {
         signed.contains("&SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256"),
         "{signed}"
     );
-    let signature = base64::engine::general_purpose::STANDARD
-        .decode(
-            percent_encoding::percent_decode_str(signature)
-                .decode_utf8()
-                .unwrap()
-                .as_bytes(),
-        )
-        .unwrap();
-    let cert = openssl::x509::X509::from_pem(
-        &std::fs::read(format!("{certs}/test-saml-idp-cert.pem")).unwrap(),
-    )
-    .unwrap();
-    let key = cert.public_key().unwrap();
-    let mut verifier =
-        openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
-    verifier.update(signed.as_bytes()).unwrap();
     assert!(
-        verifier.verify(&signature).unwrap(),
+        redirect_signature_verifies(
+            signed,
+            signature,
+            &format!("{certs}/test-saml-idp-cert.pem")
+        ),
         "AuthnRequest signature verifies with the SP cert"
     );
     // The request itself: deflated XML naming our entity id and ACS.
@@ -698,18 +684,7 @@ async fn sp_initiated_login_sends_a_signed_authn_request() {
         .strip_prefix("SAMLRequest=")
         .and_then(|s| s.split('&').next())
         .unwrap();
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(
-            percent_encoding::percent_decode_str(b64)
-                .decode_utf8()
-                .unwrap()
-                .as_bytes(),
-        )
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(raw.as_slice())
-        .read_to_string(&mut xml)
-        .unwrap();
+    let xml = inflate(b64);
     assert!(
         xml.contains(&format!("AssertionConsumerServiceURL=\"{ACS}\"")),
         "{xml}"
@@ -729,4 +704,42 @@ async fn sp_initiated_login_sends_a_signed_authn_request() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// HTTP-Redirect binding: RSA-SHA256 over the exact query octets, with the cert's public key.
+fn redirect_signature_verifies(signed: &str, signature_param: &str, cert_path: &str) -> bool {
+    use base64::Engine as _;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(
+            percent_encoding::percent_decode_str(signature_param)
+                .decode_utf8()
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+    let cert = openssl::x509::X509::from_pem(&std::fs::read(cert_path).unwrap()).unwrap();
+    let key = cert.public_key().unwrap();
+    let mut verifier =
+        openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
+    verifier.update(signed.as_bytes()).unwrap();
+    verifier.verify(&signature).unwrap()
+}
+
+/// The XML of a `SAMLRequest` query value (percent-encoded base64 of raw DEFLATE).
+fn inflate(b64: &str) -> String {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(
+            percent_encoding::percent_decode_str(b64)
+                .decode_utf8()
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(raw.as_slice())
+        .read_to_string(&mut xml)
+        .unwrap();
+    xml
 }
