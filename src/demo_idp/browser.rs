@@ -206,6 +206,29 @@ fn groups_of(user: &str) -> Option<Vec<String>> {
         .map(|(_, g, _)| vec![(*g).to_owned()])
 }
 
+/// The pending sign-in a user-picker form answers (spent now), and the picked user's groups.
+fn picked(
+    idp: &DemoIdp,
+    peer: SocketAddr,
+    form: &ApproveForm,
+    now: DateTime<Utc>,
+) -> Result<(AuthzRequest, Vec<String>), Box<Response>> {
+    if let Some(r) = loopback_only(peer) {
+        return Err(Box::new(r));
+    }
+    let request = take(&idp.pending.requests, &form.request)
+        .filter(|r| r.expires > now)
+        .ok_or_else(|| {
+            Box::new(refuse(
+                StatusCode::BAD_REQUEST,
+                "unknown or expired sign-in",
+            ))
+        })?;
+    let groups = groups_of(&form.user)
+        .ok_or_else(|| Box::new(refuse(StatusCode::BAD_REQUEST, "no such demo user")))?;
+    Ok((request, groups))
+}
+
 /// `POST /demo-idp/authorize`: the picked user; back to the bridge with a code. The hidden
 /// `request` id is unguessable and single-use, so it doubles as this form's CSRF token.
 pub(super) async fn approve(
@@ -213,16 +236,10 @@ pub(super) async fn approve(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<ApproveForm>,
 ) -> Response {
-    if let Some(r) = loopback_only(peer) {
-        return r;
-    }
     let now = idp.clock.now();
-    let Some(request) = take(&idp.pending.requests, &form.request).filter(|r| r.expires > now)
-    else {
-        return refuse(StatusCode::BAD_REQUEST, "unknown or expired sign-in");
-    };
-    let Some(groups) = groups_of(&form.user) else {
-        return refuse(StatusCode::BAD_REQUEST, "no such demo user");
+    let (request, groups) = match picked(&idp, peer, &form, now) {
+        Ok(found) => found,
+        Err(refusal) => return *refusal,
     };
     let code = random();
     let Ok(mut target) = url::Url::parse(&request.redirect_uri) else {
@@ -441,16 +458,10 @@ pub(super) async fn saml_approve(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<ApproveForm>,
 ) -> Response {
-    if let Some(r) = loopback_only(peer) {
-        return r;
-    }
     let now = idp.clock.now();
-    let Some(request) = take(&idp.pending.requests, &form.request).filter(|r| r.expires > now)
-    else {
-        return refuse(StatusCode::BAD_REQUEST, "unknown or expired sign-in");
-    };
-    let Some(groups) = groups_of(&form.user) else {
-        return refuse(StatusCode::BAD_REQUEST, "no such demo user");
+    let (request, groups) = match picked(&idp, peer, &form, now) {
+        Ok(found) => found,
+        Err(refusal) => return *refusal,
     };
     match idp.saml_response_to(&form.user, &groups, request.in_response_to.as_deref(), now) {
         Ok(response) => render(&SamlPost {

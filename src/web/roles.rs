@@ -165,6 +165,17 @@ pub fn activate(
     })
 }
 
+/// What the chooser offers this identity from this address, now.
+fn offers_for(state: &AppState, identity: &SignedIn, ip: IpAddr) -> Vec<RoleOffer> {
+    offered_roles(
+        &state.config,
+        &state.revocations,
+        identity,
+        Some(ip),
+        state.clock.now(),
+    )
+}
+
 /// The signed-in session, or a redirect to the login page.
 async fn require_identity(
     state: &AppState,
@@ -192,14 +203,7 @@ pub async fn show(
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let now = state.clock.now();
-    let offers = offered_roles(
-        &state.config,
-        &state.revocations,
-        &identity,
-        Some(peer.ip()),
-        now,
-    );
+    let offers = offers_for(&state, &identity, peer.ip());
     let base = base_path(&state);
     let account = state.config.server.account_id.to_string();
     if offers.is_empty() {
@@ -272,14 +276,7 @@ pub async fn choose(
         .role
         .parse()
         .map_err(|_| PageError::bad_request("That is not a role ARN."))?;
-    let now = state.clock.now();
-    let offers = offered_roles(
-        &state.config,
-        &state.revocations,
-        &identity,
-        Some(peer.ip()),
-        now,
-    );
+    let offers = offers_for(&state, &identity, peer.ip());
     let offer = offers
         .iter()
         .find(|o| o.role_arn == role_arn)
