@@ -12,8 +12,8 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use super::{
-    MAX_ID_BYTES, MAX_NAMESPACE_BYTES, MAX_REVOCATION_FIELD_BYTES, Revocation, RevocationTarget,
-    Store, StoreError,
+    AuditRecord, MAX_ID_BYTES, MAX_NAMESPACE_BYTES, MAX_REVOCATION_FIELD_BYTES, Revocation,
+    RevocationTarget, Store, StoreError,
 };
 
 /// Concurrent callers racing for one id.
@@ -47,6 +47,7 @@ pub async fn run_conformance_suite(store: &Arc<dyn Store>) {
     revocations_are_listed_newest_first(store.as_ref(), &ns("rev-order")).await;
     revocation_fields_are_bounded(store.as_ref(), &ns("rev-bounds")).await;
     state_round_trips_and_expires(store.as_ref(), &ns("state")).await;
+    audit_events_are_listed_filtered_and_bounded(store.as_ref(), &ns("audit")).await;
     state_is_taken_once(store, &ns("state-race")).await;
     // The revocation checks above leave only rows that expire before the purge checks start.
     purge_removes_only_expired_rows(store.as_ref(), &ns("purge")).await;
@@ -495,4 +496,60 @@ async fn state_is_taken_once(store: &Arc<dyn Store>, ns: &str) {
         }
     }
     assert_eq!(winners, 1);
+}
+
+async fn audit_events_are_listed_filtered_and_bounded(store: &dyn Store, ns: &str) {
+    // Events of this run only: a subject unique to it.
+    let alice = format!("{ns}-alice");
+    let record = |at_s: i64, subject: Option<&str>, principal: Option<&str>, n: u32| AuditRecord {
+        at: at(at_s),
+        subject: subject.map(str::to_owned),
+        principal: principal.map(str::to_owned),
+        event: format!("{{\"n\":{n}}}"),
+        expires_at: at(at_s + 100),
+    };
+    store
+        .add_audit_events(&[
+            record(10, Some(&alice), None, 1),
+            record(20, None, Some(&alice), 2),
+            record(30, Some("bob"), None, 3),
+            record(40, Some(&alice), Some("arn:x"), 4),
+        ])
+        .await
+        .unwrap();
+    let mine = store
+        .list_audit_events(at(0), Some(&alice), 100, at(50))
+        .await
+        .unwrap();
+    assert_eq!(mine, ["{\"n\":1}", "{\"n\":2}", "{\"n\":4}"]);
+    let later = store
+        .list_audit_events(at(15), Some(&alice), 100, at(50))
+        .await
+        .unwrap();
+    assert_eq!(later, ["{\"n\":2}", "{\"n\":4}"]);
+    let limited = store
+        .list_audit_events(at(0), Some(&alice), 1, at(50))
+        .await
+        .unwrap();
+    assert_eq!(limited, ["{\"n\":1}"]);
+    // Retention: an event past its expiry is no longer listed.
+    let expired = store
+        .list_audit_events(at(0), Some(&alice), 100, at(125))
+        .await
+        .unwrap();
+    assert_eq!(expired, ["{\"n\":4}"]);
+    // Bounds: one bad event refuses the whole batch.
+    let mut big = record(10, Some(&alice), None, 9);
+    big.event = "x".repeat(super::MAX_AUDIT_EVENT_BYTES + 1);
+    assert!(
+        store
+            .add_audit_events(&[record(10, Some(&alice), None, 8), big])
+            .await
+            .is_err()
+    );
+    let after = store
+        .list_audit_events(at(0), Some(&alice), 100, at(50))
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 3, "nothing of the refused batch was written");
 }

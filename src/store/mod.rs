@@ -46,6 +46,39 @@ pub const MAX_NAMESPACE_BYTES: usize = 256;
 /// the bound keeps an attacker from filling the store with large keys.
 pub const MAX_ID_BYTES: usize = 1024;
 
+/// One audit event as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub at: DateTime<Utc>,
+    /// The federated subject, when the event has one (for `--subject` filters).
+    pub subject: Option<String>,
+    /// The caller's or issued session's ARN, when known.
+    pub principal: Option<String>,
+    /// The event as one JSON object.
+    pub event: String,
+    /// When retention drops it.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Largest audit event JSON, in bytes.
+pub const MAX_AUDIT_EVENT_BYTES: usize = 16 * 1024;
+
+fn check_audit(r: &AuditRecord) -> Result<(), StoreError> {
+    let long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > MAX_ID_BYTES);
+    if r.event.len() > MAX_AUDIT_EVENT_BYTES
+        || long(&r.subject)
+        || long(&r.principal)
+        || r.event.contains('\0')
+        || r.subject.as_deref().is_some_and(|s| s.contains('\0'))
+        || r.principal.as_deref().is_some_and(|s| s.contains('\0'))
+    {
+        return Err(StoreError::InvalidKey(
+            "audit event must be at most 16 KiB (subject, principal 1 KiB) without NUL",
+        ));
+    }
+    Ok(())
+}
+
 /// Largest browser-state value, in bytes. A sealed web session is a few KB, but one holding a
 /// SAML assertion with hundreds of group attributes can reach a few hundred.
 pub const MAX_STATE_BYTES: usize = 1024 * 1024;
@@ -83,7 +116,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// descending, then the later-added of two made in the same millisecond first.
     fn list_revocations(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Revocation>>;
 
-    /// Deletes every record (one-time ids, revocations and browser state) that has expired at `now` and
+    /// Deletes every record (one-time ids, revocations, browser state, audit events) that has expired at `now` and
     /// returns how many were removed in all.
     fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64>;
 
@@ -117,6 +150,20 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Removes the value under `(namespace, id)`, if any.
     fn delete_state<'a>(&'a self, namespace: &'a str, id: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Appends audit events (one transaction). Each event's JSON is at most
+    /// [`MAX_AUDIT_EVENT_BYTES`]; a batch with one out of bounds is refused whole.
+    fn add_audit_events<'a>(&'a self, events: &'a [AuditRecord]) -> StoreFuture<'a, ()>;
+
+    /// Audit events at or after `since` (and live at `now`), oldest first, at most `limit`;
+    /// with `who`, only those whose subject or principal is exactly `who`.
+    fn list_audit_events<'a>(
+        &'a self,
+        since: DateTime<Utc>,
+        who: Option<&'a str>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, Vec<String>>;
 
     /// Checks that the database answers (for `/readyz`).
     fn ping(&self) -> StoreFuture<'_, ()>;

@@ -23,8 +23,8 @@ use sqlx::sqlite::{
 use super::migrate::{self, Applied, Migration};
 use super::revocation::{RevocationRow, RevocationTuple};
 use super::{
-    Revocation, Store, StoreError, StoreFuture, check_key, check_state_value, expiry_millis,
-    now_millis, redacted_url,
+    AuditRecord, Revocation, Store, StoreError, StoreFuture, check_audit, check_key,
+    check_state_value, expiry_millis, now_millis, redacted_url,
 };
 use crate::config::StoreUrl;
 
@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         description: "browser state (web sessions, sign-in tokens)",
         sql: include_str!("migrations/sqlite/0003_web_state.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "audit events",
+        sql: include_str!("migrations/sqlite/0004_audit_events.sql"),
     },
 ];
 
@@ -101,6 +106,16 @@ const DELETE_STATE: &str = "DELETE FROM web_state WHERE namespace = ?1 AND id = 
 
 const PURGE_STATE: &str = "DELETE FROM web_state WHERE (namespace, id) IN (
     SELECT namespace, id FROM web_state WHERE expires_at <= ?1 LIMIT ?2
+)";
+
+const ADD_AUDIT: &str = "INSERT INTO audit_events (at, subject, principal, event, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+const LIST_AUDIT: &str = "SELECT event FROM audit_events
+    WHERE at >= ?1 AND expires_at > ?2 AND (?3 IS NULL OR subject = ?3 OR principal = ?3)
+    ORDER BY at, id LIMIT ?4";
+
+const PURGE_AUDIT: &str = "DELETE FROM audit_events WHERE id IN (
+    SELECT id FROM audit_events WHERE expires_at <= ?1 LIMIT ?2
 )";
 
 /// A [`Store`] over a SQLite database.
@@ -302,7 +317,11 @@ impl Store for SqliteStore {
             let ids = self.purge_in_batches(PURGE, now).await?;
             let revocations = self.purge_in_batches(PURGE_REVOCATIONS, now).await?;
             let state = self.purge_in_batches(PURGE_STATE, now).await?;
-            Ok(ids.saturating_add(revocations).saturating_add(state))
+            let audit = self.purge_in_batches(PURGE_AUDIT, now).await?;
+            Ok(ids
+                .saturating_add(revocations)
+                .saturating_add(state)
+                .saturating_add(audit))
         })
     }
 
@@ -375,6 +394,46 @@ impl Store for SqliteStore {
         })
     }
 
+    fn add_audit_events<'a>(&'a self, events: &'a [AuditRecord]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            for e in events {
+                check_audit(e)?;
+            }
+            let mut tx = self.pool.begin().await?;
+            for e in events {
+                sqlx::query(ADD_AUDIT)
+                    .bind(e.at.timestamp_millis())
+                    .bind(e.subject.as_deref())
+                    .bind(e.principal.as_deref())
+                    .bind(&e.event)
+                    .bind(expiry_millis(e.expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn list_audit_events<'a>(
+        &'a self,
+        since: DateTime<Utc>,
+        who: Option<&'a str>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let rows: Vec<(String,)> = sqlx::query_as(LIST_AUDIT)
+                .bind(since.timestamp_millis())
+                .bind(now_millis(now))
+                .bind(who)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(rows.into_iter().map(|(e,)| e).collect())
+        })
+    }
+
     fn ping(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -410,6 +469,11 @@ mod tests {
             .connect()
             .await
             .unwrap()
+    }
+
+    /// Every migration this binary knows, as `schema_migrations` lists them once applied.
+    fn all_versions() -> Vec<i64> {
+        MIGRATIONS.iter().map(|m| m.version).collect()
     }
 
     async fn schema_rows(dir: &tempfile::TempDir) -> Vec<i64> {
@@ -488,7 +552,7 @@ mod tests {
     async fn migrations_apply_once_and_reopen_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
         let expected: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
-        assert_eq!(expected, [1, 2, 3]);
+        assert_eq!(expected, (1..=4).collect::<Vec<i64>>());
         let kept = revocation(0);
         for round in 0..3 {
             let store = open(&file_url(&dir)).await.unwrap();
@@ -541,7 +605,7 @@ mod tests {
         conn.close().await.unwrap();
 
         let store = open(&file_url(&dir)).await.unwrap();
-        assert_eq!(schema_rows(&dir).await, [1, 2, 3]);
+        assert_eq!(schema_rows(&dir).await, all_versions());
         assert!(!store.use_once("saml", "_old", t(300), t(10)).await.unwrap());
         let r = revocation(5);
         store.add_revocation(&r).await.unwrap();
@@ -552,7 +616,7 @@ mod tests {
         drop(store);
 
         let reopened = open(&file_url(&dir)).await.unwrap();
-        assert_eq!(schema_rows(&dir).await, [1, 2, 3]);
+        assert_eq!(schema_rows(&dir).await, all_versions());
         assert_eq!(reopened.list_revocations(t(10)).await.unwrap(), [r]);
         let checksums: Vec<String> = MIGRATIONS.iter().map(Migration::checksum).collect();
         assert_eq!(recorded_checksums(&dir).await, checksums);
@@ -610,13 +674,15 @@ mod tests {
                 err,
                 StoreError::SchemaTooNew {
                     found: 9999,
-                    supported: 3
+                    supported: 4
                 }
             ),
             "{err}"
         );
         // Refusing left the database as it was.
-        assert_eq!(schema_rows(&dir).await, [1, 2, 3, 9999]);
+        let mut with_future = all_versions();
+        with_future.push(9999);
+        assert_eq!(schema_rows(&dir).await, with_future);
     }
 
     #[tokio::test]
