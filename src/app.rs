@@ -73,6 +73,8 @@ pub struct AppState {
     pub revocations: Arc<RevocationList>,
     /// Outbound HTTP (IdP discovery, keys, OIDC code exchange): bounded, no redirects.
     pub http: reqwest::Client,
+    /// The audit trail's queue and writer.
+    pub audit: Arc<crate::audit::Auditor>,
 }
 
 impl AppState {
@@ -106,6 +108,14 @@ impl AppState {
             http.clone(),
         )
         .map_err(StartError::Saml)?;
+        let config_audit = crate::config::AuditConfig {
+            sink: match &config.audit.sink {
+                crate::config::AuditSink::StoreOnly => crate::config::AuditSink::StoreOnly,
+                crate::config::AuditSink::Stdout => crate::config::AuditSink::Stdout,
+                crate::config::AuditSink::File(p) => crate::config::AuditSink::File(p.clone()),
+            },
+            retention_days: config.audit.retention_days,
+        };
         Ok(Self {
             config: Arc::new(config),
             keyring: Arc::new(keyring),
@@ -117,6 +127,7 @@ impl AppState {
             store,
             revocations: Arc::new(RevocationList::default()),
             http,
+            audit: Arc::new(crate::audit::Auditor::new(&config_audit)),
         })
     }
 
@@ -124,6 +135,7 @@ impl AppState {
     /// the bridge), their background refresh, and the store's periodic purge of expired
     /// one-time ids.
     pub async fn start(&self) {
+        self.audit.start(Arc::clone(&self.store));
         self.oidc.start().await;
         self.saml.start().await;
         self.refresh_revocations().await;

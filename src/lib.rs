@@ -7,6 +7,7 @@
 //! XML and HTTP status codes; every other layer has its own error enum.
 
 pub mod app;
+pub mod audit;
 pub mod authn;
 pub mod clock;
 pub mod config;

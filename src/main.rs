@@ -71,6 +71,20 @@ enum Command {
         #[arg(long, conflicts_with_all = ["access_key_id", "role", "provider"])]
         list: bool,
     },
+    /// Print the audit trail kept in the store, one JSON event per line, oldest first.
+    Audit {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// How far back: `90s`, `30m`, `1h`, `7d`, or an RFC 3339 time.
+        #[arg(long, default_value = "1h")]
+        since: String,
+        /// Only events of this federated subject or principal/session ARN.
+        #[arg(long)]
+        subject: Option<String>,
+        /// At most this many events.
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
     /// Put a new sealing key first in the keyring of a config; old keys keep opening tokens.
     RotateKeys {
         #[arg(long, value_name = "FILE")]
@@ -174,6 +188,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .build()?
                 .block_on(revoke(&config, &req, list))
         }
+        Command::Audit {
+            config,
+            since,
+            subject,
+            limit,
+        } => print_audit(&config, &since, subject.as_deref(), limit),
         Command::RotateKeys { config } => {
             let config = config::load_file(&config, &ProcessEnv)?;
             let KeySource::File(path) = &config.tokens else {
@@ -289,6 +309,33 @@ async fn revoke(
     Ok(())
 }
 
+/// `stsbridge audit`: the store's audit events, one JSON line each.
+fn print_audit(
+    config: &std::path::Path,
+    since: &str,
+    subject: Option<&str>,
+    limit: u32,
+) -> anyhow::Result<()> {
+    let config = config::load_file(config, &ProcessEnv)?;
+    let now = SystemClock.now();
+    let since =
+        stsbridge::audit::parse_since(since, now).map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let store = stsbridge::store::open(&config.store).await?;
+            let events = store.list_audit_events(since, subject, limit, now).await?;
+            let mut out = String::new();
+            for e in events {
+                out.push_str(&e);
+                out.push('\n');
+            }
+            print_report(&out);
+            anyhow::Ok(())
+        })
+}
+
 #[expect(clippy::print_stdout, reason = "the report is the command's output")]
 fn print_report(report: &str) {
     print!("{report}");
@@ -342,5 +389,9 @@ fn print_demo_banner(addr: &str, config: &Config, demo: &[DemoCredentials]) {
             "role demo-mfa (MFA device arn:aws:iam::{account}:mfa/developer, TOTP seed JBSWY3DPEHPK3PXP, DEMO ONLY),"
         );
         println!("revocation (RevokeSessions), DecodeAuthorizationMessage and POST /authorize.");
+        println!();
+        println!(
+            "Or open http://{addr} in a browser: sign in at a demo IdP, choose a role, copy the credentials."
+        );
     }
 }

@@ -32,6 +32,8 @@ pub struct StsCall {
     /// The TCP peer (`aws:SourceIp`). Behind a proxy this is the proxy; trusted forwarding
     /// headers are a later addition.
     pub source_ip: Option<IpAddr>,
+    /// For the audit trail (bounded).
+    pub user_agent: Option<String>,
 }
 
 impl StsCall {
@@ -60,13 +62,45 @@ impl FromRequest<AppState> for StsCall {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let request_id = RequestId::of(&req);
-        read_call(req, state)
-            .await
-            .map_err(|error| StsRejection { error, request_id })
+        let source_ip = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip());
+        let user_agent = user_agent(req.headers());
+        let mut action = None;
+        read_call(req, state, &mut action).await.map_err(|error| {
+            // Refused before an action ran (bad signature, unknown key, malformed request):
+            // a denial all the same.
+            let mut e = crate::audit::AuditEvent::new(
+                "sts",
+                action.map_or("Unknown", Action::name),
+                request_id.as_str(),
+            );
+            e.event_time = state.clock.now();
+            e.source_ip_address = source_ip.map(|ip| ip.to_string());
+            e.user_agent = user_agent;
+            e.error_code = Some(error.code.as_str().to_owned());
+            e.error_message = Some(error.message.clone());
+            state.audit.record(e);
+            StsRejection { error, request_id }
+        })
     }
 }
 
-async fn read_call(req: Request, state: &AppState) -> Result<StsCall, StsError> {
+/// The User-Agent header, bounded, for the audit trail.
+pub fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(256).collect())
+}
+
+async fn read_call(
+    req: Request,
+    state: &AppState,
+    seen_action: &mut Option<Action>,
+) -> Result<StsCall, StsError> {
+    let user_agent = user_agent(req.headers());
     let source_ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -80,6 +114,7 @@ async fn read_call(req: Request, state: &AppState) -> Result<StsCall, StsError> 
     };
     let params = Params::parse(&[parts.uri.query().unwrap_or_default().as_bytes(), form])?;
     let action = Action::from_params(&params)?;
+    *seen_action = Some(action);
     tracing::Span::current().record("action", action.name());
     let principal = match action.auth() {
         AuthRequirement::Anonymous => None,
@@ -101,6 +136,7 @@ async fn read_call(req: Request, state: &AppState) -> Result<StsCall, StsError> 
         params,
         principal,
         source_ip,
+        user_agent,
     })
 }
 

@@ -30,9 +30,16 @@ pub async fn sts_endpoint(
     request_id: RequestId,
     call: StsCall,
 ) -> Response {
-    let rendered = dispatch(&state, &call)
-        .await
-        .and_then(|result| render_success(&result, request_id.as_str()));
+    let outcome = dispatch(&state, &call).await;
+    if let Some(event) = super::audit::sts_event(
+        &call,
+        request_id.as_str(),
+        state.clock.now(),
+        outcome.as_ref(),
+    ) {
+        state.audit.record(event);
+    }
+    let rendered = outcome.and_then(|result| render_success(&result, request_id.as_str()));
     match rendered {
         Ok(xml) => xml_response(StatusCode::OK, xml),
         Err(mut e) => {

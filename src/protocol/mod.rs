@@ -2,6 +2,7 @@
 //! and statuses. The only layer that knows the wire format.
 
 pub mod action;
+mod audit;
 pub mod authorize;
 pub mod error;
 pub mod extract;

@@ -163,8 +163,15 @@ async fn get_signin_token(state: &AppState, p: &BTreeMap<String, String>) -> Res
         session_token: Secret::new(creds.session_token),
         expiration: claims.expires_at,
     };
+    let mut note = super::audit::AuditNote::new("GetSigninToken").issued(&active);
+    note.principal = Some(active.assumed_role_arn.clone());
     match issue_signin_token(state, &active, duration).await {
-        Ok(token) => axum::Json(serde_json::json!({ "SigninToken": token })).into_response(),
+        Ok(token) => {
+            let mut response =
+                axum::Json(serde_json::json!({ "SigninToken": token })).into_response();
+            response.extensions_mut().insert(note);
+            response
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -231,6 +238,7 @@ async fn login(
     }
     // "Open in console" from the bridge's own credentials page: this browser already holds
     // these very credentials; keep its session (and its sign-in, for "switch role").
+    let note = super::audit::AuditNote::new("FederationLogin").issued(&pending.active);
     let existing = session::load(state, headers).await?;
     if let Some((_, web)) = &existing
         && web
@@ -238,7 +246,9 @@ async fn login(
             .as_ref()
             .is_some_and(|a| a.access_key_id == pending.active.access_key_id)
     {
-        return Ok(axum::response::Redirect::to(destination.as_str()).into_response());
+        let mut response = axum::response::Redirect::to(destination.as_str()).into_response();
+        response.extensions_mut().insert(note);
+        return Ok(response);
     }
     if let Some((old, _)) = existing {
         session::destroy(state, &old).await?;
@@ -246,7 +256,9 @@ async fn login(
     let mut web = WebSession::with_credentials(pending.active, now);
     web.signed_in_until = web.signed_in_until.min(pending.session_until);
     let cookie = session::create(state, &web).await?;
-    Ok(super::roles::see_other(destination.as_str(), cookie))
+    let mut response = super::roles::see_other(destination.as_str(), cookie);
+    response.extensions_mut().insert(note);
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! Every page gets the same security headers (strict CSP without inline script, no framing,
 //! no referrer, no caching) and errors render as one readable page with the request id.
 
+pub mod audit;
 pub mod console;
 pub mod error;
 pub mod federation;
@@ -86,7 +87,42 @@ pub fn page<T: Template>(template: &T) -> Result<Response, PageError> {
 /// Security headers on every page, and [`PageError`]s rendered with the request id.
 pub async fn page_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let request_id = RequestId::of(&req);
+    let base = base_path(&state);
+    let deciding = audit::deciding_endpoint(
+        req.method(),
+        req.uri()
+            .path()
+            .strip_prefix(base.as_str())
+            .unwrap_or(req.uri().path()),
+    );
+    let facts = deciding.map(|_| {
+        (
+            req.extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|ci| ci.0.ip().to_string()),
+            crate::protocol::extract::user_agent(req.headers()),
+        )
+    });
     let mut response = next.run(req).await;
+    if let (Some(name), Some((ip, agent))) = (deciding, facts) {
+        let note = response.extensions_mut().remove::<audit::AuditNote>();
+        let failure = response.extensions().get::<PageError>().cloned();
+        let status = response.status();
+        let mut event = match note {
+            Some(note) => note.into_event(request_id.as_str()),
+            None => crate::audit::AuditEvent::new("signin", name, request_id.as_str()),
+        };
+        if let Some(err) = failure {
+            event.error_code = Some(err.status.as_u16().to_string());
+            event.error_message = Some(err.message);
+        } else if !status.is_success() && !status.is_redirection() {
+            event.error_code = Some(status.as_u16().to_string());
+        }
+        event.event_time = state.clock.now();
+        event.source_ip_address = ip;
+        event.user_agent = agent;
+        state.audit.record(event);
+    }
     if let Some(err) = response.extensions_mut().remove::<PageError>() {
         let cookies: Vec<HeaderValue> = response
             .headers()

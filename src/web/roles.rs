@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::audit::AuditNote;
 use super::error::PageError;
 use super::session::{self, ActiveRole, WebSession};
 use super::{base_path, page};
@@ -92,17 +93,23 @@ pub async fn after_sign_in(
     }
     let now = state.clock.now();
     let offers = offered_roles(&state.config, &state.revocations, &identity, Some(ip), now);
+    let mut note = AuditNote::new("BrowserSignIn").identity(&identity);
     let mut web = WebSession::signed_in(identity, now, hard_end);
     let base = base_path(state);
     let target = if let [only] = offers.as_slice() {
         let duration = DEFAULT_ROLE_SESSION_SECONDS.min(only.max_duration);
-        web.active = Some(activate(state, &web, &only.role_arn, duration, ip)?);
+        let active = activate(state, &web, &only.role_arn, duration, ip)?;
+        note = note.issued(&active);
+        note.matched = Some(only.why.join("; "));
+        web.active = Some(active);
         format!("{base}/console")
     } else {
         format!("{base}/roles")
     };
     let cookie = session::create(state, &web).await?;
-    Ok(see_other(&target, cookie))
+    let mut response = see_other(&target, cookie);
+    response.extensions_mut().insert(note);
+    Ok(response)
 }
 
 /// A 303 to `target` that sets `cookie`.
@@ -285,7 +292,14 @@ pub async fn choose(
         .duration
         .unwrap_or(DEFAULT_ROLE_SESSION_SECONDS)
         .clamp(900, offer.max_duration);
-    web.active = Some(activate(&state, &web, &role_arn, duration, peer.ip())?);
+    let active = activate(&state, &web, &role_arn, duration, peer.ip())?;
+    let mut note = AuditNote::new("ChooseRole")
+        .identity(&identity)
+        .issued(&active);
+    note.matched = Some(offer.why.join("; "));
+    web.active = Some(active);
     let cookie = session::save(&state, &bearer, &web).await?;
-    Ok(see_other(&format!("{}/console", base_path(&state)), cookie))
+    let mut response = see_other(&format!("{}/console", base_path(&state)), cookie);
+    response.extensions_mut().insert(note);
+    Ok(response)
 }

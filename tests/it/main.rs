@@ -10,6 +10,7 @@
 )]
 
 mod assume_role;
+mod audit;
 mod authorize;
 mod browser;
 mod browser_smoke;

@@ -477,7 +477,7 @@ async fn a_confidential_client_sends_its_secret() {
 }
 
 /// Signs in, picks `dev`, and returns the console page.
-async fn console(server: &TestServer, c: &mut WebClient) -> Page {
+pub(crate) async fn console_page(server: &TestServer, c: &mut WebClient) -> Page {
     let roles = sign_in(server, c).await;
     let csrf = roles.input("csrf").unwrap();
     c.post(
@@ -509,7 +509,7 @@ async fn signin_token(
 async fn federation_turns_credentials_into_a_console_session_once() {
     let (server, _idp) = oidc_server(false).await;
     let mut c = WebClient::new();
-    let page = console(&server, &mut c).await;
+    let page = console_page(&server, &mut c).await;
     let key = page.by_id("access-key-id").unwrap();
     let secret = page.by_id("secret-access-key").unwrap();
     let token = page.by_id("session-token").unwrap();
@@ -592,7 +592,7 @@ async fn federation_turns_credentials_into_a_console_session_once() {
 async fn open_in_console_uses_the_federation_flow() {
     let (server, _idp) = oidc_server(false).await;
     let mut c = WebClient::new();
-    let page = console(&server, &mut c).await;
+    let page = console_page(&server, &mut c).await;
     let csrf = page.input("csrf").unwrap();
     let refused = c.post(&format!("{}/console/open", server.url()), &[]).await;
     assert_error_page(&refused, 403, "CSRF");
