@@ -178,7 +178,10 @@ impl AppState {
     /// Reloads the revocation cache; on a store error the previous list stays in force.
     pub async fn refresh_revocations(&self) {
         match self.store.list_revocations(self.clock.now()).await {
-            Ok(records) => self.revocations.replace(records),
+            Ok(records) => {
+                crate::metrics::global().set_revocations(records.len());
+                self.revocations.replace(records);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "revocations could not be reloaded; keeping the previous list");
             }
@@ -251,6 +254,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::routes(&state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -333,6 +337,18 @@ async fn method_not_allowed(request_id: RequestId) -> Response {
         ),
         &request_id,
     )
+}
+
+/// Prometheus text exposition of [`crate::metrics`].
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::global().render(state.audit.dropped(), state.audit.written()),
+    )
+        .into_response()
 }
 
 /// Liveness: the process serves HTTP.

@@ -82,6 +82,11 @@ impl FromRequest<AppState> for StsCall {
             e.error_code = Some(error.code.as_str().to_owned());
             e.error_message = Some(error.message.clone());
             state.audit.record(e);
+            crate::metrics::global().request(
+                action.map_or("Unknown", Action::name),
+                error.code.as_str(),
+                std::time::Duration::ZERO,
+            );
             StsRejection { error, request_id }
         })
     }

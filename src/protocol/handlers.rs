@@ -30,7 +30,9 @@ pub async fn sts_endpoint(
     request_id: RequestId,
     call: StsCall,
 ) -> Response {
+    let started = std::time::Instant::now();
     let outcome = dispatch(&state, &call).await;
+    record_metrics(&call, outcome.as_ref(), started.elapsed());
     if let Some(event) = super::audit::sts_event(
         &call,
         request_id.as_str(),
@@ -83,6 +85,41 @@ fn append_encoded_denial(
             );
         }
         Err(err) => tracing::warn!(error = %err, "could not seal the denial message"),
+    }
+}
+
+/// Request count, latency and, for issuance, which role through which provider.
+fn record_metrics(
+    call: &StsCall,
+    outcome: Result<&ActionResult, &StsError>,
+    elapsed: std::time::Duration,
+) {
+    let m = crate::metrics::global();
+    let action = call.action.name();
+    match outcome {
+        Ok(result) => {
+            m.request(action, "ok", elapsed);
+            let role = call.params.get("RoleArn");
+            let provider = call
+                .params
+                .get("PrincipalArn")
+                .or_else(|| call.params.get("ProviderId"));
+            let issued = match result {
+                ActionResult::AssumeRoleWithWebIdentityResult(r) => {
+                    Some((role.unwrap_or("?"), r.provider.as_str()))
+                }
+                ActionResult::AssumeRoleWithSamlResult(_) | ActionResult::AssumeRoleResult(_) => {
+                    Some((role.unwrap_or("?"), provider.unwrap_or("iam")))
+                }
+                ActionResult::GetSessionTokenResult(_) => Some(("(session token)", "iam")),
+                ActionResult::GetFederationTokenResult(_) => Some(("(federated user)", "iam")),
+                _ => None,
+            };
+            if let Some((role, provider)) = issued {
+                m.issued(role, provider);
+            }
+        }
+        Err(e) => m.request(action, e.code.as_str(), elapsed),
     }
 }
 

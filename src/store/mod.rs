@@ -19,6 +19,7 @@
 //!   connection on its own worker thread).
 
 mod error;
+mod instrumented;
 mod migrate;
 mod revocation;
 mod sqlite;
@@ -171,6 +172,11 @@ pub trait Store: Send + Sync + fmt::Debug {
 
 /// Opens (creating and migrating as needed) the store the configuration names.
 pub async fn open(url: &StoreUrl) -> Result<Arc<dyn Store>, StoreError> {
+    let store = open_backend(url).await?;
+    Ok(Arc::new(instrumented::Instrumented(store)))
+}
+
+async fn open_backend(url: &StoreUrl) -> Result<Arc<dyn Store>, StoreError> {
     match url {
         StoreUrl::SqliteFile(path) => {
             Ok(Arc::new(sqlite::SqliteStore::open_file(path, url).await?))

@@ -161,6 +161,7 @@ pub async fn verify_saml_response(
         )
         .await?;
     if !fresh {
+        crate::metrics::global().replay_hit("saml-assertion");
         return Err(bad("This SAML assertion has already been used."));
     }
     Ok(verified)

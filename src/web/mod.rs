@@ -118,6 +118,10 @@ pub async fn page_layer(State(state): State<AppState>, req: Request, next: Next)
         } else if !status.is_success() && !status.is_redirection() {
             event.error_code = Some(status.as_u16().to_string());
         }
+        crate::metrics::global().browser(
+            &event.event_name,
+            event.error_code.as_deref().unwrap_or("ok"),
+        );
         event.event_time = state.clock.now();
         event.source_ip_address = ip;
         event.user_agent = agent;

@@ -19,6 +19,7 @@ mod common;
 mod demo;
 mod hardening;
 mod malformed;
+mod metrics;
 mod revocation;
 mod saml;
 mod sdk;

@@ -406,6 +406,20 @@ impl OidcRegistry {
         provider: &Provider,
         rediscover: bool,
     ) -> Result<Duration, FetchError> {
+        let result = self.fetch_and_install_keys(provider, rediscover).await;
+        crate::metrics::global().idp_refresh(
+            &provider.info.issuer,
+            result.is_ok(),
+            crate::clock::Clock::now(&crate::clock::SystemClock).timestamp(),
+        );
+        result
+    }
+
+    async fn fetch_and_install_keys(
+        &self,
+        provider: &Provider,
+        rediscover: bool,
+    ) -> Result<Duration, FetchError> {
         let timeout = self.policy.fetch_timeout;
         let (set, cache_control) =
             tokio::time::timeout(timeout, self.fetch_keys(provider, rediscover))

@@ -416,6 +416,19 @@ impl SamlRegistry {
 
     /// Fetches, parses and installs a URL provider's metadata; returns when to refresh next.
     async fn fetch_and_install(&self, provider: &Provider) -> Result<Duration, MetadataFetchError> {
+        let result = self.fetch_and_install_metadata(provider).await;
+        crate::metrics::global().idp_refresh(
+            &provider.rules.name,
+            result.is_ok(),
+            crate::clock::Clock::now(&crate::clock::SystemClock).timestamp(),
+        );
+        result
+    }
+
+    async fn fetch_and_install_metadata(
+        &self,
+        provider: &Provider,
+    ) -> Result<Duration, MetadataFetchError> {
         let MetadataOrigin::Url(url) = &provider.origin else {
             return Err(MetadataFetchError::NotFetched(provider.rules.name.clone()));
         };
