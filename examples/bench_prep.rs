@@ -64,6 +64,12 @@ account_id = "123456789012"
 [store]
 url = "sqlite://store.db"
 
+# The benchmark is one client on loopback at tens of thousands of requests per second.
+[limits]
+unauthenticated_per_ip_per_s = 1000000
+per_subject_per_s = 1000000
+per_access_key_per_s = 1000000
+
 [tokens]
 keys_file = "keys.json"
 

@@ -75,6 +75,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The audit trail's queue and writer.
     pub audit: Arc<crate::audit::Auditor>,
+    /// `[limits]`: per IP, per subject, per access key.
+    pub limiters: Arc<crate::limits::Limiters>,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ impl AppState {
             http.clone(),
         )
         .map_err(StartError::Saml)?;
+        let config_limits = config.limits;
         let config_audit = crate::config::AuditConfig {
             sink: match &config.audit.sink {
                 crate::config::AuditSink::StoreOnly => crate::config::AuditSink::StoreOnly,
@@ -128,6 +131,7 @@ impl AppState {
             revocations: Arc::new(RevocationList::default()),
             http,
             audit: Arc::new(crate::audit::Auditor::new(&config_audit)),
+            limiters: Arc::new(crate::limits::Limiters::new(&config_limits)),
         })
     }
 

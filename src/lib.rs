@@ -12,6 +12,7 @@ pub mod authn;
 pub mod clock;
 pub mod config;
 pub mod demo_idp;
+pub mod limits;
 pub mod metrics;
 pub mod mint;
 pub mod native_stderr;

@@ -39,6 +39,7 @@ pub enum ErrorCode {
     RequestTimeout,
     InternalFailure,
     ServiceUnavailable,
+    Throttling,
 }
 
 impl ErrorCode {
@@ -69,6 +70,7 @@ impl ErrorCode {
             Self::RequestTimeout => "RequestTimeout",
             Self::InternalFailure => "InternalFailure",
             Self::ServiceUnavailable => "ServiceUnavailable",
+            Self::Throttling => "Throttling",
         }
     }
 
@@ -87,7 +89,8 @@ impl ErrorCode {
             | Self::IdpCommunicationError
             | Self::MalformedPolicyDocument
             | Self::PackedPolicyTooLarge
-            | Self::InvalidAuthorizationMessage => StatusCode::BAD_REQUEST,
+            | Self::InvalidAuthorizationMessage
+            | Self::Throttling => StatusCode::BAD_REQUEST,
             Self::RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -330,6 +333,7 @@ impl From<ServiceError> for StsError {
             }
             ServiceError::Mint(m) => m.into(),
             ServiceError::Saml(s) => s.into(),
+            ServiceError::Throttled => Self::new(ErrorCode::Throttling, "Rate exceeded"),
             ServiceError::Internal(_) | ServiceError::Store(_) => {
                 tracing::error!(error = %e, "request failed on the server side");
                 Self::internal()

@@ -120,9 +120,24 @@ async fn read_call(
     let params = Params::parse(&[parts.uri.query().unwrap_or_default().as_bytes(), form])?;
     let action = Action::from_params(&params)?;
     *seen_action = Some(action);
+    let now = state.clock.now();
+    let throttled = || StsError::new(ErrorCode::Throttling, "Rate exceeded");
     tracing::Span::current().record("action", action.name());
     let principal = match action.auth() {
-        AuthRequirement::Anonymous => None,
+        AuthRequirement::Anonymous => {
+            // Only the federation actions cost real work (signature checks) without a key.
+            if matches!(
+                action,
+                Action::AssumeRoleWithWebIdentity | Action::AssumeRoleWithSaml
+            ) {
+                let ip = source_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+                if !state.limiters.per_ip.admit(&ip, now) {
+                    crate::metrics::global().throttled("unauthenticated_per_ip");
+                    return Err(throttled());
+                }
+            }
+            None
+        }
         AuthRequirement::Signed => {
             let signed = SignedRequest::from_parts(&parts, &body);
             let principal = authn::authenticate_signed(
@@ -133,6 +148,14 @@ async fn read_call(
                 state.clock.now(),
             )?;
             tracing::Span::current().record("principal", principal.arn());
+            let key = match &principal {
+                Principal::Session(claims) => claims.access_key_id.to_string(),
+                Principal::User { .. } => principal.arn(),
+            };
+            if !state.limiters.per_access_key.admit(&key, now) {
+                crate::metrics::global().throttled("per_access_key");
+                return Err(throttled());
+            }
             Some(principal)
         }
     };

@@ -179,6 +179,7 @@ async fn assume_role_with_web_identity(
         policy: p.policy.as_deref(),
         policy_arns: &p.policy_arns,
         source_ip: call.source_ip,
+        subject_limit: Some(&state.limiters.per_subject),
     };
     let out = web_identity::assume_role_with_web_identity(
         &state.config,
@@ -216,6 +217,7 @@ async fn assume_role_with_saml(state: &AppState, call: &StsCall) -> Result<Actio
         policy: p.policy.as_deref(),
         policy_arns: &p.policy_arns,
         source_ip: call.source_ip,
+        subject_limit: Some(&state.limiters.per_subject),
     };
     let out = saml::assume_role_with_saml(
         &state.config,

@@ -51,6 +51,9 @@ pub enum ServiceError {
     InvalidTokenClaim(String),
     #[error(transparent)]
     Mint(#[from] MintError),
+    /// A rate limit (`[limits]`) said no; the caller may retry later.
+    #[error("Rate exceeded")]
+    Throttled,
     /// A server-side fault (a task that died, an inconsistency); logged, never sent.
     #[error("internal failure: {0}")]
     Internal(String),

@@ -21,6 +21,7 @@ use super::web_identity::RoleChoice;
 use crate::authn::revocation::RevocationList;
 use crate::authn::saml::{SamlRegistry, VerifiedAssertion};
 use crate::config::{Config, Role};
+use crate::limits::RateLimiter;
 use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
@@ -46,6 +47,8 @@ pub struct SamlRequest<'a> {
     pub policy: Option<&'a str>,
     pub policy_arns: &'a [Arn],
     pub source_ip: Option<IpAddr>,
+    /// `[limits] per_subject_per_s`, checked once the assertion has verified.
+    pub subject_limit: Option<&'a RateLimiter>,
 }
 
 /// What the response reports.
@@ -122,7 +125,15 @@ pub async fn assume_role_with_saml(
                 truncated(req.principal_arn)
             ))
         })?;
-    let verified = verify_saml_response(saml, store, &provider.name, req.assertion, now).await?;
+    let verified = verify_saml_response(
+        saml,
+        store,
+        &provider.name,
+        req.assertion,
+        req.subject_limit,
+        now,
+    )
+    .await?;
     let choice = RoleChoice {
         role_arn: req.role_arn,
         role_session_name: None,
@@ -141,6 +152,7 @@ pub async fn verify_saml_response(
     store: &dyn Store,
     provider_name: &str,
     response_b64: &Secret,
+    subject_limit: Option<&RateLimiter>,
     now: DateTime<Utc>,
 ) -> Result<VerifiedAssertion, ServiceError> {
     // About a millisecond of XML and RSA work: keep it off the async worker threads.
@@ -150,6 +162,16 @@ pub async fn verify_saml_response(
     let verified = tokio::task::spawn_blocking(move || registry.verify(&name, b64.expose(), now))
         .await
         .map_err(|_| ServiceError::Internal("SAML verification task failed".into()))??;
+    // Throttled before the assertion is spent, so a throttled caller may present it again.
+    if let Some(limit) = subject_limit
+        && !limit.admit(
+            &format!("{}\0{}", verified.provider_arn, verified.name_id),
+            now,
+        )
+    {
+        crate::metrics::global().throttled("per_subject");
+        return Err(ServiceError::Throttled);
+    }
     // Keyed by the IdP (issuer) and the assertion id, hashed to a fixed size: an assertion is
     // single-use however many providers share that IdP, and any id length fits the store.
     let fresh = store

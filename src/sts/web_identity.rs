@@ -17,6 +17,7 @@ use super::session::{
 use crate::authn::oidc::{OidcRegistry, VerifiedIdToken};
 use crate::authn::revocation::RevocationList;
 use crate::config::{Config, Role};
+use crate::limits::RateLimiter;
 use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
@@ -39,6 +40,8 @@ pub struct WebIdentityRequest<'a> {
     pub policy: Option<&'a str>,
     pub policy_arns: &'a [Arn],
     pub source_ip: Option<IpAddr>,
+    /// `[limits] per_subject_per_s`, checked once the token has verified.
+    pub subject_limit: Option<&'a RateLimiter>,
 }
 
 /// What the response reports.
@@ -61,6 +64,12 @@ pub async fn assume_role_with_web_identity(
     now: DateTime<Utc>,
 ) -> Result<WebIdentitySession, ServiceError> {
     let token = oidc.verify(req.token.expose(), now).await?;
+    if let Some(limit) = req.subject_limit
+        && !limit.admit(&format!("{}\0{}", token.provider_arn, token.subject), now)
+    {
+        crate::metrics::global().throttled("per_subject");
+        return Err(ServiceError::Throttled);
+    }
     let choice = RoleChoice {
         role_arn: req.role_arn,
         role_session_name: Some(req.role_session_name),

@@ -283,8 +283,15 @@ async fn verify_for_some_provider(
     }
     let mut last_error = None;
     for provider in candidates {
-        match verify_saml_response(&state.saml, state.store.as_ref(), &provider, response, now)
-            .await
+        match verify_saml_response(
+            &state.saml,
+            state.store.as_ref(),
+            &provider,
+            response,
+            Some(&state.limiters.per_subject),
+            now,
+        )
+        .await
         {
             Ok(v) => return Ok(v),
             Err(e) => last_error = Some(e),

@@ -18,6 +18,7 @@ mod cli;
 mod common;
 mod demo;
 mod hardening;
+mod limits;
 mod malformed;
 mod metrics;
 mod revocation;

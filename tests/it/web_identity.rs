@@ -11,7 +11,7 @@ use crate::common::idp::{CLIENT_ID, Key, TestIdp, sign_with};
 use crate::common::{TestServer, config_from, error_code, error_message, test_config_toml};
 
 /// The test config plus a provider for `idp`, roles trusting it, and rules for it.
-fn config_toml(idp: &TestIdp) -> String {
+pub(crate) fn config_toml(idp: &TestIdp) -> String {
     let arn = idp.provider_arn();
     let p = idp.prefix();
     let trust = |actions: &str, extra: &str| {

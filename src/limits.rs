@@ -1,0 +1,132 @@
+//! Rate limits (`[limits]`): token buckets per source IP (unauthenticated actions), per
+//! federated subject (web identity and SAML, after the token or assertion verified) and per
+//! access key (signed actions). Each bucket holds one second's worth of requests and refills
+//! continuously; time comes from the application clock, so tests step it.
+//!
+//! Buckets live in this replica's memory: with N replicas behind a balancer the effective
+//! limit is up to N times the configured one. That is the point of a per-replica guard (it
+//! protects this process and slows a single abuser) and avoids a database round trip per
+//! request.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Limits;
+
+/// Shards, so concurrent requests for different keys rarely share a lock.
+const SHARDS: usize = 16;
+/// Per shard; beyond it, idle (refilled) buckets are dropped before a new key is added.
+const MAX_KEYS_PER_SHARD: usize = 16_384;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: DateTime<Utc>,
+}
+
+/// One limit: `rate` requests per second per key, bursting to `rate`.
+#[derive(Debug)]
+pub struct RateLimiter {
+    rate: f64,
+    shards: Vec<Mutex<HashMap<String, Bucket>>>,
+    hasher: RandomState,
+}
+
+impl RateLimiter {
+    pub fn new(per_second: u32) -> Self {
+        Self {
+            rate: f64::from(per_second.max(1)),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+
+    /// Takes one token for `key` at `now`; `false` means throttle.
+    pub fn admit(&self, key: &str, now: DateTime<Utc>) -> bool {
+        let shard = usize::try_from(self.hasher.hash_one(key)).unwrap_or(0) % SHARDS;
+        let Some(shard) = self.shards.get(shard) else {
+            return true;
+        };
+        let mut map = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        let refill = |b: &Bucket| {
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "milliseconds since the last request: far below 2^53"
+            )]
+            let elapsed = (now - b.at).num_milliseconds().max(0) as f64 / 1000.0;
+            (b.tokens + elapsed * self.rate).min(self.rate)
+        };
+        if !map.contains_key(key) && map.len() >= MAX_KEYS_PER_SHARD {
+            // Forget keys that are back to a full bucket: they carry no state worth keeping.
+            map.retain(|_, b| refill(b) < self.rate);
+            if map.len() >= MAX_KEYS_PER_SHARD {
+                return false; // fail closed under a key flood
+            }
+        }
+        let bucket = map.entry(key.to_owned()).or_insert(Bucket {
+            tokens: self.rate,
+            at: now,
+        });
+        let tokens = refill(bucket);
+        bucket.at = now;
+        if tokens >= 1.0 {
+            bucket.tokens = tokens - 1.0;
+            true
+        } else {
+            bucket.tokens = tokens;
+            false
+        }
+    }
+}
+
+/// The three limits of `[limits]`.
+#[derive(Debug)]
+pub struct Limiters {
+    pub per_ip: RateLimiter,
+    pub per_subject: RateLimiter,
+    pub per_access_key: RateLimiter,
+}
+
+impl Limiters {
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            per_ip: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
+            per_subject: RateLimiter::new(limits.per_subject_per_s),
+            per_access_key: RateLimiter::new(limits.per_access_key_per_s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    #[test]
+    fn a_bucket_bursts_then_refills_at_the_rate() {
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let l = RateLimiter::new(5);
+        for _ in 0..5 {
+            assert!(l.admit("a", t0));
+        }
+        assert!(!l.admit("a", t0), "the burst is one second's worth");
+        assert!(l.admit("b", t0), "keys are independent");
+        assert!(!l.admit("a", t0 + TimeDelta::milliseconds(100)));
+        assert!(
+            l.admit("a", t0 + TimeDelta::milliseconds(250)),
+            "one token per 200 ms"
+        );
+        assert!(!l.admit("a", t0 + TimeDelta::milliseconds(260)));
+        for _ in 0..5 {
+            assert!(l.admit("a", t0 + TimeDelta::seconds(10)));
+        }
+        assert!(
+            !l.admit("a", t0 + TimeDelta::seconds(10)),
+            "never more than the burst"
+        );
+    }
+}
