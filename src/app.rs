@@ -40,6 +40,8 @@ pub struct ServeLimits {
     pub max_connections: usize,
     /// After a shutdown signal, in-flight requests get this long to finish.
     pub shutdown_grace: Duration,
+    /// How often the keyring file is checked for a rotation made elsewhere.
+    pub keyring_reload: Duration,
 }
 
 impl Default for ServeLimits {
@@ -50,6 +52,7 @@ impl Default for ServeLimits {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(30),
+            keyring_reload: KEYRING_RELOAD,
         }
     }
 }
@@ -140,6 +143,13 @@ impl AppState {
     /// one-time ids.
     pub async fn start(&self) {
         self.audit.start(Arc::clone(&self.store));
+        if let crate::config::KeySource::File(path) = &self.config.tokens {
+            tokio::spawn(watch_keyring(
+                Arc::downgrade(&self.keyring),
+                path.clone(),
+                self.limits.keyring_reload,
+            ));
+        }
         self.oidc.start().await;
         self.saml.start().await;
         self.refresh_revocations().await;
@@ -172,6 +182,38 @@ impl AppState {
                 }
             }
         });
+    }
+}
+
+/// How often the keyring file is checked for a rotation made elsewhere (`stsbridge keys
+/// rotate` on a shared, mounted secret).
+pub const KEYRING_RELOAD: Duration = Duration::from_secs(5);
+
+/// Reloads the keyring when its file changes (size or modification time); ends with the app.
+async fn watch_keyring(
+    keyring: std::sync::Weak<Keyring>,
+    path: std::path::PathBuf,
+    every: Duration,
+) {
+    let stamp = |m: &std::fs::Metadata| (m.len(), m.modified().ok());
+    let mut last = tokio::fs::metadata(&path).await.ok().map(|m| stamp(&m));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(ring) = keyring.upgrade() else { break };
+        let now = tokio::fs::metadata(&path).await.ok().map(|m| stamp(&m));
+        if now == last {
+            continue;
+        }
+        last = now;
+        match ring.reload(&path) {
+            Ok(true) => tracing::info!(keys = ?ring.key_ids(), "keyring reloaded"),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "keyring file changed but could not be loaded; keeping the current keys")
+            }
+        }
     }
 }
 

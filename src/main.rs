@@ -85,8 +85,29 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: u32,
     },
-    /// Put a new sealing key first in the keyring of a config; old keys keep opening tokens.
+    /// Manage the keyring that seals session tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Same as `keys rotate` (kept for scripts written before `keys`).
+    #[command(hide = true)]
     RotateKeys {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Put a new sealing key first; old keys keep opening tokens. Running replicas that read
+    /// the same file pick it up within seconds.
+    Rotate {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Remove keys retired for longer than the longest credentials live (36 h).
+    Prune {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
@@ -194,17 +215,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             subject,
             limit,
         } => print_audit(&config, &since, subject.as_deref(), limit),
-        Command::RotateKeys { config } => {
-            let config = config::load_file(&config, &ProcessEnv)?;
-            let KeySource::File(path) = &config.tokens else {
-                anyhow::bail!("this configuration has no keyring file")
-            };
-            let ring = Keyring::rotate_file(path, SystemClock.now())?;
+        Command::RotateKeys { config }
+        | Command::Keys {
+            command: KeysCommand::Rotate { config },
+        } => {
+            let path = keyring_path(&config)?;
+            let ring = Keyring::rotate_file(&path, SystemClock.now())?;
             eprintln!(
                 "{}: sealing key is now {} ({} keys)",
                 path.display(),
                 ring.key_ids().join(", then "),
                 ring.key_ids().len()
+            );
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Prune { config },
+        } => {
+            let path = keyring_path(&config)?;
+            let (ring, removed) = Keyring::prune_file(&path, SystemClock.now())?;
+            eprintln!(
+                "{}: removed {} key(s){}; keeping {}",
+                path.display(),
+                removed.len(),
+                if removed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", removed.join(", "))
+                },
+                ring.key_ids().join(", ")
             );
             Ok(())
         }
@@ -307,6 +346,15 @@ async fn revoke(
         stsbridge::sts::revoke::describe(&record)
     ));
     Ok(())
+}
+
+/// The keyring file a config names.
+fn keyring_path(config: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let config = config::load_file(config, &ProcessEnv)?;
+    match config.tokens {
+        KeySource::File(path) => Ok(path),
+        KeySource::Ephemeral => anyhow::bail!("this configuration has no keyring file"),
+    }
 }
 
 /// `stsbridge audit`: the store's audit events, one JSON line each.

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::hkdf;
@@ -68,11 +69,16 @@ impl std::fmt::Debug for SealingKey {
     }
 }
 
-/// The ordered set of keys; never empty.
+/// The ordered set of keys; never empty. Replaceable as a whole ([`Keyring::reload`]), so a
+/// replica picks up a rotated keyring file without a restart; readers take a snapshot.
 #[derive(Debug)]
 pub struct Keyring {
-    keys: Vec<SealingKey>,
+    current: RwLock<Arc<Vec<SealingKey>>>,
 }
+
+/// How long after a key stopped sealing it may still have live tokens to open: the longest
+/// credentials the bridge issues (GetSessionToken / GetFederationToken, 36 h).
+pub const RETIRED_KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(36);
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,7 +141,7 @@ impl Keyring {
     /// A keyring that lives only in memory (demo mode, tests).
     pub fn generate(now: DateTime<Utc>) -> Self {
         Self {
-            keys: vec![new_key(now)],
+            current: RwLock::new(Arc::new(vec![new_key(now)])),
         }
     }
 
@@ -203,14 +209,91 @@ impl Keyring {
             }
             keys.push(make_key(id, entry.created, Zeroizing::new(raw))?);
         }
-        Ok(Self { keys })
+        Ok(Self::from_keys(keys))
+    }
+
+    fn from_keys(keys: Vec<SealingKey>) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(keys)),
+        }
+    }
+
+    /// The keys now, sealing key first.
+    fn keys(&self) -> Arc<Vec<SealingKey>> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The keys, owned (this ring was just loaded or built, so no snapshot is shared).
+    fn into_keys(self) -> Vec<SealingKey> {
+        let arc = self
+            .current
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::try_unwrap(arc).unwrap_or_else(|shared| {
+            shared
+                .iter()
+                .map(|k| {
+                    make_key(k.id, k.created, Zeroizing::new(*k.raw))
+                        .unwrap_or_else(|_| std::process::abort())
+                })
+                .collect()
+        })
+    }
+
+    /// Reloads the keyring file and, when its keys differ, serves with them from now on.
+    /// Returns whether anything changed. On error the current keys stay in force.
+    pub fn reload(&self, path: &Path) -> Result<bool, MintError> {
+        let fresh = Self::load(path)?;
+        if fresh.key_ids() == self.key_ids() {
+            return Ok(false);
+        }
+        let keys = fresh.keys();
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = keys;
+        Ok(true)
+    }
+
+    /// Drops keys that stopped sealing more than [`RETIRED_KEY_LIFETIME`] before `now` (no
+    /// token they sealed can still be live) and rewrites the file atomically. Returns the ring
+    /// and the ids removed.
+    pub fn prune_file(path: &Path, now: DateTime<Utc>) -> Result<(Self, Vec<String>), MintError> {
+        let keys = Self::load(path)?.into_keys();
+        let mut kept = Vec::with_capacity(keys.len());
+        let mut removed = Vec::new();
+        // A key stopped sealing when the key before it (newer) was created.
+        let mut successor_created: Option<DateTime<Utc>> = None;
+        for key in keys {
+            let created = key.created;
+            match successor_created {
+                Some(retired) if now - retired > RETIRED_KEY_LIFETIME => {
+                    removed.push(hex::encode(key.id));
+                }
+                _ => kept.push(key),
+            }
+            successor_created = Some(created);
+        }
+        let ring = Self::from_keys(kept);
+        if !removed.is_empty() {
+            ring.replace_file(path)?;
+        }
+        Ok((ring, removed))
+    }
+
+    /// Writes this ring over `path` atomically: a temporary file (0600) renamed over it.
+    fn replace_file(&self, path: &Path) -> Result<(), MintError> {
+        let tmp: PathBuf = path.with_extension("json.tmp");
+        let _ = std::fs::remove_file(&tmp);
+        self.write_new(&tmp)?;
+        std::fs::rename(&tmp, path).map_err(|source| MintError::KeyringIo {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     fn to_json(&self) -> Result<Zeroizing<String>, serde_json::Error> {
         let file = KeyringFile {
             version: 1,
             keys: self
-                .keys
+                .keys()
                 .iter()
                 .map(|k| KeyEntry {
                     id: hex::encode(k.id),
@@ -245,28 +328,22 @@ impl Keyring {
     /// Puts a fresh key first (it seals from now on) and writes the file atomically: a temporary
     /// file (0600) renamed over the old one, so a crash never leaves a half-written keyring.
     pub fn rotate_file(path: &Path, now: DateTime<Utc>) -> Result<Self, MintError> {
-        let mut ring = Self::load(path)?;
-        ring.keys.insert(0, new_key(now));
-        let tmp: PathBuf = path.with_extension("json.tmp");
-        let _ = std::fs::remove_file(&tmp);
-        ring.write_new(&tmp)?;
-        std::fs::rename(&tmp, path).map_err(|source| MintError::KeyringIo {
-            path: path.to_owned(),
-            source,
-        })?;
+        let ring = Self::load(path)?.rotated(now);
+        ring.replace_file(path)?;
         Ok(ring)
     }
 
     /// Adds a new sealing key in memory (tests and the rotation path).
     #[must_use]
-    pub fn rotated(mut self, now: DateTime<Utc>) -> Self {
-        self.keys.insert(0, new_key(now));
-        self
+    pub fn rotated(self, now: DateTime<Utc>) -> Self {
+        let mut keys = self.into_keys();
+        keys.insert(0, new_key(now));
+        Self::from_keys(keys)
     }
 
     /// Hex ids, sealing key first.
     pub fn key_ids(&self) -> Vec<String> {
-        self.keys.iter().map(|k| hex::encode(k.id)).collect()
+        self.keys().iter().map(|k| hex::encode(k.id)).collect()
     }
 
     /// Seals `plaintext` with the first key. `aad_prefix` is bound in with the key id.
@@ -276,8 +353,8 @@ impl Keyring {
         aad_prefix: &[u8],
         plaintext: &[u8],
     ) -> Result<SealedBox, MintError> {
-        let key = self
-            .keys
+        let keys = self.keys();
+        let key = keys
             .first()
             .ok_or_else(|| MintError::Encode("empty keyring".into()))?;
         // Random 96-bit nonces: NIST SP 800-38D allows 2^32 seals per key with them. That is
@@ -309,8 +386,8 @@ impl Keyring {
         nonce: [u8; NONCE_LEN],
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, TokenError> {
-        let key = self
-            .keys
+        let keys = self.keys();
+        let key = keys
             .iter()
             .find(|k| k.id == key_id)
             .ok_or(TokenError::UnknownKey)?;
@@ -429,6 +506,64 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_running_ring_reloads_a_rotated_file_and_keeps_opening_old_boxes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let running = Keyring::load_or_create(&path, t0).unwrap();
+        let old = running
+            .seal(Purpose::SessionToken, b"a", b"before")
+            .unwrap();
+        assert!(!running.reload(&path).unwrap(), "nothing changed");
+        let rotated = Keyring::rotate_file(&path, t0).unwrap();
+        assert!(running.reload(&path).unwrap());
+        assert_eq!(running.key_ids(), rotated.key_ids());
+        let new = running.seal(Purpose::SessionToken, b"a", b"after").unwrap();
+        assert_eq!(
+            hex::encode(new.key_id),
+            rotated.key_ids()[0],
+            "the new key seals"
+        );
+        let opened = running
+            .open(
+                Purpose::SessionToken,
+                b"a",
+                old.key_id,
+                old.nonce,
+                &old.sealed,
+            )
+            .unwrap();
+        assert_eq!(opened.as_slice(), b"before");
+        // A broken file leaves the running keys alone.
+        std::fs::write(&path, "{").unwrap();
+        assert!(running.reload(&path).is_err());
+        assert_eq!(running.key_ids(), rotated.key_ids());
+    }
+
+    #[test]
+    fn prune_drops_only_keys_retired_longer_than_the_longest_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        Keyring::load_or_create(&path, t0).unwrap();
+        let day = chrono::TimeDelta::days(1);
+        Keyring::rotate_file(&path, t0 + day).unwrap();
+        let ring = Keyring::rotate_file(&path, t0 + day * 3).unwrap();
+        let ids = ring.key_ids();
+        // At t0+3d: the oldest key retired at t0+1d (2 days ago, > 36 h): pruned; the middle
+        // one retired just now: kept.
+        let (pruned, removed) = Keyring::prune_file(&path, t0 + day * 3).unwrap();
+        assert_eq!(removed, vec![ids[2].clone()]);
+        assert_eq!(pruned.key_ids(), ids[..2].to_vec());
+        assert_eq!(Keyring::load(&path).unwrap().key_ids(), ids[..2].to_vec());
+        let (_, none) = Keyring::prune_file(&path, t0 + day * 3).unwrap();
+        assert!(none.is_empty());
+        // The sealing key is never pruned, however old.
+        let (last, _) = Keyring::prune_file(&path, t0 + day * 30).unwrap();
+        assert_eq!(last.key_ids(), vec![ids[0].clone()]);
     }
 
     #[test]
