@@ -211,7 +211,7 @@ async fn watch_keyring(
             Ok(true) => tracing::info!(keys = ?ring.key_ids(), "keyring reloaded"),
             Ok(false) => {}
             Err(e) => {
-                tracing::warn!(error = %e, "keyring file changed but could not be loaded; keeping the current keys")
+                tracing::warn!(error = %e, "keyring file changed but could not be loaded; keeping the current keys");
             }
         }
     }
