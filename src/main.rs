@@ -215,38 +215,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             subject,
             limit,
         } => print_audit(&config, &since, subject.as_deref(), limit),
-        Command::RotateKeys { config }
-        | Command::Keys {
-            command: KeysCommand::Rotate { config },
-        } => {
-            let path = keyring_path(&config)?;
-            let ring = Keyring::rotate_file(&path, SystemClock.now())?;
-            eprintln!(
-                "{}: sealing key is now {} ({} keys)",
-                path.display(),
-                ring.key_ids().join(", then "),
-                ring.key_ids().len()
-            );
-            Ok(())
-        }
-        Command::Keys {
-            command: KeysCommand::Prune { config },
-        } => {
-            let path = keyring_path(&config)?;
-            let (ring, removed) = Keyring::prune_file(&path, SystemClock.now())?;
-            eprintln!(
-                "{}: removed {} key(s){}; keeping {}",
-                path.display(),
-                removed.len(),
-                if removed.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", removed.join(", "))
-                },
-                ring.key_ids().join(", ")
-            );
-            Ok(())
-        }
+        Command::RotateKeys { config } => keys_command(KeysCommand::Rotate { config }),
+        Command::Keys { command } => keys_command(command),
         Command::Serve { config, listen } => {
             let clock: SharedClock = Arc::new(SystemClock);
             let (config, demo) = if let Some(path) = config {
@@ -346,6 +316,39 @@ async fn revoke(
         stsbridge::sts::revoke::describe(&record)
     ));
     Ok(())
+}
+
+/// `stsbridge keys rotate|prune`.
+fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Rotate { config } => {
+            let path = keyring_path(&config)?;
+            let ring = Keyring::rotate_file(&path, SystemClock.now())?;
+            eprintln!(
+                "{}: sealing key is now {} ({} keys)",
+                path.display(),
+                ring.key_ids().join(", then "),
+                ring.key_ids().len()
+            );
+            Ok(())
+        }
+        KeysCommand::Prune { config } => {
+            let path = keyring_path(&config)?;
+            let (ring, removed) = Keyring::prune_file(&path, SystemClock.now())?;
+            eprintln!(
+                "{}: removed {} key(s){}; keeping {}",
+                path.display(),
+                removed.len(),
+                if removed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", removed.join(", "))
+                },
+                ring.key_ids().join(", ")
+            );
+            Ok(())
+        }
+    }
 }
 
 /// The keyring file a config names.
