@@ -223,3 +223,22 @@ async fn libxmlsec_stderr_is_summarised_not_flooded() {
         "expected one summary line, got {summaries}: {stderr}"
     );
 }
+
+#[test]
+fn the_two_replica_example_config_checks_clean() {
+    let out = bin()
+        .arg("check-config")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/replica.toml"))
+        .env(
+            "STSBRIDGE_DATABASE_URL",
+            "postgres://stsbridge:example@db.internal/stsbridge",
+        )
+        .env("GOOGLE_CLIENT_SECRET", "example-secret")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
