@@ -42,6 +42,9 @@ pub struct ServeLimits {
     pub shutdown_grace: Duration,
     /// How often the keyring file is checked for a rotation made elsewhere.
     pub keyring_reload: Duration,
+    /// How often revocations are reloaded from the store (other replicas' reach this one
+    /// within this time).
+    pub revocation_refresh: Duration,
 }
 
 impl Default for ServeLimits {
@@ -53,6 +56,7 @@ impl Default for ServeLimits {
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(30),
             keyring_reload: KEYRING_RELOAD,
+            revocation_refresh: REVOCATION_REFRESH,
         }
     }
 }
@@ -156,7 +160,7 @@ impl AppState {
         let me = self.clone();
         tokio::spawn(async move {
             // Other replicas' (and the CLI's) revocations reach this one within this interval.
-            let mut tick = tokio::time::interval(REVOCATION_REFRESH);
+            let mut tick = tokio::time::interval(me.limits.revocation_refresh);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
