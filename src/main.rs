@@ -284,7 +284,12 @@ async fn serve(
         print_demo_banner(&addr.to_string(), &state.config, &credentials);
         state = state.with_demo_idp(idp);
     }
+    let audit = Arc::clone(&state.audit);
     app::serve(listener, state, app::shutdown_signal()).await?;
+    // Requests have finished: let the audit writer catch up before the process exits.
+    if !audit.flush(std::time::Duration::from_secs(5)).await {
+        tracing::warn!("audit events still queued at exit were not written");
+    }
     Ok(())
 }
 

@@ -141,6 +141,7 @@ pub struct Auditor {
     retention: TimeDelta,
     dropped: AtomicU64,
     written: AtomicU64,
+    queued: AtomicU64,
 }
 
 impl Auditor {
@@ -158,16 +159,34 @@ impl Auditor {
             retention: TimeDelta::days(i64::from(config.retention_days)),
             dropped: AtomicU64::new(0),
             written: AtomicU64::new(0),
+            queued: AtomicU64::new(0),
         }
     }
 
     /// Queues an event; never blocks.
     pub fn record(&self, event: AuditEvent) {
-        if self.tx.try_send(event.bounded()).is_err() {
+        if self.tx.try_send(event.bounded()).is_ok() {
+            self.queued.fetch_add(1, Ordering::Relaxed);
+        } else {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
                 tracing::error!(dropped, "audit queue full: events dropped");
             }
+        }
+    }
+
+    /// Waits (up to `timeout`) until every queued event has been handed to the sink and the
+    /// store; `true` when it got there.
+    pub async fn flush(&self, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.written.load(Ordering::Relaxed) >= self.queued.load(Ordering::Relaxed) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
 
@@ -176,7 +195,8 @@ impl Auditor {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Events written to the sink and store so far.
+    /// Events the writer has handled (written to the sink and the store, or failed there and
+    /// logged) so far.
     pub fn written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
     }
@@ -232,6 +252,7 @@ async fn write_loop(
     let mut out = open_sink(&sink).await;
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let handled = batch.len() as u64;
         let mut lines = String::new();
         let mut records = Vec::with_capacity(batch.len());
         for event in batch.drain(..) {
@@ -261,7 +282,7 @@ async fn write_loop(
             tracing::error!(error = %e, events = records.len(), "audit events not stored");
         }
         if let Some(a) = auditor.upgrade() {
-            a.written.fetch_add(records.len() as u64, Ordering::Relaxed);
+            a.written.fetch_add(handled, Ordering::Relaxed);
         }
     }
 }
