@@ -1,6 +1,6 @@
 //! The behaviour every [`Store`] backend must show, written once against the trait. Each
-//! backend's tests call [`run_conformance_suite`] (SQLite in memory and on a file today;
-//! PostgreSQL later, when `STSBRIDGE_TEST_POSTGRES_URL` is set).
+//! backend's tests call [`run_conformance_suite`] (SQLite in memory and on a file; PostgreSQL
+//! in a fresh database on the server `STSBRIDGE_TEST_POSTGRES_URL` names).
 //!
 //! The suite uses fresh random namespaces, so leftovers from an earlier run do not disturb it,
 //! and times around 2001-09-09 so it never meets real data. Revocations are not namespaced, so

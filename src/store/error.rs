@@ -7,9 +7,6 @@
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The configured backend is not available in this build or release.
-    #[error("store backend not supported: {0}")]
-    Unsupported(&'static str),
     /// The database could not be opened or created.
     #[error("cannot open store {url_redacted}: {source}")]
     Open {

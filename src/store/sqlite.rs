@@ -29,7 +29,7 @@ use super::{
 use crate::config::StoreUrl;
 
 /// Embedded migrations, in order. Append only; never edit one that has shipped.
-const MIGRATIONS: &[Migration] = &[
+pub(super) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         description: "one-time ids (replay cache)",

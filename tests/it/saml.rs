@@ -8,6 +8,7 @@ use stsbridge::clock::{Clock, SystemClock};
 use stsbridge::mint::Keyring;
 use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
 
+use crate::common::postgres::{Proxy, TestDb};
 use crate::common::{TestServer, config_from, error_code, error_message, test_config_toml};
 
 const ENTITY_ID: &str = "https://idp.test/saml";
@@ -194,6 +195,52 @@ async fn a_replayed_assertion_is_refused_even_after_a_restart() {
     )
     .await
     .unwrap();
+}
+
+/// With the replay cache in PostgreSQL, a database outage refuses sign-ins with a server-side
+/// error (never credentials without the replay check), /readyz says so, and once the database
+/// is back the same server recovers by itself with its replay records intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_outage_refuses_saml_sign_ins_until_the_database_is_back() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let mut proxy = Proxy::start(db.server_addr().await).await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        &db.url_via(&proxy),
+        Keyring::generate(SystemClock.now()),
+    )
+    .await;
+    let before = response("carol", &dev_role(), TimeDelta::minutes(5), AUDIENCE);
+    assume(&server, ROLE_DEV, &before).await.unwrap();
+
+    proxy.stop().await;
+    let during = response("carol", &dev_role(), TimeDelta::minutes(5), AUDIENCE);
+    let ready = reqwest::get(format!("{}/readyz", server.url()));
+    let (refused, ready) = tokio::join!(assume(&server, ROLE_DEV, &during), ready);
+    let (code, _) = refused.unwrap_err();
+    assert_eq!(code, "InternalFailure", "a 5xx the SDKs retry");
+    assert_eq!(
+        ready.unwrap().status(),
+        reqwest::StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    proxy.resume().await;
+    // The refused assertion was never recorded, so it is good for exactly one use now.
+    assume(&server, ROLE_DEV, &during).await.unwrap();
+    for used in [&during, &before] {
+        let (code, message) = assume(&server, ROLE_DEV, used).await.unwrap_err();
+        assert_eq!(code, "InvalidIdentityToken");
+        assert!(message.contains("already been used"), "{message}");
+    }
+    let ready = reqwest::get(format!("{}/readyz", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), reqwest::StatusCode::OK);
+    server.shutdown().await.unwrap();
+    proxy.stop().await;
 }
 
 #[tokio::test]

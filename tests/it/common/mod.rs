@@ -3,6 +3,7 @@
 
 pub(crate) mod browser;
 pub(crate) mod idp;
+pub(crate) mod postgres;
 pub(crate) mod web;
 
 use std::net::SocketAddr;
