@@ -334,7 +334,16 @@ impl From<ServiceError> for StsError {
             ServiceError::Mint(m) => m.into(),
             ServiceError::Saml(s) => s.into(),
             ServiceError::Throttled => Self::new(ErrorCode::Throttling, "Rate exceeded"),
-            ServiceError::Internal(_) | ServiceError::Store(_) => {
+            // The shared store is down or slow: nothing was issued (every check that needs it
+            // failed closed); the client should retry, as it does for ServiceUnavailable.
+            ServiceError::Store(e) => {
+                tracing::warn!(error = %e, "store unavailable; request refused");
+                Self::new(
+                    ErrorCode::ServiceUnavailable,
+                    "The service is temporarily unavailable; retry later.",
+                )
+            }
+            ServiceError::Internal(_) => {
                 tracing::error!(error = %e, "request failed on the server side");
                 Self::internal()
             }

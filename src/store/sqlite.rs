@@ -196,6 +196,21 @@ impl SqliteStore {
             .acquire()
             .await
             .map_err(|e| failed("no connection", e))?;
+        // Up to date already (the usual case, e.g. a CLI next to a running server): answer
+        // from a plain read, without queueing for the write lock behind the server's writes.
+        let current: Result<Vec<(i64, String)>, _> =
+            sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut *conn)
+                .await;
+        if let Ok(rows) = current {
+            let applied: Vec<Applied> = rows
+                .into_iter()
+                .map(|(version, checksum)| Applied { version, checksum })
+                .collect();
+            if migrate::pending(known, &applied)?.is_empty() {
+                return Ok(());
+            }
+        }
         let mut tx = conn
             .begin_with("BEGIN IMMEDIATE")
             .await

@@ -471,7 +471,7 @@ async fn works(server: &TestServer, keys: &Keys) -> bool {
 }
 
 /// RevokeSessions signed by the admin.
-async fn revoke(server: &TestServer, fields: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn revoke(server: &TestServer, fields: &[(&str, &str)]) -> (u16, String) {
     raw_sts(server, &admin(), &revoke_form(fields)).await
 }
 

@@ -22,6 +22,7 @@ mod keys;
 mod limits;
 mod malformed;
 mod metrics;
+mod replicas;
 mod revocation;
 mod saml;
 mod sdk;

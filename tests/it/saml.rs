@@ -11,12 +11,12 @@ use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
 use crate::common::postgres::{Proxy, TestDb};
 use crate::common::{TestServer, config_from, error_code, error_message, test_config_toml};
 
-const ENTITY_ID: &str = "https://idp.test/saml";
-const ACS: &str = "https://sts.test/saml/acs";
-const AUDIENCE: &str = "https://sts.test/saml/metadata";
-const PROVIDER_ARN: &str = "arn:aws:iam::123456789012:saml-provider/corp";
-const ROLE_DEV: &str = "arn:aws:iam::123456789012:role/saml-dev";
-const ROLE_OPS: &str = "arn:aws:iam::123456789012:role/saml-ops";
+pub(crate) const ENTITY_ID: &str = "https://idp.test/saml";
+pub(crate) const ACS: &str = "https://sts.test/saml/acs";
+pub(crate) const AUDIENCE: &str = "https://sts.test/saml/metadata";
+pub(crate) const PROVIDER_ARN: &str = "arn:aws:iam::123456789012:saml-provider/corp";
+pub(crate) const ROLE_DEV: &str = "arn:aws:iam::123456789012:role/saml-dev";
+pub(crate) const ROLE_OPS: &str = "arn:aws:iam::123456789012:role/saml-ops";
 
 fn idp() -> SamlIdp {
     SamlIdp::from_pem(
@@ -28,7 +28,7 @@ fn idp() -> SamlIdp {
 }
 
 /// Config with the SAML provider (metadata written into `dir`) and two roles trusting it.
-fn config_toml(dir: &std::path::Path, store: &str) -> String {
+pub(crate) fn config_toml(dir: &std::path::Path, store: &str) -> String {
     let metadata = dir.join("idp-metadata.xml");
     std::fs::write(&metadata, idp().metadata_xml("https://idp.test/sso")).unwrap();
     let trust = format!(
@@ -46,7 +46,7 @@ fn config_toml(dir: &std::path::Path, store: &str) -> String {
         )
 }
 
-fn response(
+pub(crate) fn response(
     name: &str,
     roles: &[(String, String)],
     valid_for: TimeDelta,
@@ -88,7 +88,7 @@ fn response_with(
         .unwrap()
 }
 
-fn dev_role() -> Vec<(String, String)> {
+pub(crate) fn dev_role() -> Vec<(String, String)> {
     vec![(ROLE_DEV.to_owned(), PROVIDER_ARN.to_owned())]
 }
 
@@ -101,7 +101,7 @@ async fn start(dir: &std::path::Path, store: &str, keyring: Keyring) -> TestServ
     .await
 }
 
-async fn assume(
+pub(crate) async fn assume(
     server: &TestServer,
     role: &str,
     assertion: &str,
@@ -221,7 +221,7 @@ async fn a_postgres_outage_refuses_saml_sign_ins_until_the_database_is_back() {
     let ready = reqwest::get(format!("{}/readyz", server.url()));
     let (refused, ready) = tokio::join!(assume(&server, ROLE_DEV, &during), ready);
     let (code, _) = refused.unwrap_err();
-    assert_eq!(code, "InternalFailure", "a 5xx the SDKs retry");
+    assert_eq!(code, "ServiceUnavailable", "a 503 the SDKs retry");
     assert_eq!(
         ready.unwrap().status(),
         reqwest::StatusCode::SERVICE_UNAVAILABLE
