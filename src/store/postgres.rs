@@ -132,7 +132,8 @@ const PURGE_STATE: &str = "DELETE FROM web_state WHERE (namespace, id) IN (
     FOR UPDATE SKIP LOCKED
 ) AND expires_at <= $1";
 
-const ADD_AUDIT: &str = "INSERT INTO audit_events (at, subject, principal, event, expires_at) VALUES ($1, $2, $3, $4, $5)";
+/// Rows per audit INSERT (5 parameters each, far below either backend's parameter limit).
+const AUDIT_ROWS_PER_STATEMENT: usize = 256;
 
 const LIST_AUDIT: &str = "SELECT event FROM audit_events
     WHERE at >= $1 AND expires_at > $2 AND ($3::TEXT IS NULL OR subject = $3 OR principal = $3)
@@ -469,16 +470,21 @@ impl Store for PgStore {
             for e in events {
                 check_audit(e)?;
             }
+            // One multi-row INSERT per chunk, all in one transaction: a batch is one statement
+            // (not one per event), and a batch is written whole or not at all.
             let mut tx = self.pool.begin().await?;
-            for e in events {
-                sqlx::query(ADD_AUDIT)
-                    .bind(e.at.timestamp_millis())
-                    .bind(e.subject.as_deref())
-                    .bind(e.principal.as_deref())
-                    .bind(&e.event)
-                    .bind(expiry_millis(e.expires_at))
-                    .execute(&mut *tx)
-                    .await?;
+            for chunk in events.chunks(AUDIT_ROWS_PER_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+                    "INSERT INTO audit_events (at, subject, principal, event, expires_at) ",
+                );
+                insert.push_values(chunk, |mut row, e| {
+                    row.push_bind(e.at.timestamp_millis())
+                        .push_bind(e.subject.clone())
+                        .push_bind(e.principal.clone())
+                        .push_bind(e.event.clone())
+                        .push_bind(expiry_millis(e.expires_at));
+                });
+                insert.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(())
