@@ -88,6 +88,11 @@ pub struct Limiters {
     pub per_ip: RateLimiter,
     pub per_subject: RateLimiter,
     pub per_access_key: RateLimiter,
+    /// Audit events for requests refused before any credential was checked (malformed,
+    /// unsigned, forged signatures, failed browser steps), per source IP at the
+    /// unauthenticated rate: anyone can send those, and each would otherwise become a store
+    /// row, so a flood cannot fill the disk. Issuances are always recorded.
+    audit_refusals: RateLimiter,
 }
 
 impl Limiters {
@@ -96,7 +101,18 @@ impl Limiters {
             per_ip: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
             per_subject: RateLimiter::new(limits.per_subject_per_s),
             per_access_key: RateLimiter::new(limits.per_access_key_per_s),
+            audit_refusals: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
         }
+    }
+
+    /// Whether a refusal from `ip` may still be audited now; counts the ones that may not.
+    pub fn audit_refusal(&self, ip: Option<std::net::IpAddr>, now: DateTime<Utc>) -> bool {
+        let key = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let admitted = self.audit_refusals.admit(&key, now);
+        if !admitted {
+            crate::metrics::global().throttled("audit_refusals_per_ip");
+        }
+        admitted
     }
 }
 

@@ -69,6 +69,14 @@ impl FromRequest<AppState> for StsCall {
         let user_agent = user_agent(req.headers());
         let mut action = None;
         read_call(req, state, &mut action).await.map_err(|error| {
+            crate::metrics::global().request(
+                action.map_or("Unknown", Action::name),
+                error.code.as_str(),
+                std::time::Duration::ZERO,
+            );
+            if !state.limiters.audit_refusal(source_ip, state.clock.now()) {
+                return StsRejection { error, request_id };
+            }
             // Refused before an action ran (bad signature, unknown key, malformed request):
             // a denial all the same.
             let mut e = crate::audit::AuditEvent::new(
@@ -82,11 +90,6 @@ impl FromRequest<AppState> for StsCall {
             e.error_code = Some(error.code.as_str().to_owned());
             e.error_message = Some(error.message.clone());
             state.audit.record(e);
-            crate::metrics::global().request(
-                action.map_or("Unknown", Action::name),
-                error.code.as_str(),
-                std::time::Duration::ZERO,
-            );
             StsRejection { error, request_id }
         })
     }

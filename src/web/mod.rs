@@ -122,10 +122,14 @@ pub async fn page_layer(State(state): State<AppState>, req: Request, next: Next)
             &event.event_name,
             event.error_code.as_deref().unwrap_or("ok"),
         );
-        event.event_time = state.clock.now();
-        event.source_ip_address = ip;
-        event.user_agent = agent;
-        state.audit.record(event);
+        let peer = ip.as_deref().and_then(|i| i.parse().ok());
+        let refused = event.error_code.is_some();
+        if !refused || state.limiters.audit_refusal(peer, state.clock.now()) {
+            event.event_time = state.clock.now();
+            event.source_ip_address = ip;
+            event.user_agent = agent;
+            state.audit.record(event);
+        }
     }
     if let Some(err) = response.extensions_mut().remove::<PageError>() {
         let cookies: Vec<HeaderValue> = response

@@ -223,3 +223,34 @@ async fn browser_sign_in_and_role_choice_are_audited() {
         "{stored:?}"
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_refused_requests_cannot_fill_the_audit_store() {
+    let toml = test_config_toml() + "\n[limits]\nunauthenticated_per_ip_per_s = 3\n";
+    let server = TestServer::start_custom(ServeLimits::default(), config_from(&toml)).await;
+    let http = reqwest::Client::new();
+    for _ in 0..10 {
+        let resp = http
+            .get(format!(
+                "{}/?Action=GetCallerIdentity&Version=2011-06-15",
+                server.url()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "each is still refused");
+    }
+    // The clock does not move: the bucket holds three, so three refusals are recorded.
+    written(&server, 3).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(server.state.audit.written(), 3);
+    server.clock.advance(chrono::TimeDelta::seconds(1));
+    http.get(format!(
+        "{}/?Action=GetCallerIdentity&Version=2011-06-15",
+        server.url()
+    ))
+    .send()
+    .await
+    .unwrap();
+    written(&server, 4).await;
+}
