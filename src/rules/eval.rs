@@ -88,14 +88,22 @@ pub fn evaluate_rules(rules: &[Rule], provider: &str, claims: ClaimsView<'_>) ->
         .filter(|(_, r)| r.provider == provider)
     {
         out.provider_has_rules = true;
-        if let Some(reason) = rule.when.iter().find_map(|c| failed_condition(c, claims)) {
-            out.trace.push(RuleTrace {
-                index,
-                matched: false,
-                reason,
-            });
-            continue;
-        }
+        let checked: Result<Vec<String>, String> = rule
+            .when
+            .iter()
+            .map(|c| check_condition(c, claims))
+            .collect();
+        let held = match checked {
+            Ok(held) => held,
+            Err(reason) => {
+                out.trace.push(RuleTrace {
+                    index,
+                    matched: false,
+                    reason,
+                });
+                continue;
+            }
+        };
         let mut notes = Vec::new();
         for role in &rule.roles {
             if !out.roles.contains(role) {
@@ -120,11 +128,15 @@ pub fn evaluate_rules(rules: &[Rule], provider: &str, claims: ClaimsView<'_>) ->
                 )),
             }
         }
-        let reason = if notes.is_empty() {
-            "all conditions hold".to_owned()
+        // Which op matched which value, so `rules explain` shows why, not only that.
+        let mut reason = if held.is_empty() {
+            "no conditions".to_owned()
         } else {
-            notes.join("; ")
+            format!("all conditions hold: {}", held.join(", "))
         };
+        if !notes.is_empty() {
+            reason = format!("{reason}; {}", notes.join("; "));
+        }
         out.trace.push(RuleTrace {
             index,
             matched: true,
@@ -150,39 +162,52 @@ pub fn evaluate_rules(rules: &[Rule], provider: &str, claims: ClaimsView<'_>) ->
     out
 }
 
-/// `None` when the condition holds, else why not.
-fn failed_condition(c: &ClaimCondition, claims: ClaimsView<'_>) -> Option<String> {
-    let values = claims.values(&c.claim);
-    let holds = match (&c.op, &values) {
-        // Presence is about the claim, whatever its type (objects included).
-        (ClaimOp::Exists, _) => claims.get(&c.claim).is_some(),
-        (ClaimOp::NotExists, _) => claims.get(&c.claim).is_none(),
-        // Absent claims: positive and negative comparisons alike cannot match; a rule that
-        // grants roles must never match on the absence of data it was written against.
-        (_, None) => return Some(format!("claim {} is absent", c.claim)),
-        (ClaimOp::Equals(x), Some(v)) => v.iter().any(|s| s == x),
-        (ClaimOp::NotEquals(x), Some(v)) => !v.iter().any(|s| s == x),
-        (ClaimOp::Contains(x), Some(v)) => {
-            // On a list claim, contains is membership; on a single string, a substring.
-            if is_list(claims, &c.claim) {
-                v.iter().any(|s| s == x)
-            } else {
-                v.iter().any(|s| s.contains(x.as_str()))
-            }
+/// `Ok` with what matched when the condition holds, else `Err` with why not.
+///
+/// A string claim is a one-element list for every op, so `contains` is membership (equality
+/// with some element) whether the IdP sends one group as a string or several as a list; an
+/// IdP's switch between the two must never turn `contains "admins"` into a match on
+/// `sysadmins`. `substring` is the op for a substring test.
+fn check_condition(c: &ClaimCondition, claims: ClaimsView<'_>) -> Result<String, String> {
+    let fails = || format!("claim {} fails {}", c.claim, describe(&c.op));
+    let presence = |present: bool| {
+        if present {
+            Ok(c.to_string())
+        } else {
+            Err(fails())
         }
-        (ClaimOp::StartsWith(x), Some(v)) => v.iter().any(|s| s.starts_with(x.as_str())),
-        (ClaimOp::EndsWith(x), Some(v)) => v.iter().any(|s| s.ends_with(x.as_str())),
-        (ClaimOp::Regex(re), Some(v)) => v.iter().any(|s| re.is_match(s)),
     };
-    if holds {
-        None
-    } else {
-        Some(format!("claim {} fails {}", c.claim, describe(&c.op)))
+    let values = match &c.op {
+        // Presence is about the claim, whatever its type (objects included).
+        ClaimOp::Exists => return presence(claims.get(&c.claim).is_some()),
+        ClaimOp::NotExists => return presence(claims.get(&c.claim).is_none()),
+        _ => claims.values(&c.claim),
+    };
+    // Absent claims: positive and negative comparisons alike cannot match; a rule that grants
+    // roles must never match on the absence of data it was written against.
+    let Some(values) = values else {
+        return Err(format!("claim {} is absent", c.claim));
+    };
+    let element = |test: &dyn Fn(&str) -> bool| values.iter().find(|s| test(s));
+    let matched = match &c.op {
+        ClaimOp::NotEquals(x) => {
+            return if values.iter().any(|s| s == x) {
+                Err(fails())
+            } else {
+                Ok(c.to_string())
+            };
+        }
+        ClaimOp::Equals(x) | ClaimOp::Contains(x) => element(&|s| s == x),
+        ClaimOp::Substring(x) => element(&|s| s.contains(x.as_str())),
+        ClaimOp::StartsWith(x) => element(&|s| s.starts_with(x.as_str())),
+        ClaimOp::EndsWith(x) => element(&|s| s.ends_with(x.as_str())),
+        ClaimOp::Regex(re) => element(&|s| re.is_match(s)),
+        ClaimOp::Exists | ClaimOp::NotExists => None,
+    };
+    match matched {
+        Some(value) => Ok(format!("{c} (matched {value:?})")),
+        None => Err(fails()),
     }
-}
-
-fn is_list(claims: ClaimsView<'_>, path: &str) -> bool {
-    matches!(claims.get(path), Some(Value::Array(_)))
 }
 
 fn describe(op: &ClaimOp) -> String {
@@ -190,6 +215,7 @@ fn describe(op: &ClaimOp) -> String {
         ClaimOp::Equals(x) => format!("equals {x:?}"),
         ClaimOp::NotEquals(x) => format!("not_equals {x:?}"),
         ClaimOp::Contains(x) => format!("contains {x:?}"),
+        ClaimOp::Substring(x) => format!("substring {x:?}"),
         ClaimOp::StartsWith(x) => format!("starts_with {x:?}"),
         ClaimOp::EndsWith(x) => format!("ends_with {x:?}"),
         ClaimOp::Regex(re) => format!("regex {:?}", re.as_str()),
@@ -267,9 +293,16 @@ mod tests {
             "list contains is membership, not substring"
         );
         assert!(
-            matches(&[("email", "contains", Some("@example"))]),
-            "string contains is substring"
+            !matches(&[("email", "contains", Some("@example"))]),
+            "a string claim is a one-element list: contains is equality"
         );
+        assert!(matches(&[("email", "contains", Some("alice@example.com"))]));
+        assert!(
+            matches(&[("email", "substring", Some("@example"))]),
+            "substring keeps the substring test"
+        );
+        assert!(matches(&[("groups", "substring", Some("dev"))]));
+        assert!(!matches(&[("groups", "substring", Some("ops"))]));
         assert!(matches(&[("groups", "not_equals", Some("guests"))]));
         assert!(
             !matches(&[("groups", "not_equals", Some("admins"))]),
@@ -297,6 +330,50 @@ mod tests {
         assert!(
             !matches(&[("address", "equals", Some("FR"))]),
             "objects have no scalar value"
+        );
+    }
+
+    #[test]
+    fn a_single_string_group_is_a_one_element_list() {
+        // An IdP that sends one group as a string: `contains "admins"` must not match
+        // "sysadmins" (it did when a string claim meant a substring test).
+        let one = json!({"groups": "sysadmins"});
+        let one = one.as_object().unwrap();
+        let run = |op: &str, value: &str| {
+            evaluate_rules(
+                &[rule("p", &[("groups", op, Some(value))], &["r"])],
+                "p",
+                ClaimsView(one),
+            )
+        };
+        assert!(!run("contains", "admins").trace[0].matched);
+        assert!(run("contains", "sysadmins").trace[0].matched);
+        assert!(run("substring", "admins").trace[0].matched);
+        assert!(!run("not_equals", "sysadmins").trace[0].matched);
+    }
+
+    #[test]
+    fn a_matching_rule_says_which_op_matched_which_value() {
+        let c = claims();
+        let out = evaluate_rules(
+            &[rule(
+                "p",
+                &[
+                    ("groups", "contains", Some("admins")),
+                    ("email", "substring", Some("@example")),
+                    ("phone", "not_exists", None),
+                ],
+                &["r"],
+            )],
+            "p",
+            ClaimsView(&c),
+        );
+        assert!(out.trace[0].matched);
+        assert_eq!(
+            out.trace[0].reason,
+            "all conditions hold: groups contains \"admins\" (matched \"admins\"), \
+             email contains the substring \"@example\" (matched \"alice@example.com\"), \
+             phone does not exist"
         );
     }
 

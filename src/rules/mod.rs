@@ -37,6 +37,7 @@ impl std::fmt::Display for ClaimCondition {
             ClaimOp::Equals(v) => write!(f, "{claim} equals {v:?}"),
             ClaimOp::NotEquals(v) => write!(f, "{claim} does not equal {v:?}"),
             ClaimOp::Contains(v) => write!(f, "{claim} contains {v:?}"),
+            ClaimOp::Substring(v) => write!(f, "{claim} contains the substring {v:?}"),
             ClaimOp::StartsWith(v) => write!(f, "{claim} starts with {v:?}"),
             ClaimOp::EndsWith(v) => write!(f, "{claim} ends with {v:?}"),
             ClaimOp::Regex(re) => {
@@ -59,7 +60,10 @@ impl std::fmt::Display for ClaimCondition {
 pub enum ClaimOp {
     Equals(String),
     NotEquals(String),
+    /// Membership: some element equals the value (a string claim is a one-element list).
     Contains(String),
+    /// Some element contains the value as a substring.
+    Substring(String),
     StartsWith(String),
     EndsWith(String),
     Regex(Regex),
@@ -70,7 +74,7 @@ pub enum ClaimOp {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
     #[error(
-        "unknown op '{0}' (expected one of equals, not_equals, contains, starts_with, ends_with, regex, exists, not_exists)"
+        "unknown op '{0}' (expected one of equals, not_equals, contains, substring, starts_with, ends_with, regex, exists, not_exists)"
     )]
     UnknownOp(String),
     #[error("op '{0}' needs a value")]
@@ -106,6 +110,7 @@ impl ClaimOp {
             "equals" => need("equals").map(Self::Equals),
             "not_equals" => need("not_equals").map(Self::NotEquals),
             "contains" => need("contains").map(Self::Contains),
+            "substring" => need("substring").map(Self::Substring),
             "starts_with" => need("starts_with").map(Self::StartsWith),
             "ends_with" => need("ends_with").map(Self::EndsWith),
             "regex" => {

@@ -64,6 +64,49 @@ fn check_config_accepts_a_valid_file_and_names_key_paths_in_errors() {
 }
 
 #[test]
+fn user_errors_print_no_backtrace_even_with_rust_backtrace_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        crate::common::test_config_toml().replace("account_id", "acount_id"),
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.toml");
+    for args in [
+        vec!["check-config".to_owned(), bad.display().to_string()],
+        vec![
+            "serve".to_owned(),
+            "--config".to_owned(),
+            bad.display().to_string(),
+        ],
+        vec!["check-config".to_owned(), missing.display().to_string()],
+    ] {
+        let out = bin()
+            .args(&args)
+            .env("RUST_BACKTRACE", "1")
+            .env("RUST_LIB_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("Error: "), "{args:?}: {stderr}");
+        for trace in [
+            "Stack backtrace",
+            "stack backtrace",
+            "anyhow::",
+            "at src/",
+            "  0: ",
+        ] {
+            assert!(
+                !stderr.contains(trace),
+                "{args:?} printed a trace: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
 fn demo_refuses_a_non_loopback_address() {
     let out = bin()
         .args(["serve", "--listen", "0.0.0.0:0"])
@@ -124,6 +167,16 @@ roles = ["ops"]
     };
     let granted = run(r#"{"sub":"u1","aud":"app","groups":["ops"]}"#);
     assert!(granted.contains("rules[0]  MATCHED"), "{granted}");
+    assert!(
+        granted.contains(r#"groups contains "ops" (matched "ops")"#),
+        "which op matched which value: {granted}"
+    );
+    // One group sent as a string is a one-element list: `contains` is equality.
+    let one_string = run(r#"{"sub":"u1","aud":"app","groups":"devops"}"#);
+    assert!(
+        one_string.contains("claim groups fails contains \"ops\""),
+        "{one_string}"
+    );
     assert!(granted.contains("role/ops  => CAN ASSUME"), "{granted}");
     assert!(
         granted.contains("statement 0 (Idp) Allow: applies"),
