@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 
 use anyhow::Context;
@@ -150,10 +151,21 @@ fn main() -> std::process::ExitCode {
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(error_out, "Error: {e:?}");
+            let _ = error_out.write_all(user_error(&e).as_bytes());
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// A user error as its message and causes. Never anyhow's `Debug` form: that appends a stack
+/// trace whenever `RUST_BACKTRACE` is set (developer shells, some process managers), which
+/// buries the message. Real panics keep theirs through the panic hook.
+fn user_error(e: &anyhow::Error) -> String {
+    let mut text = format!("Error: {e}\n");
+    for cause in e.chain().skip(1) {
+        let _ = writeln!(text, "  caused by: {cause}");
+    }
+    text
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
