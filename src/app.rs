@@ -255,8 +255,10 @@ pub enum StartError {
 
 /// The full router with its layers. Layer order, outermost first:
 /// 1. request id + span (so everything below, errors included, is logged with the id);
-/// 2. overload/timeout handling, turning tower errors into STS error documents;
-/// 3. load shedding over a concurrency limit, then the request timeout.
+/// 2. the unread-body drain, so a connection survives an answer given before the body was
+///    read ([`crate::unread_body`]);
+/// 3. overload/timeout handling, turning tower errors into STS error documents;
+/// 4. load shedding over a concurrency limit, then the request timeout.
 pub fn router(state: AppState) -> Router {
     let protective = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(layer_error))
@@ -315,7 +317,12 @@ pub fn router(state: AppState) -> Router {
         Some(cors) => app.layer(cors),
         None => app,
     };
-    app.layer(axum::middleware::from_fn(telemetry::request_span))
+    // Outside the protective layers: their early answers (timeouts, 413s below) leave bodies
+    // unread too, and the client's next request on the connection must not fail for it.
+    app.layer(axum::middleware::from_fn(
+        crate::unread_body::drain_unread_body,
+    ))
+    .layer(axum::middleware::from_fn(telemetry::request_span))
 }
 
 /// Browser apps on the configured origins may call the STS API (web identity from a single-page

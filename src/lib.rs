@@ -24,4 +24,5 @@ pub mod store;
 pub mod sts;
 pub mod telemetry;
 pub mod types;
+pub mod unread_body;
 pub mod web;

@@ -18,6 +18,7 @@ mod cli;
 mod common;
 mod demo;
 mod hardening;
+mod keep_alive;
 mod keys;
 mod limits;
 mod malformed;
