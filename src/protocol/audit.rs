@@ -5,12 +5,14 @@
 use super::action::Action;
 use super::error::StsError;
 use super::extract::StsCall;
+use super::handlers::Validated;
 use super::xml::ActionResult;
 use crate::audit::AuditEvent;
 
 /// The event for `call`'s outcome, or `None` for a successful read-only call.
 pub(super) fn sts_event(
     call: &StsCall,
+    facts: &Validated,
     request_id: &str,
     now: chrono::DateTime<chrono::Utc>,
     outcome: Result<&ActionResult, &StsError>,
@@ -23,15 +25,16 @@ pub(super) fn sts_event(
     {
         return None;
     }
-    let param = |name: &str| call.params.get(name).map(str::to_owned);
     let mut e = AuditEvent::new("sts", call.action.name(), request_id);
     e.event_time = now;
     e.source_ip_address = call.source_ip.map(|ip| ip.to_string());
     e.user_agent.clone_from(&call.user_agent);
     e.principal = call.principal.as_ref().map(crate::authn::Principal::arn);
-    e.role = param("RoleArn");
-    e.session_name = param("RoleSessionName").or_else(|| param("Name"));
-    e.provider = param("PrincipalArn").or_else(|| param("ProviderId"));
+    // Only what the action validated: a raw parameter would let any caller write what it
+    // likes into the trail (an AssumeRole "through" a SAML provider it never used).
+    e.role.clone_from(&facts.role_arn);
+    e.session_name.clone_from(&facts.session_name);
+    e.provider.clone_from(&facts.provider);
     match outcome {
         Ok(result) => issued(&mut e, result),
         Err(err) => {
@@ -54,7 +57,6 @@ fn issued(e: &mut AuditEvent, result: &ActionResult) {
             e.issued_arn = Some(r.assumed_role_user.arn.clone());
             e.access_key_id = Some(r.credentials.access_key_id.clone());
             e.subject = Some(r.subject.clone());
-            e.provider = Some(r.provider.clone());
         }
         ActionResult::AssumeRoleWithSamlResult(r) => {
             e.issued_arn = Some(r.assumed_role_user.arn.clone());

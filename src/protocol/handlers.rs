@@ -31,10 +31,12 @@ pub async fn sts_endpoint(
     call: StsCall,
 ) -> Response {
     let started = std::time::Instant::now();
-    let outcome = dispatch(&state, &call).await;
-    record_metrics(&call, outcome.as_ref(), started.elapsed());
+    let mut facts = Validated::default();
+    let outcome = dispatch(&state, &call, &mut facts).await;
+    record_metrics(&call, &facts, outcome.as_ref(), started.elapsed());
     if let Some(event) = super::audit::sts_event(
         &call,
+        &facts,
         request_id.as_str(),
         state.clock.now(),
         outcome.as_ref(),
@@ -46,11 +48,27 @@ pub async fn sts_endpoint(
         Ok(xml) => xml_response(StatusCode::OK, xml),
         Err(mut e) => {
             if let Some(cause) = e.denial.take() {
-                append_encoded_denial(&state, &call, &mut e, cause);
+                append_encoded_denial(&state, &call, &facts, &mut e, cause);
             }
             error_response(&e, &request_id)
         }
     }
+}
+
+/// What the action validated about its request, for metrics and the audit trail: nothing from
+/// the raw parameters reaches either, so a caller can neither grow `/metrics` with made-up
+/// values nor make a call look as if it came through a provider it never used.
+#[derive(Debug, Default)]
+pub(super) struct Validated {
+    /// The typed `RoleArn` of a role-taking action, once it parsed.
+    pub role_arn: Option<String>,
+    /// `RoleSessionName` (or GetFederationToken's `Name`), once it parsed.
+    pub session_name: Option<String>,
+    /// A configured provider this call went through: the verified token's issuer, or a
+    /// `PrincipalArn` naming a configured SAML provider. Never for AssumeRole, which has none.
+    pub provider: Option<String>,
+    /// The configured role's ARN once credentials for it were issued (a metric label).
+    pub issued_role: Option<String>,
 }
 
 /// Seals why a request was refused into its `AccessDenied` message, for
@@ -59,6 +77,7 @@ pub async fn sts_endpoint(
 fn append_encoded_denial(
     state: &AppState,
     call: &StsCall,
+    facts: &Validated,
     e: &mut StsError,
     cause: super::error::DenialCause,
 ) {
@@ -66,12 +85,7 @@ fn append_encoded_denial(
         principal: call.principal.as_ref().map(crate::authn::Principal::arn),
         action: format!("sts:{}", call.action.name()),
         // Only the actions that aim at a role name one; their RoleArn was validated.
-        resource: matches!(
-            call.action,
-            Action::AssumeRole | Action::AssumeRoleWithWebIdentity | Action::AssumeRoleWithSaml
-        )
-        .then(|| call.params.get("RoleArn").map(str::to_owned))
-        .flatten(),
+        resource: facts.role_arn.clone(),
         reason: cause.reason,
         explicit_deny: cause.explicit,
         at: state.clock.now(),
@@ -88,9 +102,11 @@ fn append_encoded_denial(
     }
 }
 
-/// Request count, latency and, for issuance, which role through which provider.
+/// Request count, latency and, for issuance, which role through which provider. Labels are
+/// fixed strings or configured names (the issued role, a configured provider).
 fn record_metrics(
     call: &StsCall,
+    facts: &Validated,
     outcome: Result<&ActionResult, &StsError>,
     elapsed: std::time::Duration,
 ) {
@@ -99,18 +115,12 @@ fn record_metrics(
     match outcome {
         Ok(result) => {
             m.request(action, "ok", elapsed);
-            let role = call.params.get("RoleArn");
-            let provider = call
-                .params
-                .get("PrincipalArn")
-                .or_else(|| call.params.get("ProviderId"));
+            let role = facts.issued_role.as_deref().unwrap_or("?");
+            let provider = facts.provider.as_deref().unwrap_or("iam");
             let issued = match result {
-                ActionResult::AssumeRoleWithWebIdentityResult(r) => {
-                    Some((role.unwrap_or("?"), r.provider.as_str()))
-                }
-                ActionResult::AssumeRoleWithSamlResult(_) | ActionResult::AssumeRoleResult(_) => {
-                    Some((role.unwrap_or("?"), provider.unwrap_or("iam")))
-                }
+                ActionResult::AssumeRoleWithWebIdentityResult(_)
+                | ActionResult::AssumeRoleWithSamlResult(_)
+                | ActionResult::AssumeRoleResult(_) => Some((role, provider)),
                 ActionResult::GetSessionTokenResult(_) => Some(("(session token)", "iam")),
                 ActionResult::GetFederationTokenResult(_) => Some(("(federated user)", "iam")),
                 _ => None,
@@ -142,7 +152,11 @@ fn xml_response(status: StatusCode, xml: String) -> Response {
         .into_response()
 }
 
-async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+async fn dispatch(
+    state: &AppState,
+    call: &StsCall,
+    facts: &mut Validated,
+) -> Result<ActionResult, StsError> {
     if let Some(principal) = &call.principal {
         let action = format!("sts:{}", call.action.name());
         sts::permissions::refuse_if_role_denies(
@@ -155,12 +169,14 @@ async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsE
     }
     match call.action {
         Action::GetCallerIdentity => get_caller_identity(call),
-        Action::AssumeRoleWithWebIdentity => assume_role_with_web_identity(state, call).await,
-        Action::AssumeRoleWithSaml => assume_role_with_saml(state, call).await,
+        Action::AssumeRoleWithWebIdentity => {
+            assume_role_with_web_identity(state, call, facts).await
+        }
+        Action::AssumeRoleWithSaml => assume_role_with_saml(state, call, facts).await,
         Action::GetAccessKeyInfo => get_access_key_info(state, call),
-        Action::AssumeRole => assume_role(state, call).await,
+        Action::AssumeRole => assume_role(state, call, facts).await,
         Action::GetSessionToken => get_session_token(state, call).await,
-        Action::GetFederationToken => get_federation_token(state, call),
+        Action::GetFederationToken => get_federation_token(state, call, facts),
         Action::DecodeAuthorizationMessage => decode_authorization_message(state, call),
         Action::RevokeSessions => revoke_sessions(state, call).await,
     }
@@ -169,8 +185,11 @@ async fn dispatch(state: &AppState, call: &StsCall) -> Result<ActionResult, StsE
 async fn assume_role_with_web_identity(
     state: &AppState,
     call: &StsCall,
+    facts: &mut Validated,
 ) -> Result<ActionResult, StsError> {
     let p = AssumeRoleWithWebIdentityParams::parse(&call.params)?;
+    facts.role_arn = Some(p.role_arn.to_string());
+    facts.session_name = Some(p.role_session_name.clone());
     let req = WebIdentityRequest {
         role_arn: &p.role_arn,
         role_session_name: &p.role_session_name,
@@ -190,6 +209,8 @@ async fn assume_role_with_web_identity(
         state.clock.now(),
     )
     .await?;
+    facts.provider = Some(out.provider.clone());
+    facts.issued_role = configured_role(state, &p.role_arn);
     tracing::Span::current().record("principal", out.session.assumed_role_arn.as_str());
     Ok(ActionResult::AssumeRoleWithWebIdentityResult(
         AssumeRoleWithWebIdentityResult {
@@ -207,8 +228,19 @@ async fn assume_role_with_web_identity(
     ))
 }
 
-async fn assume_role_with_saml(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+async fn assume_role_with_saml(
+    state: &AppState,
+    call: &StsCall,
+    facts: &mut Validated,
+) -> Result<ActionResult, StsError> {
     let p = AssumeRoleWithSamlParams::parse(&call.params)?;
+    facts.role_arn = Some(p.role_arn.to_string());
+    facts.provider = state
+        .config
+        .saml_providers
+        .iter()
+        .find(|provider| provider.arn == p.principal_arn)
+        .map(|provider| provider.arn.clone());
     let req = SamlRequest {
         role_arn: &p.role_arn,
         principal_arn: &p.principal_arn,
@@ -229,6 +261,7 @@ async fn assume_role_with_saml(state: &AppState, call: &StsCall) -> Result<Actio
         state.clock.now(),
     )
     .await?;
+    facts.issued_role = configured_role(state, &p.role_arn);
     tracing::Span::current().record("principal", out.session.assumed_role_arn.as_str());
     Ok(ActionResult::AssumeRoleWithSamlResult(
         AssumeRoleWithSamlResult {
@@ -246,6 +279,11 @@ async fn assume_role_with_saml(state: &AppState, call: &StsCall) -> Result<Actio
             source_identity: out.source_identity,
         },
     ))
+}
+
+/// The configured role's own ARN, for the issuance metric's label.
+fn configured_role(state: &AppState, arn: &crate::types::RoleArn) -> Option<String> {
+    state.config.role_by_arn(arn).map(|r| r.arn.to_string())
 }
 
 /// The MFA code an AssumeRole or GetSessionToken carries, checked against the caller's device.
@@ -267,8 +305,14 @@ async fn mfa(
     .await?)
 }
 
-async fn assume_role(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+async fn assume_role(
+    state: &AppState,
+    call: &StsCall,
+    facts: &mut Validated,
+) -> Result<ActionResult, StsError> {
     let p = AssumeRoleParams::parse(&call.params)?;
+    facts.role_arn = Some(p.role_arn.to_string());
+    facts.session_name = Some(p.role_session_name.clone());
     let caller = call.principal()?;
     let now = state.clock.now();
     let mfa_verified_at = mfa(
@@ -298,6 +342,7 @@ async fn assume_role(state: &AppState, call: &StsCall) -> Result<ActionResult, S
         source_ip: call.source_ip,
     };
     let out = sts::assume_role::assume_role(&state.config, &state.keyring, caller, &req, now)?;
+    facts.issued_role = configured_role(state, &p.role_arn);
     Ok(ActionResult::AssumeRoleResult(AssumeRoleResult {
         credentials: (&out.credentials).into(),
         assumed_role_user: AssumedRoleUserXml {
@@ -334,8 +379,13 @@ async fn get_session_token(state: &AppState, call: &StsCall) -> Result<ActionRes
     }))
 }
 
-fn get_federation_token(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+fn get_federation_token(
+    state: &AppState,
+    call: &StsCall,
+    facts: &mut Validated,
+) -> Result<ActionResult, StsError> {
     let p = GetFederationTokenParams::parse(&call.params)?;
+    facts.session_name = Some(p.name.clone());
     let tags = p
         .tags
         .iter()
