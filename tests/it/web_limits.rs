@@ -290,8 +290,9 @@ async fn encrypted_assertions_sign_in_with_four_saml_providers() {
 async fn only_the_provider_the_response_names_is_tried() {
     let dir = tempfile::tempdir().unwrap();
     let server = saml_server(dir.path(), 2, "").await;
-    // An assertion of p1's IdP (signed with p1's key), in a Response naming p0's IdP: p0
-    // refuses it, and p1, which would have accepted it, is never tried.
+    // An assertion of p1's IdP (signed with p1's key), in a Response naming p0's IdP: p0's
+    // check refuses it (p0's key did not sign it), and p1's check, which would refuse it for
+    // the Issuer, never runs.
     let xml = encrypt_assertion(&response_xml(1, "eve"));
     let issuer = response_issuer_element(&xml);
     let claimed = xml.replacen(
@@ -300,7 +301,12 @@ async fn only_the_provider_the_response_names_is_tried() {
         1,
     );
     let page = acs(&server, &mut WebClient::new(), &b64(&claimed)).await;
-    assert_error_page(&page, 403, "refused");
+    assert_error_page(&page, 403, "could not be read");
+    assert!(!page.body.contains("Issuer not present"), "{}", page.body);
+    // Naming no Issuer, it is not tried against each provider in turn (p1 would accept it).
+    let anonymous = xml.replacen(&issuer, "", 1);
+    let page = acs(&server, &mut WebClient::new(), &b64(&anonymous)).await;
+    assert_error_page(&page, 400, "names no Issuer of its own");
     // The very assertion, in a Response naming its own IdP, signs in: only the pick failed.
     let page = acs(&server, &mut WebClient::new(), &b64(&xml)).await;
     assert_eq!(page.status, 303, "{}", page.body);

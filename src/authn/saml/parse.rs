@@ -859,6 +859,54 @@ mod tests {
     }
 
     #[test]
+    fn the_response_issuer_is_read_around_encrypted_content() {
+        const OPEN: &str = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">"#;
+        let doc = |inner: &str| format!("{OPEN}{inner}</samlp:Response>");
+        let encrypted = "<saml:EncryptedAssertion><x:EncryptedData xmlns:x=\"urn:x\"><saml:Issuer>inner</saml:Issuer></x:EncryptedData></saml:EncryptedAssertion>";
+        let cases = [
+            (
+                doc(&format!(
+                    "<saml:Issuer>https://a.test</saml:Issuer>{encrypted}"
+                )),
+                Ok(Some("https://a.test")),
+            ),
+            (
+                doc("<saml:Issuer>a&amp;b</saml:Issuer><samlp:Status/>"),
+                Ok(Some("a&b")),
+            ),
+            // Only the Response's own: an Issuer deeper down (the assertion's) is no hint.
+            (doc(encrypted), Ok(None)),
+            (
+                doc("<saml:Assertion><saml:Issuer>x</saml:Issuer></saml:Assertion>"),
+                Ok(None),
+            ),
+            // Two are ambiguous; one in another namespace is not an Issuer.
+            (
+                doc("<saml:Issuer>a</saml:Issuer><saml:Issuer>b</saml:Issuer>"),
+                Ok(None),
+            ),
+            (doc("<Issuer xmlns=\"urn:other\">a</Issuer>"), Ok(None)),
+            (
+                "<saml:Issuer xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">a</saml:Issuer>"
+                    .to_owned(),
+                Err(SamlError::NotAResponse),
+            ),
+            (format!("<!DOCTYPE r>{}", doc("")), Err(SamlError::Dtd)),
+            (
+                doc("<saml:Issuer>a</saml:Issuer>").replace("</samlp:Response>", ""),
+                Err(SamlError::MalformedXml),
+            ),
+        ];
+        for (i, (xml, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                response_issuer(&xml).as_ref().map(Option::as_deref),
+                expected.as_ref().map(|e| *e),
+                "case {i}"
+            );
+        }
+    }
+
+    #[test]
     fn declarations_are_refused_whatever_their_spelling() {
         for xml in [
             "<!DOCTYPE r><r/>",
