@@ -359,7 +359,8 @@ impl SamlRegistry {
         match issuer {
             Ok(Some(iss)) => Candidates::Named(
                 names
-                    .filter(|name| self.entity_id(name).as_deref() == Some(iss.as_str()))
+                    // Trimmed as verification compares it (pretty-printed XML).
+                    .filter(|name| self.entity_id(name).as_deref() == Some(iss.trim()))
                     .collect(),
             ),
             _ if self.providers.len() <= 1 => Candidates::Named(names.collect()),

@@ -1084,6 +1084,12 @@ fn candidates_come_from_the_response_issuer_even_when_encrypted() {
     );
     assert_eq!(
         registry.candidates_for_response(&response(
+            "<saml:Issuer>\n  https://idp1.example.com\n</saml:Issuer>"
+        )),
+        Candidates::Named(vec!["p1".to_owned()])
+    );
+    assert_eq!(
+        registry.candidates_for_response(&response(
             "<saml:Issuer>https://elsewhere.example.com</saml:Issuer>"
         )),
         Candidates::Named(Vec::new())
