@@ -1,7 +1,10 @@
-//! Rate limits (`[limits]`): token buckets per source IP (unauthenticated actions), per
-//! federated subject (web identity and SAML, after the token or assertion verified) and per
-//! access key (signed actions). Each bucket holds one second's worth of requests and refills
-//! continuously; time comes from the application clock, so tests step it.
+//! Rate limits (`[limits]`): token buckets per source IP (unauthenticated federation actions,
+//! and the browser's `POST /saml/acs` before its body is read), per federated subject (web
+//! identity and SAML, after the token or assertion verified, through the API and browser
+//! sign-in alike) and per access key (signed actions, and `/federation?Action=getSigninToken`
+//! before its credentials are checked). The browser shares the API's buckets. Each bucket
+//! holds one second's worth of requests and refills continuously; time comes from the
+//! application clock, so tests step it.
 //!
 //! Buckets live in this replica's memory: with N replicas behind a balancer the effective
 //! limit is up to N times the configured one. That is the point of a per-replica guard (it

@@ -63,13 +63,7 @@ pub async fn assume_role_with_web_identity(
     req: WebIdentityRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<WebIdentitySession, ServiceError> {
-    let token = oidc.verify(req.token.expose(), now).await?;
-    if let Some(limit) = req.subject_limit
-        && !limit.admit(&format!("{}\0{}", token.provider_arn, token.subject), now)
-    {
-        crate::metrics::global().throttled("per_subject");
-        return Err(ServiceError::Throttled);
-    }
+    let token = verify_web_identity_token(oidc, req.token.expose(), req.subject_limit, now).await?;
     let choice = RoleChoice {
         role_arn: req.role_arn,
         role_session_name: Some(req.role_session_name),
@@ -79,6 +73,24 @@ pub async fn assume_role_with_web_identity(
         source_ip: req.source_ip,
     };
     assume_role_with_verified_token(config, keyring, revocations, &token, &choice, now)
+}
+
+/// Verifies an ID token, then takes a token of its subject's `[limits] per_subject_per_s`
+/// bucket: the one check AssumeRoleWithWebIdentity and the browser's OIDC sign-in share.
+pub async fn verify_web_identity_token(
+    oidc: &OidcRegistry,
+    token: &str,
+    subject_limit: Option<&RateLimiter>,
+    now: DateTime<Utc>,
+) -> Result<VerifiedIdToken, ServiceError> {
+    let token = oidc.verify(token, now).await?;
+    if let Some(limit) = subject_limit
+        && !limit.admit(&format!("{}\0{}", token.provider_arn, token.subject), now)
+    {
+        crate::metrics::global().throttled("per_subject");
+        return Err(ServiceError::Throttled);
+    }
+    Ok(token)
 }
 
 /// The role half of a federated request, shared by the API and the browser's role chooser.

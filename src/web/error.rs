@@ -70,6 +70,17 @@ impl PageError {
         }
     }
 
+    /// A rate limit of `[limits]` said no (the same limits as the API's); whoever checked the
+    /// limit has counted it in `stsbridge_throttled_total`.
+    pub fn throttled() -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            title: "Too many requests",
+            message: "Too many sign-in attempts in a short time. Wait a few seconds and try again."
+                .into(),
+        }
+    }
+
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %detail, "browser request could not be served");
         Self {
@@ -125,7 +136,7 @@ pub fn render(err: &PageError, request_id: &RequestId, base: &str, account: &str
         message: &err.message,
         request_id: request_id.as_str(),
     };
-    match page.render() {
+    let mut response = match page.render() {
         Ok(html) => (err.status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "error page did not render");
@@ -136,5 +147,12 @@ pub fn render(err: &PageError, request_id: &RequestId, base: &str, account: &str
             )
                 .into_response()
         }
+    };
+    if err.status == StatusCode::TOO_MANY_REQUESTS {
+        // The buckets hold one second's worth of requests.
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
     }
+    response
 }

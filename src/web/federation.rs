@@ -22,12 +22,15 @@ use super::session::{self, ActiveRole, WebSession, random_token};
 use crate::app::AppState;
 use crate::authn::authenticate_session_credentials;
 use crate::mint::{SessionPrincipal, web_state};
-use crate::types::Secret;
+use crate::types::{AccessKeyId, AccessKeyKind, Secret};
 
 const NAMESPACE: &str = "signin-token";
 const SEAL_KIND: &str = "signin-token";
 /// A sign-in token is good for one use within this time.
 pub const SIGNIN_TOKEN_TTL: TimeDelta = TimeDelta::minutes(15);
+/// The `[limits]` bucket getSigninToken shares with signed API calls, and its label in
+/// `stsbridge_throttled_total`.
+const PER_ACCESS_KEY_LIMIT: &str = "per_access_key";
 /// `Session` JSON larger than this is refused before parsing.
 const MAX_SESSION_JSON: usize = 8 * 1024;
 
@@ -121,6 +124,28 @@ async fn get_signin_token(state: &AppState, p: &BTreeMap<String, String>) -> Res
             "Session must be JSON with sessionId, sessionKey and sessionToken.",
         );
     };
+    // The API's per-access-key limit (the same buckets as signed calls with these credentials),
+    // before the session token is opened or the secret compared. Only a well-formed temporary
+    // key id gets a bucket: anything else can never be valid, and costs nothing more below.
+    let key_id = creds
+        .session_id
+        .parse::<AccessKeyId>()
+        .ok()
+        .filter(|k| k.kind() == AccessKeyKind::Temporary);
+    if let Some(key_id) = &key_id
+        && !state
+            .limiters
+            .per_access_key
+            .admit(key_id.as_str(), state.clock.now())
+    {
+        crate::metrics::global().throttled(PER_ACCESS_KEY_LIMIT);
+        let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, "Rate exceeded");
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return response;
+    }
     let duration = match p.get("SessionDuration") {
         None => None,
         Some(text) => match text.parse::<u32>() {

@@ -76,6 +76,23 @@ pub fn absolute(state: &AppState, path: &str) -> String {
     )
 }
 
+/// Takes one token of `limiter` (one of `[limits]`, shared with the API) for `key`. A refusal
+/// is counted in `stsbridge_throttled_total` under the fixed label `limit` and becomes the
+/// 429 page.
+pub fn admit(
+    state: &AppState,
+    limiter: &crate::limits::RateLimiter,
+    limit: &'static str,
+    key: &str,
+) -> Result<(), PageError> {
+    if limiter.admit(key, state.clock.now()) {
+        Ok(())
+    } else {
+        crate::metrics::global().throttled(limit);
+        Err(PageError::throttled())
+    }
+}
+
 /// Renders a template to an HTML response.
 pub fn page<T: Template>(template: &T) -> Result<Response, PageError> {
     template

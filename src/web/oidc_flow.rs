@@ -2,7 +2,8 @@
 //! crate for the protocol steps. `state`, `nonce` and the PKCE verifier travel in a short-lived,
 //! sealed (encrypted and authenticated), HttpOnly, SameSite=Lax cookie, so no server state is
 //! needed before the IdP answers. The ID token the IdP returns is verified by the very
-//! validator AssumeRoleWithWebIdentity uses ([`crate::authn::oidc::OidcRegistry::verify`]).
+//! validator AssumeRoleWithWebIdentity uses, with its per-subject limit
+//! ([`crate::sts::web_identity::verify_web_identity_token`]).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
@@ -23,9 +24,13 @@ use crate::app::AppState;
 use crate::authn::oidc::LoginEndpoints;
 use crate::config::OidcProvider;
 use crate::mint::web_state;
+use crate::sts::error::ServiceError;
 use crate::sts::offers::SignedIn;
+use crate::sts::web_identity::verify_web_identity_token;
 
 pub const LOGIN_COOKIE: &str = "stsbridge_login";
+/// Its name over https (see [`session::SECURE_SESSION_COOKIE`] for why `__Host-`).
+pub const SECURE_LOGIN_COOKIE: &str = "__Host-stsbridge_login";
 const SEAL_KIND: &str = "oidc-login";
 /// Time allowed at the IdP between leaving and coming back.
 pub const LOGIN_TTL: TimeDelta = TimeDelta::minutes(10);
@@ -38,6 +43,11 @@ struct PendingLogin {
     nonce: String,
     pkce_verifier: String,
     expires_at: DateTime<Utc>,
+}
+
+/// The login cookie's name for this deployment.
+fn login_cookie_name(state: &AppState) -> &'static str {
+    session::cookie_name(state, LOGIN_COOKIE, SECURE_LOGIN_COOKIE)
 }
 
 fn provider<'a>(state: &'a AppState, index: &str) -> Result<(usize, &'a OidcProvider), PageError> {
@@ -94,7 +104,12 @@ pub async fn start(
     };
     let sealed =
         web_state::seal(&state.keyring, SEAL_KIND, "", &pending).map_err(PageError::internal)?;
-    let cookie = session::set_cookie(&state, LOGIN_COOKIE, &sealed, LOGIN_TTL.num_seconds());
+    let cookie = session::set_cookie(
+        &state,
+        login_cookie_name(&state),
+        &sealed,
+        LOGIN_TTL.num_seconds(),
+    );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response())
 }
 
@@ -126,7 +141,7 @@ pub async fn callback(
     Query(q): Query<CallbackQuery>,
 ) -> Result<Response, PageError> {
     let pending = matching_login(&state, &headers, &q)?;
-    let clear = session::clear_cookie(&state, LOGIN_COOKIE);
+    let clear = session::clear_cookie(&state, login_cookie_name(&state));
     let mut response = match finish(&state, &headers, q, pending, peer.ip()).await {
         Ok(response) => response,
         // The login attempt is over either way: drop its cookie with the error page.
@@ -142,7 +157,7 @@ fn matching_login(
     headers: &HeaderMap,
     q: &CallbackQuery,
 ) -> Result<PendingLogin, PageError> {
-    let pending: PendingLogin = session::cookie(headers, LOGIN_COOKIE)
+    let pending: PendingLogin = session::cookie(headers, login_cookie_name(state))
         .and_then(|c| web_state::open(&state.keyring, SEAL_KIND, "", c).ok())
         .ok_or_else(|| {
             PageError::bad_request(
@@ -202,11 +217,18 @@ async fn finish(
         .find(|p| p.issuer == pending.issuer && p.login_client_id.is_some())
         .ok_or_else(|| PageError::bad_request("This sign-in provider is no longer configured."))?;
     let id_token = exchange(state, p, code, pending.pkce_verifier).await?;
-    let verified = state
-        .oidc
-        .verify(&id_token, now)
-        .await
-        .map_err(|e| PageError::idp(format!("The ID token was refused: {e}")))?;
+    // The API's validator and per-subject limit (counted there as `per_subject`).
+    let verified = verify_web_identity_token(
+        &state.oidc,
+        &id_token,
+        Some(&state.limiters.per_subject),
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        ServiceError::Throttled => PageError::throttled(),
+        other => PageError::idp(format!("The ID token was refused: {other}")),
+    })?;
     // OIDC Core 3.1.3.7: `aud` must contain our client id (the API's validator accepts any
     // configured client, and prefers `azp`).
     let login_client = p.login_client_id.as_deref().unwrap_or_default();

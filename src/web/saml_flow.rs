@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use super::error::PageError;
 use super::roles::after_sign_in;
 use super::session;
 use crate::app::AppState;
+use crate::authn::saml::Candidates;
 use crate::authn::saml::authn_request::{self, AuthnRequestError, AuthnRequestParams};
 use crate::config::Config;
 use crate::mint::web_state;
@@ -107,6 +108,12 @@ pub async fn sp_metadata(State(state): State<AppState>) -> Response {
 /// response to one of our requests only in the browser that made it (no login CSRF), and
 /// nothing is written anywhere for a request nobody completes.
 pub const SAML_COOKIE: &str = "stsbridge_saml";
+/// Its name over https: `__Host-` makes browsers insist on Secure, host-only and `Path=/`, so
+/// a sibling subdomain can neither plant nor shadow it (as for the session cookie).
+pub const SECURE_SAML_COOKIE: &str = "__Host-stsbridge_saml";
+/// The `[limits]` bucket the ACS shares with the API's anonymous federation actions, and its
+/// label in `stsbridge_throttled_total`.
+const PER_IP_LIMIT: &str = "unauthenticated_per_ip";
 const REQUEST_SEAL_KIND: &str = "saml-request";
 /// Time allowed at the IdP for an SP-initiated sign-in.
 const REQUEST_TTL: TimeDelta = TimeDelta::minutes(10);
@@ -173,13 +180,18 @@ pub async fn start(
 fn request_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     if state.config.server.public_url.scheme() == "https" {
         HeaderValue::from_str(&format!(
-            "{SAML_COOKIE}={value}; Path=/; HttpOnly; SameSite=None; Secure; Max-Age={}",
+            "{SECURE_SAML_COOKIE}={value}; Path=/; HttpOnly; SameSite=None; Secure; Max-Age={}",
             max_age.max(0)
         ))
         .unwrap_or_else(|_| HeaderValue::from_static(""))
     } else {
         session::set_cookie(state, SAML_COOKIE, value, max_age)
     }
+}
+
+/// The request cookie's name for this deployment.
+fn request_cookie_name(state: &AppState) -> &'static str {
+    session::cookie_name(state, SAML_COOKIE, SECURE_SAML_COOKIE)
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,12 +205,25 @@ pub struct AcsForm {
 /// `POST /saml/acs`: SP- and IdP-initiated responses, through AssumeRoleWithSAML's validator and
 /// replay cache. A response to one of our requests must answer the request this browser made
 /// (its sealed cookie); an unsolicited (IdP-initiated) one must not claim to answer anything.
+///
+/// Anyone can POST here and what follows costs XML and RSA work, so the API's per-IP limit of
+/// its anonymous federation actions (the same buckets) comes first, before the body is read;
+/// the per-subject limit follows verification, inside the shared validator.
 pub async fn acs(
     State(state): State<AppState>,
-    headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Form(form): Form<AcsForm>,
+    request: Request,
 ) -> Result<Response, PageError> {
+    super::admit(
+        &state,
+        &state.limiters.per_ip,
+        PER_IP_LIMIT,
+        &peer.ip().to_string(),
+    )?;
+    let headers = request.headers().clone();
+    let Form(form) = Form::<AcsForm>::from_request(request, &state)
+        .await
+        .map_err(|_| PageError::bad_request("The POST is not a form carrying a SAMLResponse."))?;
     let b64 = form
         .saml_response
         .filter(|r| !r.is_empty())
@@ -207,11 +232,11 @@ pub async fn acs(
         return Err(PageError::bad_request("The SAMLResponse is too large."));
     }
     let now = state.clock.now();
-    let pending: Option<PendingRequest> = session::cookie(&headers, SAML_COOKIE)
+    let pending: Option<PendingRequest> = session::cookie(&headers, request_cookie_name(&state))
         .and_then(|c| web_state::open(&state.keyring, REQUEST_SEAL_KIND, "", c).ok())
         .filter(|p: &PendingRequest| p.expires_at > now);
     let secret = Secret::new(b64);
-    let verified = verify_for_some_provider(&state, &secret, pending.as_ref(), now).await?;
+    let verified = verify_for_its_provider(&state, &secret, pending.as_ref(), now).await?;
     if let Some(request_id) = &verified.in_response_to {
         let answers_ours = pending
             .as_ref()
@@ -259,27 +284,35 @@ pub async fn acs(
     Ok(response)
 }
 
-/// Verifies the response against the provider it names (the request's provider first, for IdPs
-/// shared by several providers). Only a Response without an Issuer is tried against each
-/// provider, and only when there are few, to bound the work an anonymous POST can cause.
-async fn verify_for_some_provider(
+/// Verifies the response against the provider its own `Issuer` names (the Response's, which
+/// is outside an EncryptedAssertion): one provider, or the few that share that IdP (the
+/// request's provider first). A Response naming no Issuer is tried only when exactly one
+/// provider is configured, so an anonymous POST costs at most the configured IdP's share of
+/// XML and RSA work, never one try per provider.
+async fn verify_for_its_provider(
     state: &AppState,
     response: &Secret,
     pending: Option<&PendingRequest>,
     now: DateTime<Utc>,
 ) -> Result<crate::authn::saml::VerifiedAssertion, PageError> {
-    const MAX_BLIND_TRIES: usize = 3;
-    let mut candidates = state.saml.candidates_for_response(response.expose());
+    let mut candidates = match state.saml.candidates_for_response(response.expose()) {
+        Candidates::Named(names) => names,
+        Candidates::NoIssuer => {
+            return Err(PageError::bad_request(
+                "The SAML response names no Issuer of its own, and several SAML providers are configured here, so the bridge cannot tell which one sent it. The identity provider must put its Issuer in the Response (outside the assertion).",
+            ));
+        }
+        Candidates::Unreadable(e) => {
+            return Err(PageError::bad_request(format!(
+                "The SAML response was refused: {e}"
+            )));
+        }
+    };
     if let Some(p) = pending
         && let Some(at) = candidates.iter().position(|c| c == &p.provider)
     {
         let first = candidates.remove(at);
         candidates.insert(0, first);
-    }
-    if candidates.len() > MAX_BLIND_TRIES {
-        return Err(PageError::bad_request(
-            "The SAML response names no Issuer, so the bridge cannot tell which provider sent it.",
-        ));
     }
     let mut last_error = None;
     for provider in candidates {
@@ -294,6 +327,8 @@ async fn verify_for_some_provider(
         .await
         {
             Ok(v) => return Ok(v),
+            // Counted by the validator (`per_subject`); the assertion is not spent.
+            Err(ServiceError::Throttled) => return Err(PageError::throttled()),
             Err(e) => last_error = Some(e),
         }
     }

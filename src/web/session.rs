@@ -130,10 +130,16 @@ fn storage_id(bearer: &str) -> String {
 
 /// The session cookie's name for this deployment.
 pub fn session_cookie_name(state: &AppState) -> &'static str {
+    cookie_name(state, SESSION_COOKIE, SECURE_SESSION_COOKIE)
+}
+
+/// A cookie's name for this deployment: `secure` (the `__Host-` form) over https, `plain`
+/// over http, where browsers would refuse a `__Host-` cookie (it must be Secure).
+pub fn cookie_name(state: &AppState, plain: &'static str, secure: &'static str) -> &'static str {
     if state.config.server.public_url.scheme() == "https" {
-        SECURE_SESSION_COOKIE
+        secure
     } else {
-        SESSION_COOKIE
+        plain
     }
 }
 

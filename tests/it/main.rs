@@ -30,3 +30,4 @@ mod sdk;
 mod sessions;
 mod web;
 mod web_identity;
+mod web_limits;

@@ -704,7 +704,7 @@ async fn sp_initiated_login_sends_a_signed_authn_request() {
     assert_eq!(resp.status(), 303);
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
-        cookie.starts_with("stsbridge_saml=")
+        cookie.starts_with("__Host-stsbridge_saml=")
             && cookie.contains("SameSite=None")
             && cookie.contains("Secure"),
         "{cookie}"

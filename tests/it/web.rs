@@ -22,7 +22,7 @@ fn oidc_config(addr: SocketAddr, idp: &TestIdp, secret: bool) -> stsbridge::conf
 }
 
 /// [`oidc_config`] with more TOML appended (`{ISSUER}`, `{PROVIDER}` and `{PREFIX}` filled in).
-fn oidc_config_with(
+pub(crate) fn oidc_config_with(
     addr: SocketAddr,
     idp: &TestIdp,
     secret: bool,
@@ -89,7 +89,7 @@ pub(crate) async fn oidc_server(secret: bool) -> (TestServer, TestIdp) {
 }
 
 /// Login endpoints come from discovery, fetched in the background at start.
-async fn wait_for_login_endpoints(server: &TestServer, idp: &TestIdp) {
+pub(crate) async fn wait_for_login_endpoints(server: &TestServer, idp: &TestIdp) {
     for _ in 0..100 {
         if server.state.oidc.login_endpoints(&idp.issuer).is_some() {
             return;
@@ -105,7 +105,7 @@ pub(crate) fn role(name: &str) -> String {
 
 /// Runs the sign-in up to the IdP's answer and returns the callback URL it sends the browser
 /// to (the login cookie is in `c`).
-async fn callback_url(server: &TestServer, c: &mut WebClient) -> String {
+pub(crate) async fn callback_url(server: &TestServer, c: &mut WebClient) -> String {
     let start = c.get(&format!("{}/oidc/login/0", server.url())).await;
     assert_eq!(start.status, 303, "{}", start.body);
     let to_idp = start.location.unwrap();
@@ -116,7 +116,7 @@ async fn callback_url(server: &TestServer, c: &mut WebClient) -> String {
     at_idp.location.expect("the IdP redirects back")
 }
 
-fn assert_error_page(page: &Page, status: u16, needle: &str) {
+pub(crate) fn assert_error_page(page: &Page, status: u16, needle: &str) {
     assert_eq!(page.status.as_u16(), status, "{}", page.body);
     let message = page.by_id("error-message").unwrap_or_default();
     assert!(message.contains(needle), "{message}");
@@ -130,7 +130,7 @@ fn assert_error_page(page: &Page, status: u16, needle: &str) {
 }
 
 /// Signs in through the test IdP and returns the role chooser page.
-async fn sign_in(server: &TestServer, c: &mut WebClient) -> Page {
+pub(crate) async fn sign_in(server: &TestServer, c: &mut WebClient) -> Page {
     let callback = callback_url(server, c).await;
     let page = c.follow(&server.url(), &callback).await;
     assert!(

@@ -127,6 +127,17 @@ impl VerifiedAssertion {
     }
 }
 
+/// Which providers a browser's SAMLResponse goes to ([`SamlRegistry::candidates_for_response`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Candidates {
+    /// These, in config order (none: no provider trusts the Issuer it names).
+    Named(Vec<String>),
+    /// The Response names no Issuer of its own and several providers are configured.
+    NoIssuer,
+    /// Not a readable SAML Response, and several providers are configured.
+    Unreadable(SamlError),
+}
+
 #[derive(Debug)]
 enum MetadataOrigin {
     File,
@@ -335,22 +346,27 @@ impl SamlRegistry {
     }
 
     /// The providers that may have issued this response, for the browser's ACS (which, unlike
-    /// AssumeRoleWithSAML, is not told): those whose entity id equals the Response's `Issuer`,
-    /// or every provider when the Response names none. Only a hint from unverified content:
-    /// [`Self::verify`] still checks everything against the chosen provider.
-    pub fn candidates_for_response(&self, saml_response_b64: &str) -> Vec<String> {
-        let issuer = parse::decode_response(saml_response_b64)
-            .and_then(|xml| parse::scan(&xml, true))
-            .ok()
-            .and_then(|facts| facts.response_issuer);
-        self.providers
-            .iter()
-            .map(|p| p.rules.name.clone())
-            .filter(|name| match &issuer {
-                Some(iss) => self.entity_id(name).as_deref() == Some(iss.as_str()),
-                None => true,
-            })
-            .collect()
+    /// AssumeRoleWithSAML, is not told). Read from the Response's own `Issuer` (its direct
+    /// child, outside an EncryptedAssertion), never from decrypted content: those whose entity
+    /// id equals it. A Response naming none (or not readable at all) goes to the only provider
+    /// when there is just one, and is refused when there are several: trying each would let
+    /// one anonymous POST cost an RSA decryption per provider. Only a hint from unverified
+    /// content: [`Self::verify`] still checks everything against the chosen provider.
+    pub fn candidates_for_response(&self, saml_response_b64: &str) -> Candidates {
+        let issuer =
+            parse::decode_response(saml_response_b64).and_then(|xml| parse::response_issuer(&xml));
+        let names = self.providers.iter().map(|p| p.rules.name.clone());
+        match issuer {
+            Ok(Some(iss)) => Candidates::Named(
+                names
+                    // Trimmed as verification compares it (pretty-printed XML).
+                    .filter(|name| self.entity_id(name).as_deref() == Some(iss.trim()))
+                    .collect(),
+            ),
+            _ if self.providers.len() <= 1 => Candidates::Named(names.collect()),
+            Ok(None) => Candidates::NoIssuer,
+            Err(e) => Candidates::Unreadable(e),
+        }
     }
 
     /// Fetches the metadata of URL provider `provider` now and installs it if it parses; the

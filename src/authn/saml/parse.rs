@@ -174,6 +174,75 @@ pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
     scan.finish()
 }
 
+/// The Response's own `Issuer`: its direct child, which stays outside an EncryptedAssertion,
+/// read without judging anything else (so encrypted responses have one too). `Ok(None)` when
+/// the Response has none, or more than one. A hint for picking the provider, never trusted:
+/// verification checks everything against the provider it picks.
+pub(super) fn response_issuer(xml: &str) -> Result<Option<String>, SamlError> {
+    refuse_declarations(xml)?;
+    let mut reader = NsReader::from_str(xml);
+    let config = reader.config_mut();
+    config.check_comments = true;
+    config.check_end_names = true;
+    config.allow_unmatched_ends = false;
+    config.allow_dangling_amp = false;
+    config.expand_empty_elements = false;
+    // Open elements; whether the open depth-1 element is an Issuer; what it said.
+    let mut depth = 0usize;
+    let mut in_issuer = false;
+    let mut issuers = 0usize;
+    let mut text = String::new();
+    loop {
+        let (ns, event) = reader
+            .read_resolved_event()
+            .map_err(|_| SamlError::MalformedXml)?;
+        let (element, empty) = match event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(_) => {
+                depth = depth.checked_sub(1).ok_or(SamlError::MalformedXml)?;
+                match depth {
+                    0 => break,
+                    1 => in_issuer = false,
+                    _ => {}
+                }
+                continue;
+            }
+            Event::Text(t) if in_issuer && depth == 2 => {
+                text.push_str(&t.decode().map_err(|_| SamlError::MalformedXml)?);
+                continue;
+            }
+            Event::GeneralRef(r) if in_issuer && depth == 2 => {
+                text.push(resolve_reference(&r)?);
+                continue;
+            }
+            Event::DocType(_) => return Err(SamlError::Dtd),
+            Event::Eof => return Err(SamlError::MalformedXml),
+            _ => continue,
+        };
+        let ns = namespace(&ns)?;
+        let local = element.local_name();
+        match depth {
+            0 if ns != Ns::Protocol || local.as_ref() != b"Response" => {
+                return Err(SamlError::NotAResponse);
+            }
+            1 if ns == Ns::Assertion && local.as_ref() == b"Issuer" => {
+                issuers = issuers.saturating_add(1);
+                in_issuer = !empty;
+            }
+            _ => {}
+        }
+        if empty {
+            if depth == 0 {
+                break;
+            }
+        } else {
+            depth = depth.saturating_add(1);
+        }
+    }
+    Ok((issuers == 1).then_some(text))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ns {
     Protocol,
@@ -786,6 +855,54 @@ mod tests {
         ];
         for (i, (xml, expected)) in cases.into_iter().enumerate() {
             assert_eq!(scan(&xml, false), Err(expected), "case {i}");
+        }
+    }
+
+    #[test]
+    fn the_response_issuer_is_read_around_encrypted_content() {
+        const OPEN: &str = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">"#;
+        let doc = |inner: &str| format!("{OPEN}{inner}</samlp:Response>");
+        let encrypted = "<saml:EncryptedAssertion><x:EncryptedData xmlns:x=\"urn:x\"><saml:Issuer>inner</saml:Issuer></x:EncryptedData></saml:EncryptedAssertion>";
+        let cases = [
+            (
+                doc(&format!(
+                    "<saml:Issuer>https://a.test</saml:Issuer>{encrypted}"
+                )),
+                Ok(Some("https://a.test")),
+            ),
+            (
+                doc("<saml:Issuer>a&amp;b</saml:Issuer><samlp:Status/>"),
+                Ok(Some("a&b")),
+            ),
+            // Only the Response's own: an Issuer deeper down (the assertion's) is no hint.
+            (doc(encrypted), Ok(None)),
+            (
+                doc("<saml:Assertion><saml:Issuer>x</saml:Issuer></saml:Assertion>"),
+                Ok(None),
+            ),
+            // Two are ambiguous; one in another namespace is not an Issuer.
+            (
+                doc("<saml:Issuer>a</saml:Issuer><saml:Issuer>b</saml:Issuer>"),
+                Ok(None),
+            ),
+            (doc("<Issuer xmlns=\"urn:other\">a</Issuer>"), Ok(None)),
+            (
+                "<saml:Issuer xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">a</saml:Issuer>"
+                    .to_owned(),
+                Err(SamlError::NotAResponse),
+            ),
+            (format!("<!DOCTYPE r>{}", doc("")), Err(SamlError::Dtd)),
+            (
+                doc("<saml:Issuer>a</saml:Issuer>").replace("</samlp:Response>", ""),
+                Err(SamlError::MalformedXml),
+            ),
+        ];
+        for (i, (xml, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                response_issuer(&xml).as_ref().map(Option::as_deref),
+                expected.as_ref().map(|e| *e),
+                "case {i}"
+            );
         }
     }
 

@@ -1059,3 +1059,57 @@ fn verify_cost() {
         );
     }
 }
+
+/// The browser's ACS picks providers by the Response's own Issuer, which an EncryptedAssertion
+/// leaves in the clear; without one, only a lone provider is a candidate.
+#[test]
+fn candidates_come_from_the_response_issuer_even_when_encrypted() {
+    let providers: Vec<SamlProvider> = (0..4)
+        .map(|i| {
+            let md = metadata_xml(&format!("https://idp{i}.example.com"), &[idp()]);
+            provider(&format!("p{i}"), file_source(md), false)
+        })
+        .collect();
+    let registry = SamlRegistry::new(&providers, None, reqwest::Client::new()).unwrap();
+    let response = |issuer: &str| {
+        b64(&format!(
+            r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">{issuer}<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"/></saml:EncryptedAssertion></samlp:Response>"#
+        ))
+    };
+    assert_eq!(
+        registry.candidates_for_response(&response(
+            "<saml:Issuer>https://idp2.example.com</saml:Issuer>"
+        )),
+        Candidates::Named(vec!["p2".to_owned()])
+    );
+    assert_eq!(
+        registry.candidates_for_response(&response(
+            "<saml:Issuer>\n  https://idp1.example.com\n</saml:Issuer>"
+        )),
+        Candidates::Named(vec!["p1".to_owned()])
+    );
+    assert_eq!(
+        registry.candidates_for_response(&response(
+            "<saml:Issuer>https://elsewhere.example.com</saml:Issuer>"
+        )),
+        Candidates::Named(Vec::new())
+    );
+    assert_eq!(
+        registry.candidates_for_response(&response("")),
+        Candidates::NoIssuer
+    );
+    assert!(matches!(
+        registry.candidates_for_response("not base64!"),
+        Candidates::Unreadable(SamlError::BadBase64)
+    ));
+    // One provider: it is the only one that can have sent a Response naming none.
+    let one = SamlRegistry::new(&providers[..1], None, reqwest::Client::new()).unwrap();
+    assert_eq!(
+        one.candidates_for_response(&response("")),
+        Candidates::Named(vec!["p0".to_owned()])
+    );
+    assert_eq!(
+        one.candidates_for_response("not base64!"),
+        Candidates::Named(vec!["p0".to_owned()])
+    );
+}
