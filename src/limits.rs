@@ -1,6 +1,7 @@
 //! Rate limits (`[limits]`): token buckets per source IP (unauthenticated actions), per
-//! federated subject (web identity and SAML, after the token or assertion verified) and per
-//! access key (signed actions). Each bucket holds one second's worth of requests and refills
+//! federated subject (web identity and SAML, after the token or assertion verified), per
+//! access key (signed actions) and per IAM user for MFA codes (every key and session of the
+//! user shares it). Each bucket holds one second's worth of requests and refills
 //! continuously; time comes from the application clock, so tests step it.
 //!
 //! Buckets live in this replica's memory: with N replicas behind a balancer the effective
@@ -82,12 +83,15 @@ impl RateLimiter {
     }
 }
 
-/// The three limits of `[limits]`.
+/// The limits of `[limits]`.
 #[derive(Debug)]
 pub struct Limiters {
     pub per_ip: RateLimiter,
     pub per_subject: RateLimiter,
     pub per_access_key: RateLimiter,
+    /// MFA codes checked, keyed by IAM user name: a user's long-term key and all the session
+    /// keys derived from it (GetSessionToken) draw on one budget.
+    pub mfa_per_user: RateLimiter,
     /// Audit events for requests refused before any credential was checked (malformed,
     /// unsigned, forged signatures, failed browser steps), per source IP at the
     /// unauthenticated rate: anyone can send those, and each would otherwise become a store
@@ -101,6 +105,7 @@ impl Limiters {
             per_ip: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
             per_subject: RateLimiter::new(limits.per_subject_per_s),
             per_access_key: RateLimiter::new(limits.per_access_key_per_s),
+            mfa_per_user: RateLimiter::new(limits.mfa_per_user_per_s),
             audit_refusals: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
         }
     }
