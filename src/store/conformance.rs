@@ -650,7 +650,11 @@ async fn mfa_windows_end_and_devices_are_exact(store: &dyn Store, device: &str) 
         "a new window"
     );
     // Devices compare byte for byte.
-    for similar in [device.to_uppercase(), format!("{device} "), format!("{device}x")] {
+    for similar in [
+        device.to_uppercase(),
+        format!("{device} "),
+        format!("{device}x"),
+    ] {
         assert_eq!(
             attempt(store, &similar, at(100)).await,
             MfaAttempt::Counted { attempts: 1 },
@@ -664,12 +668,18 @@ async fn mfa_windows_end_and_devices_are_exact(store: &dyn Store, device: &str) 
     };
     let single = format!("{device}-single");
     assert_eq!(
-        store.record_mfa_attempt(&single, strict, at(100)).await.unwrap(),
+        store
+            .record_mfa_attempt(&single, strict, at(100))
+            .await
+            .unwrap(),
         MfaAttempt::Counted { attempts: 1 }
     );
     assert!(locked(store, &single, at(101)).await);
     assert_eq!(
-        store.record_mfa_attempt(&single, strict, at(101)).await.unwrap(),
+        store
+            .record_mfa_attempt(&single, strict, at(101))
+            .await
+            .unwrap(),
         MfaAttempt::Locked
     );
 }
@@ -730,7 +740,10 @@ async fn concurrent_mfa_attempts_are_counted_one_by_one(store: &Arc<dyn Store>, 
     let mut counted = Vec::new();
     let mut refused = 0;
     while let Some(joined) = tasks.join_next().await {
-        match joined.expect("task").expect("record_mfa_attempt under contention") {
+        match joined
+            .expect("task")
+            .expect("record_mfa_attempt under contention")
+        {
             MfaAttempt::Counted { attempts } => counted.push(attempts),
             MfaAttempt::Locked => refused += 1,
         }
@@ -761,5 +774,8 @@ async fn purge_removes_ended_mfa_counts(store: &dyn Store, device: &str) {
     assert!(locked(store, &locked_out, at(base + 1_499)).await);
     assert_eq!(store.purge_expired(at(base + 1_499)).await.unwrap(), 0);
     assert_eq!(store.purge_expired(at(base + 1_500)).await.unwrap(), 1);
-    assert!(!locked(store, &locked_out, at(base + 600)).await, "the row is gone");
+    assert!(
+        !locked(store, &locked_out, at(base + 600)).await,
+        "the row is gone"
+    );
 }

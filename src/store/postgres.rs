@@ -164,7 +164,8 @@ const RECORD_MFA_ATTEMPT: &str = "INSERT INTO mfa_failures (device, failures, lo
     WHERE mfa_failures.locked_until <= $2
     RETURNING failures";
 
-const MFA_LOCKED: &str = "SELECT count(*) FROM mfa_failures WHERE device = $1 AND locked_until > $2";
+const MFA_LOCKED: &str =
+    "SELECT count(*) FROM mfa_failures WHERE device = $1 AND locked_until > $2";
 
 const CLEAR_MFA: &str = "DELETE FROM mfa_failures WHERE device = $1";
 
