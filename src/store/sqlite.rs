@@ -125,18 +125,23 @@ const PURGE_AUDIT: &str = "DELETE FROM audit_events WHERE id IN (
     SELECT id FROM audit_events WHERE expires_at <= ?1 LIMIT ?2
 )";
 
-/// One MFA attempt, counted atomically (SQLite runs it under the database write lock): a new row; or, on a row that is not locked,
-/// a new window if the old one has ended, else one more attempt; the attempt reaching the
-/// maximum sets the lock. A locked row is left alone: no row comes back.
+/// One MFA attempt, counted atomically: SQLite runs the statement under the database write
+/// lock. A new device gets a row; on a row that is not locked, an ended window (or
+/// lock) starts over at 1, else the attempt adds one; the attempt reaching the maximum sets
+/// the lock. A locked row is left as it is, and no row comes back.
 /// Parameters: device, now, max attempts, window end, lock end.
-const RECORD_MFA_ATTEMPT: &str = "INSERT INTO mfa_failures (device, failures, locked_until, expires_at)
+const RECORD_MFA_ATTEMPT: &str = "INSERT INTO mfa_failures AS f (device, failures, locked_until, expires_at)
     VALUES (?1, 1, CASE WHEN ?3 <= 1 THEN ?5 ELSE 0 END, CASE WHEN ?3 <= 1 THEN ?5 ELSE ?4 END)
     ON CONFLICT (device) DO UPDATE SET
-        failures = CASE WHEN mfa_failures.expires_at <= ?2 THEN 1 ELSE mfa_failures.failures + 1 END,
-        locked_until = CASE WHEN CASE WHEN mfa_failures.expires_at <= ?2 THEN 1 ELSE mfa_failures.failures + 1 END >= ?3 THEN ?5 ELSE 0 END,
-        expires_at = CASE WHEN CASE WHEN mfa_failures.expires_at <= ?2 THEN 1 ELSE mfa_failures.failures + 1 END >= ?3 THEN ?5
-            WHEN mfa_failures.expires_at <= ?2 THEN ?4 ELSE mfa_failures.expires_at END
-    WHERE mfa_failures.locked_until <= ?2
+        failures = (CASE WHEN f.expires_at <= ?2 THEN 1 ELSE f.failures + 1 END),
+        locked_until = CASE
+            WHEN (CASE WHEN f.expires_at <= ?2 THEN 1 ELSE f.failures + 1 END) >= ?3 THEN ?5
+            ELSE 0 END,
+        expires_at = CASE
+            WHEN (CASE WHEN f.expires_at <= ?2 THEN 1 ELSE f.failures + 1 END) >= ?3 THEN ?5
+            WHEN f.expires_at <= ?2 THEN ?4
+            ELSE f.expires_at END
+    WHERE f.locked_until <= ?2
     RETURNING failures";
 
 const MFA_LOCKED: &str =
