@@ -130,7 +130,8 @@ const PURGE_AUDIT: &str = "DELETE FROM audit_events WHERE id IN (
 /// lock) starts over at 1, else the attempt adds one; the attempt reaching the maximum sets
 /// the lock. A locked row is left as it is, and no row comes back.
 /// Parameters: device, now, max attempts, window end, lock end.
-const RECORD_MFA_ATTEMPT: &str = "INSERT INTO mfa_failures AS f (device, failures, locked_until, expires_at)
+const RECORD_MFA_ATTEMPT: &str =
+    "INSERT INTO mfa_failures AS f (device, failures, locked_until, expires_at)
     VALUES (?1, 1, CASE WHEN ?3 <= 1 THEN ?5 ELSE 0 END, CASE WHEN ?3 <= 1 THEN ?5 ELSE ?4 END)
     ON CONFLICT (device) DO UPDATE SET
         failures = (CASE WHEN f.expires_at <= ?2 THEN 1 ELSE f.failures + 1 END),
