@@ -167,3 +167,44 @@ pub async fn verify_mfa(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_refusal_says_exactly_the_documented_text() {
+        assert_eq!(ServiceError::MfaLocked.to_string(), LOCKED_MESSAGE);
+        assert_eq!(
+            (
+                LOCK_POLICY.max_attempts,
+                LOCK_POLICY.window.num_minutes(),
+                LOCK_POLICY.lockout.num_minutes()
+            ),
+            (5, 15, 15)
+        );
+    }
+
+    #[test]
+    fn serial_number_and_code_come_together() {
+        let params = |serial_number, token_code| MfaParams {
+            serial_number,
+            token_code,
+        };
+        assert!(matches!(params(None, None).code(), Ok(None)));
+        let code = params(Some("arn:aws:iam::1:mfa/a"), Some("123456"))
+            .code()
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (code.serial_number, code.token_code),
+            ("arn:aws:iam::1:mfa/a", "123456")
+        );
+        for half in [params(Some("s"), None), params(None, Some("123456"))] {
+            assert!(matches!(
+                half.code(),
+                Err(ServiceError::InvalidParameter(_))
+            ));
+        }
+    }
+}
