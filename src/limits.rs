@@ -1,10 +1,11 @@
 //! Rate limits (`[limits]`): token buckets per source IP (unauthenticated federation actions,
 //! and the browser's `POST /saml/acs` before its body is read), per federated subject (web
 //! identity and SAML, after the token or assertion verified, through the API and browser
-//! sign-in alike) and per access key (signed actions, and `/federation?Action=getSigninToken`
-//! before its credentials are checked). The browser shares the API's buckets. Each bucket
-//! holds one second's worth of requests and refills continuously; time comes from the
-//! application clock, so tests step it.
+//! sign-in alike), per access key (signed actions, and `/federation?Action=getSigninToken`
+//! before its credentials are checked) and per IAM user for MFA codes (every key and session
+//! of the user shares it). The browser shares the API's buckets. Each bucket holds one
+//! second's worth of requests and refills continuously; time comes from the application
+//! clock, so tests step it.
 //!
 //! Buckets live in this replica's memory: with N replicas behind a balancer the effective
 //! limit is up to N times the configured one. That is the point of a per-replica guard (it
@@ -85,12 +86,15 @@ impl RateLimiter {
     }
 }
 
-/// The three limits of `[limits]`.
+/// The limits of `[limits]`.
 #[derive(Debug)]
 pub struct Limiters {
     pub per_ip: RateLimiter,
     pub per_subject: RateLimiter,
     pub per_access_key: RateLimiter,
+    /// MFA codes checked, keyed by IAM user name: a user's long-term key and all the session
+    /// keys derived from it (GetSessionToken) draw on one budget.
+    pub mfa_per_user: RateLimiter,
     /// Audit events for requests refused before any credential was checked (malformed,
     /// unsigned, forged signatures, failed browser steps), per source IP at the
     /// unauthenticated rate: anyone can send those, and each would otherwise become a store
@@ -104,6 +108,7 @@ impl Limiters {
             per_ip: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
             per_subject: RateLimiter::new(limits.per_subject_per_s),
             per_access_key: RateLimiter::new(limits.per_access_key_per_s),
+            mfa_per_user: RateLimiter::new(limits.mfa_per_user_per_s),
             audit_refusals: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
         }
     }

@@ -131,7 +131,32 @@ pub struct Metrics {
     idp_keys_loaded: Family<Counter>,
     store_seconds: Family<Histogram>,
     throttled: Family<Counter>,
+    mfa_codes: Family<Counter>,
     revocations: AtomicU64,
+}
+
+/// What became of an MFA code (the `outcome` label of `stsbridge_mfa_codes_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaOutcome {
+    /// Valid: the device's count was reset.
+    Accepted,
+    /// Invalid (wrong, malformed or reused) and counted.
+    Invalid,
+    /// Invalid, and the one that locked the device.
+    LockedOut,
+    /// Not checked at all: the device is locked.
+    RefusedLocked,
+}
+
+impl MfaOutcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Invalid => "invalid",
+            Self::LockedOut => "locked_out",
+            Self::RefusedLocked => "refused_locked",
+        }
+    }
 }
 
 static GLOBAL: OnceLock<Metrics> = OnceLock::new();
@@ -183,6 +208,11 @@ pub fn global() -> &'static Metrics {
             "stsbridge_throttled_total",
             "Requests refused by a rate limit, by limit.",
             &["limit"],
+        ),
+        mfa_codes: Family::new(
+            "stsbridge_mfa_codes_total",
+            "MFA codes presented for AssumeRole and GetSessionToken, by outcome (accepted, invalid, locked_out: the invalid code that locked its device, refused_locked: not checked because the device is locked).",
+            &["outcome"],
         ),
         revocations: AtomicU64::new(0),
     })
@@ -262,6 +292,13 @@ impl Metrics {
             .fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn mfa_code(&self, outcome: MfaOutcome) {
+        self.mfa_codes
+            .get(&[outcome.as_str()])
+            .0
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn set_revocations(&self, live: usize) {
         self.revocations.store(live as u64, Ordering::Relaxed);
     }
@@ -276,6 +313,7 @@ impl Metrics {
             &self.replay_hits,
             &self.idp_refresh,
             &self.throttled,
+            &self.mfa_codes,
         ] {
             counters(&mut out, family, "counter");
         }
@@ -437,6 +475,7 @@ mod tests {
                 &["operation", "result"],
             ),
             throttled: Family::new(g.throttled.name, g.throttled.help, &["limit"]),
+            mfa_codes: Family::new(g.mfa_codes.name, g.mfa_codes.help, &["outcome"]),
             revocations: AtomicU64::new(0),
         }
     }

@@ -179,6 +179,8 @@ pub struct Limits {
     pub unauthenticated_per_ip_per_s: u32,
     pub per_subject_per_s: u32,
     pub per_access_key_per_s: u32,
+    /// MFA codes checked per IAM user (all of the user's keys and sessions together).
+    pub mfa_per_user_per_s: u32,
 }
 
 impl Config {

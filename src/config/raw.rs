@@ -165,4 +165,5 @@ pub struct RawLimits {
     pub unauthenticated_per_ip_per_s: Option<u32>,
     pub per_subject_per_s: Option<u32>,
     pub per_access_key_per_s: Option<u32>,
+    pub mfa_per_user_per_s: Option<u32>,
 }

@@ -369,3 +369,13 @@ fn store_url_may_come_from_the_environment() {
         "the URL is redacted in Debug"
     );
 }
+
+#[test]
+fn the_mfa_limit_is_per_user_defaults_to_one_and_is_at_least_one() {
+    let c = from_toml("", Path::new("."), &env()).unwrap();
+    assert_eq!(c.limits.mfa_per_user_per_s, 1);
+    let c = from_toml("[limits]\nmfa_per_user_per_s = 3\n", Path::new("."), &env()).unwrap();
+    assert_eq!(c.limits.mfa_per_user_per_s, 3);
+    let e = errors("[limits]\nmfa_per_user_per_s = 0\n");
+    assert!(has(&e, "limits.mfa_per_user_per_s:"), "{e:?}");
+}

@@ -942,5 +942,6 @@ fn limits(cx: &mut Ctx<'_>, raw: &super::raw::RawLimits) -> Limits {
         ),
         per_subject_per_s: pick("per_subject_per_s", raw.per_subject_per_s, 10),
         per_access_key_per_s: pick("per_access_key_per_s", raw.per_access_key_per_s, 100),
+        mfa_per_user_per_s: pick("mfa_per_user_per_s", raw.mfa_per_user_per_s, 1),
     }
 }

@@ -309,6 +309,8 @@ impl From<ServiceError> for StsError {
                 });
                 out
             }
+            // No encoded authorization message: the text is the whole answer, for every code.
+            ServiceError::MfaLocked => Self::new(ErrorCode::AccessDenied, e.to_string()),
             ServiceError::DurationTooLong | ServiceError::ChainedDurationTooLong => {
                 Self::new(ErrorCode::ValidationError, e.to_string())
             }

@@ -286,23 +286,13 @@ fn configured_role(state: &AppState, arn: &crate::types::RoleArn) -> Option<Stri
     state.config.role_by_arn(arn).map(|r| r.arn.to_string())
 }
 
-/// The MFA code an AssumeRole or GetSessionToken carries, checked against the caller's device.
-async fn mfa(
-    state: &AppState,
-    caller: &crate::authn::Principal,
-    serial_number: Option<&str>,
-    token_code: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, StsError> {
-    Ok(sts::mfa::verify_mfa(
-        &state.config,
-        state.store.as_ref(),
-        caller,
-        serial_number,
-        token_code,
-        now,
-    )
-    .await?)
+/// What the MFA checks of AssumeRole and GetSessionToken need from the application.
+fn mfa_checker(state: &AppState) -> sts::mfa::MfaChecker<'_> {
+    sts::mfa::MfaChecker {
+        config: &state.config,
+        store: state.store.as_ref(),
+        per_user: &state.limiters.mfa_per_user,
+    }
 }
 
 async fn assume_role(
@@ -315,14 +305,6 @@ async fn assume_role(
     facts.session_name = Some(p.role_session_name.clone());
     let caller = call.principal()?;
     let now = state.clock.now();
-    let mfa_verified_at = mfa(
-        state,
-        caller,
-        p.serial_number.as_deref(),
-        p.token_code.as_deref(),
-        now,
-    )
-    .await?;
     let tags: Vec<(String, String)> = p
         .tags
         .iter()
@@ -338,10 +320,22 @@ async fn assume_role(
         transitive_tag_keys: &p.transitive_tag_keys,
         external_id: p.external_id.as_deref(),
         source_identity: p.source_identity.as_deref(),
-        mfa_verified_at,
+        mfa_verified_at: None,
         source_ip: call.source_ip,
     };
-    let out = sts::assume_role::assume_role(&state.config, &state.keyring, caller, &req, now)?;
+    let mfa = sts::mfa::MfaParams {
+        serial_number: p.serial_number.as_deref(),
+        token_code: p.token_code.as_deref(),
+    };
+    let out = sts::assume_role::assume_role_with_mfa(
+        mfa_checker(state),
+        &state.keyring,
+        caller,
+        &req,
+        mfa,
+        now,
+    )
+    .await?;
     facts.issued_role = configured_role(state, &p.role_arn);
     Ok(ActionResult::AssumeRoleResult(AssumeRoleResult {
         credentials: (&out.credentials).into(),
@@ -357,23 +351,19 @@ async fn assume_role(
 async fn get_session_token(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
     let p = GetSessionTokenParams::parse(&call.params)?;
     let caller = call.principal()?;
-    let now = state.clock.now();
-    let mfa_at = mfa(
-        state,
-        caller,
-        p.serial_number.as_deref(),
-        p.token_code.as_deref(),
-        now,
-    )
-    .await?;
-    let credentials = sts::tokens::get_session_token(
-        &state.config,
+    let mfa = sts::mfa::MfaParams {
+        serial_number: p.serial_number.as_deref(),
+        token_code: p.token_code.as_deref(),
+    };
+    let credentials = sts::tokens::get_session_token_with_mfa(
+        mfa_checker(state),
         &state.keyring,
         caller,
         p.duration_seconds,
-        mfa_at,
-        now,
-    )?;
+        mfa,
+        state.clock.now(),
+    )
+    .await?;
     Ok(ActionResult::GetSessionTokenResult(GetSessionTokenResult {
         credentials: (&credentials).into(),
     }))

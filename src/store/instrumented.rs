@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::{AuditRecord, Revocation, Store, StoreError, StoreFuture};
+use super::{AuditRecord, MfaAttempt, MfaLockPolicy, Revocation, Store, StoreError, StoreFuture};
 
 #[derive(Debug)]
 pub(super) struct Instrumented(pub(super) Arc<dyn Store>);
@@ -93,6 +93,29 @@ impl Store for Instrumented {
         Box::pin(timed(
             "list_audit_events",
             self.0.list_audit_events(since, who, limit, now),
+        ))
+    }
+
+    fn mfa_locked<'a>(&'a self, device: &'a str, now: DateTime<Utc>) -> StoreFuture<'a, bool> {
+        Box::pin(timed("mfa_locked", self.0.mfa_locked(device, now)))
+    }
+
+    fn record_mfa_attempt<'a>(
+        &'a self,
+        device: &'a str,
+        policy: MfaLockPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, MfaAttempt> {
+        Box::pin(timed(
+            "record_mfa_attempt",
+            self.0.record_mfa_attempt(device, policy, now),
+        ))
+    }
+
+    fn clear_mfa_attempts<'a>(&'a self, device: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(timed(
+            "clear_mfa_attempts",
+            self.0.clear_mfa_attempts(device),
         ))
     }
 

@@ -1,5 +1,5 @@
-//! Shared state that must be global across replicas: the one-time-id (replay) cache and
-//! session revocations.
+//! Shared state that must be global across replicas: the one-time-id (replay) cache, session
+//! revocations, browser state, audit events and invalid-MFA-code counts.
 //!
 //! [`Store`] is the only thing the layers above see. It is dyn-compatible (methods return boxed
 //! futures) so application state holds an `Arc<dyn Store>` and the backend is picked at start
@@ -9,6 +9,8 @@
 //! Invariants every backend keeps:
 //! - [`Store::use_once`] is atomic: among any number of concurrent callers, in one process or
 //!   several sharing the database, exactly one sees `true` for a live `(namespace, id)`.
+//! - [`Store::record_mfa_attempt`] is atomic too: among any number of concurrent attempts on
+//!   one device, at most `max_attempts` are counted before the device locks.
 //! - Time is a parameter: no method reads a clock. Times are stored as integer milliseconds
 //!   since the Unix epoch; an expiry is rounded up and "now" down, so a record never counts as
 //!   expired before its real expiry.
@@ -35,7 +37,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 pub use error::StoreError;
 pub use revocation::{
@@ -87,6 +89,27 @@ fn check_audit(r: &AuditRecord) -> Result<(), StoreError> {
 /// SAML assertion with hundreds of group attributes can reach a few hundred.
 pub const MAX_STATE_BYTES: usize = 1024 * 1024;
 
+/// How invalid MFA codes lock a device; the policy is the caller's, the store only counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaLockPolicy {
+    /// Attempts counted in one window before the device locks (the last one sets the lock).
+    pub max_attempts: u32,
+    /// How long a window lasts, from the first attempt counted in it.
+    pub window: TimeDelta,
+    /// How long a lock lasts, from the attempt that set it.
+    pub lockout: TimeDelta,
+}
+
+/// What [`Store::record_mfa_attempt`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaAttempt {
+    /// Counted: `attempts` in the current window, this one included. When it equals
+    /// `max_attempts` this attempt has locked the device (a valid code still unlocks it).
+    Counted { attempts: u32 },
+    /// The device is locked: nothing was counted and the code must not be checked.
+    Locked,
+}
+
 /// The future every [`Store`] method returns: boxed so the trait stays dyn-compatible.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -120,8 +143,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// descending, then the later-added of two made in the same millisecond first.
     fn list_revocations(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Revocation>>;
 
-    /// Deletes every record (one-time ids, revocations, browser state, audit events) that has expired at `now` and
-    /// returns how many were removed in all.
+    /// Deletes every record (one-time ids, revocations, browser state, audit events, MFA
+    /// attempt counts) that has expired at `now` and returns how many were removed in all.
     fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64>;
 
     /// Stores (or replaces) browser state `value` under `(namespace, id)` until `expires_at`.
@@ -168,6 +191,26 @@ pub trait Store: Send + Sync + fmt::Debug {
         limit: u32,
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, Vec<String>>;
+
+    /// Whether `device` (an MFA serial number) is locked at `now`. A read: counts nothing.
+    fn mfa_locked<'a>(&'a self, device: &'a str, now: DateTime<Utc>) -> StoreFuture<'a, bool>;
+
+    /// Counts an MFA attempt on `device` before its code is checked, in one atomic statement:
+    /// a locked device ([`MfaAttempt::Locked`]) is left as it is; otherwise the attempt is
+    /// added to the current window (a new one when the last window or lock has ended), and the
+    /// attempt that reaches `policy.max_attempts` locks the device for `policy.lockout`.
+    /// Concurrent callers, in one process or several, are counted one by one.
+    ///
+    /// `device` is at most [`MAX_ID_BYTES`] without NUL; `policy.max_attempts` at least 1.
+    fn record_mfa_attempt<'a>(
+        &'a self,
+        device: &'a str,
+        policy: MfaLockPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, MfaAttempt>;
+
+    /// Forgets the attempts (and any lock) of `device`: a valid code was given.
+    fn clear_mfa_attempts<'a>(&'a self, device: &'a str) -> StoreFuture<'a, ()>;
 
     /// Checks that the database answers (for `/readyz`).
     fn ping(&self) -> StoreFuture<'_, ()>;
@@ -226,6 +269,41 @@ fn check_key(namespace: &str, id: &str) -> Result<(), StoreError> {
         ));
     }
     Ok(())
+}
+
+/// Bounds an MFA device key like a one-time id.
+fn check_device(device: &str) -> Result<(), StoreError> {
+    if device.is_empty() || device.len() > MAX_ID_BYTES || device.contains('\0') {
+        return Err(StoreError::InvalidKey(
+            "MFA device must be 1 to 1024 bytes without NUL",
+        ));
+    }
+    Ok(())
+}
+
+/// The statement parameters of [`Store::record_mfa_attempt`], shared by the backends:
+/// `(now, max_attempts, window end, lock end)` in stored milliseconds.
+fn mfa_attempt_params(
+    policy: MfaLockPolicy,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64, i64, i64), StoreError> {
+    if policy.max_attempts == 0 {
+        return Err(StoreError::InvalidKey("max_attempts must be at least 1"));
+    }
+    let end = |d: TimeDelta| {
+        now.checked_add_signed(d)
+            .filter(|e| *e > now)
+            .map(expiry_millis)
+            .ok_or(StoreError::InvalidKey(
+                "MFA window and lockout must be positive",
+            ))
+    };
+    Ok((
+        now_millis(now),
+        i64::from(policy.max_attempts),
+        end(policy.window)?,
+        end(policy.lockout)?,
+    ))
 }
 
 fn check_state_value(value: &str) -> Result<(), StoreError> {

@@ -34,8 +34,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use super::migrate::{self, Applied, Migration};
 use super::revocation::{RevocationRow, RevocationTuple};
 use super::{
-    AuditRecord, Revocation, Store, StoreError, StoreFuture, check_audit, check_key,
-    check_state_value, expiry_millis, now_millis, redacted_url,
+    AuditRecord, MfaAttempt, MfaLockPolicy, Revocation, Store, StoreError, StoreFuture,
+    check_audit, check_device, check_key, check_state_value, expiry_millis, mfa_attempt_params,
+    now_millis, redacted_url,
 };
 use crate::config::StoreUrl;
 use crate::types::Secret;
@@ -62,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 4,
         description: "audit events",
         sql: include_str!("migrations/postgres/0004_audit_events.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "invalid MFA code counts",
+        sql: include_str!("migrations/postgres/0005_mfa_failures.sql"),
     },
 ];
 
@@ -143,6 +149,38 @@ const PURGE_AUDIT: &str = "DELETE FROM audit_events WHERE id IN (
     SELECT id FROM audit_events WHERE expires_at <= $1 LIMIT $2
     FOR UPDATE SKIP LOCKED
 )";
+
+/// One MFA attempt, counted atomically: concurrent upserts of one device wait for its row
+/// lock, then evaluate the `WHERE` and the `SET` against the newest version, so each attempt
+/// is counted on top of the one before it, on any replica. A new device gets a row; on a row that is not locked, an ended window (or
+/// lock) starts over at 1, else the attempt adds one; the attempt reaching the maximum sets
+/// the lock. A locked row is left as it is, and no row comes back.
+/// Parameters: device, now, max attempts, window end, lock end.
+const RECORD_MFA_ATTEMPT: &str =
+    "INSERT INTO mfa_failures AS f (device, failures, locked_until, expires_at)
+    VALUES ($1, 1, CASE WHEN $3 <= 1 THEN $5 ELSE 0 END, CASE WHEN $3 <= 1 THEN $5 ELSE $4 END)
+    ON CONFLICT (device) DO UPDATE SET
+        failures = (CASE WHEN f.expires_at <= $2 THEN 1 ELSE f.failures + 1 END),
+        locked_until = CASE
+            WHEN (CASE WHEN f.expires_at <= $2 THEN 1 ELSE f.failures + 1 END) >= $3 THEN $5
+            ELSE 0 END,
+        expires_at = CASE
+            WHEN (CASE WHEN f.expires_at <= $2 THEN 1 ELSE f.failures + 1 END) >= $3 THEN $5
+            WHEN f.expires_at <= $2 THEN $4
+            ELSE f.expires_at END
+    WHERE f.locked_until <= $2
+    RETURNING failures";
+
+const MFA_LOCKED: &str =
+    "SELECT count(*) FROM mfa_failures WHERE device = $1 AND locked_until > $2";
+
+const CLEAR_MFA: &str = "DELETE FROM mfa_failures WHERE device = $1";
+
+/// The outer `expires_at` test is re-evaluated on a row a concurrent attempt has just renewed.
+const PURGE_MFA: &str = "DELETE FROM mfa_failures WHERE device IN (
+    SELECT device FROM mfa_failures WHERE expires_at <= $1 LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) AND expires_at <= $1";
 
 /// Pool and timeout settings: [`Tuning::PRODUCTION`] outside tests, which shorten the waits.
 #[derive(Debug, Clone, Copy)]
@@ -389,10 +427,12 @@ impl Store for PgStore {
             let revocations = self.purge_in_batches(PURGE_REVOCATIONS, now).await?;
             let state = self.purge_in_batches(PURGE_STATE, now).await?;
             let audit = self.purge_in_batches(PURGE_AUDIT, now).await?;
+            let mfa = self.purge_in_batches(PURGE_MFA, now).await?;
             Ok(ids
                 .saturating_add(revocations)
                 .saturating_add(state)
-                .saturating_add(audit))
+                .saturating_add(audit)
+                .saturating_add(mfa))
         })
     }
 
@@ -507,6 +547,52 @@ impl Store for PgStore {
                 .fetch_all(&self.pool)
                 .await?;
             Ok(rows.into_iter().map(|(e,)| e).collect())
+        })
+    }
+
+    fn mfa_locked<'a>(&'a self, device: &'a str, now: DateTime<Utc>) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            check_device(device)?;
+            let locked: i64 = sqlx::query_scalar(MFA_LOCKED)
+                .bind(device)
+                .bind(now_millis(now))
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(locked > 0)
+        })
+    }
+
+    fn record_mfa_attempt<'a>(
+        &'a self,
+        device: &'a str,
+        policy: MfaLockPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, MfaAttempt> {
+        Box::pin(async move {
+            check_device(device)?;
+            let (now, max, window_end, lock_end) = mfa_attempt_params(policy, now)?;
+            let counted: Option<i64> = sqlx::query_scalar(RECORD_MFA_ATTEMPT)
+                .bind(device)
+                .bind(now)
+                .bind(max)
+                .bind(window_end)
+                .bind(lock_end)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(counted.map_or(MfaAttempt::Locked, |n| MfaAttempt::Counted {
+                attempts: u32::try_from(n).unwrap_or(u32::MAX),
+            }))
+        })
+    }
+
+    fn clear_mfa_attempts<'a>(&'a self, device: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            check_device(device)?;
+            sqlx::query(CLEAR_MFA)
+                .bind(device)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
         })
     }
 

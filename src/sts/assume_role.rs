@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use super::error::ServiceError;
+use super::mfa::{self, MfaChecker, MfaParams};
 use super::permissions::{caller_context, identity_decision};
 use super::session::{IssuedSession, RoleSession, mint_role_session};
 use crate::authn::Principal;
@@ -21,7 +22,7 @@ use crate::types::{Arn, RoleArn};
 pub const ACTION: &str = "sts:AssumeRole";
 
 /// The validated request.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct AssumeRoleRequest<'a> {
     pub role_arn: &'a RoleArn,
     pub role_session_name: &'a str,
@@ -32,7 +33,8 @@ pub struct AssumeRoleRequest<'a> {
     pub transitive_tag_keys: &'a [String],
     pub external_id: Option<&'a str>,
     pub source_identity: Option<&'a str>,
-    /// When the request carried a valid MFA code (checked by the caller of this function).
+    /// When the request's MFA code was verified: set by [`assume_role_with_mfa`], which checks
+    /// the code; `None` without one.
     pub mfa_verified_at: Option<DateTime<Utc>>,
     pub source_ip: Option<IpAddr>,
 }
@@ -57,13 +59,22 @@ fn denied_by(
     }
 }
 
-pub fn assume_role(
-    config: &Config,
-    keyring: &Keyring,
-    caller: &Principal,
+/// Everything AssumeRole decides before minting: the role, the parent session (role
+/// chaining) and what carries over from it.
+struct Authorized<'a> {
+    role: &'a Role,
+    parent: Option<&'a SessionClaims>,
+    carried: CarriedOver,
+}
+
+/// The trust policy and the caller's own permissions, with the request's MFA as given in
+/// `req.mfa_verified_at`.
+fn authorize<'a>(
+    config: &'a Config,
+    caller: &'a Principal,
     req: &AssumeRoleRequest<'_>,
     now: DateTime<Utc>,
-) -> Result<IssuedSession, ServiceError> {
+) -> Result<Authorized<'a>, ServiceError> {
     // Who is asking decides what carries over: a role session chains, a federated user may not
     // assume roles (AWS).
     let parent = match caller {
@@ -84,7 +95,7 @@ pub fn assume_role(
     let role = config
         .role_by_arn(req.role_arn)
         .ok_or_else(|| denied(caller, req.role_arn, "role not configured".into()))?;
-    let (tags, transitive, source_identity) = carried_over(parent, req).map_err(|e| match e {
+    let carried = carried_over(parent, req).map_err(|e| match e {
         Refusal::Param(message) => ServiceError::InvalidParameter(message),
         Refusal::Denied(reason) => denied(caller, req.role_arn, reason),
     })?;
@@ -107,6 +118,27 @@ pub fn assume_role(
             ));
         }
     }
+    Ok(Authorized {
+        role,
+        parent,
+        carried,
+    })
+}
+
+/// AssumeRole with MFA already decided: `req.mfa_verified_at` is when a valid code was checked
+/// (see [`assume_role_with_mfa`]), or `None`.
+pub fn assume_role(
+    config: &Config,
+    keyring: &Keyring,
+    caller: &Principal,
+    req: &AssumeRoleRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession, ServiceError> {
+    let Authorized {
+        role,
+        parent,
+        carried: (tags, transitive, source_identity),
+    } = authorize(config, caller, req, now)?;
     let mfa_at = req
         .mfa_verified_at
         .or_else(|| parent.and_then(|p| p.mfa_at));
@@ -135,6 +167,42 @@ pub fn assume_role(
         },
         now,
     )
+}
+
+/// AssumeRole carrying the request's `SerialNumber` and `TokenCode`, if any
+/// (`req.mfa_verified_at` is ignored).
+///
+/// The code is looked at only if the trust policy and the caller's permissions allow the call
+/// with MFA present: otherwise the answer is that refusal whatever the code, and the code is
+/// neither checked, spent nor counted against the device. Then the MFA check proper
+/// ([`mfa::verify_mfa`]: lock, per-user limit, code, count), then the real decision and the
+/// issuance with the verified MFA time.
+pub async fn assume_role_with_mfa(
+    checker: MfaChecker<'_>,
+    keyring: &Keyring,
+    caller: &Principal,
+    req: &AssumeRoleRequest<'_>,
+    mfa: MfaParams<'_>,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession, ServiceError> {
+    let Some(code) = mfa.code()? else {
+        let plain = AssumeRoleRequest {
+            mfa_verified_at: None,
+            ..*req
+        };
+        return assume_role(checker.config, keyring, caller, &plain, now);
+    };
+    let as_if_verified = AssumeRoleRequest {
+        mfa_verified_at: Some(now),
+        ..*req
+    };
+    authorize(checker.config, caller, &as_if_verified, now)?;
+    let verified_at = mfa::verify_mfa(checker, caller, code, now).await?;
+    let verified = AssumeRoleRequest {
+        mfa_verified_at: Some(verified_at),
+        ..*req
+    };
+    assume_role(checker.config, keyring, caller, &verified, now)
 }
 
 /// Session tags, transitive tag keys and source identity of the new session.

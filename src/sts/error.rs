@@ -23,6 +23,9 @@ pub enum ServiceError {
     /// authorization message, the client gets AWS's text.
     #[error("MultiFactorAuthentication failed with invalid MFA one time pass code.")]
     MfaFailed(String),
+    /// Too many invalid codes for the device: every code is refused until the lock ends.
+    #[error("MultiFactorAuthentication failed: too many invalid codes, try again later")]
+    MfaLocked,
     #[error("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")]
     DurationTooLong,
     #[error(

@@ -1,7 +1,8 @@
 //! GetSessionToken and GetFederationToken: temporary credentials for a configured user's own
 //! long-term keys (never for session credentials, as AWS).
 //!
-//! - GetSessionToken: the user itself, optionally MFA-authenticated; no permission needed.
+//! - GetSessionToken: the user itself, optionally MFA-authenticated; no permission needed
+//!   beyond calling with the user's long-term keys, which is checked before any MFA code.
 //! - GetFederationToken: a federated user `Name` whose permissions are the user's intersected
 //!   with the session policies given (without any, the session can do nothing but
 //!   GetCallerIdentity); needs `sts:GetFederationToken` on the federated-user ARN.
@@ -9,6 +10,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::error::ServiceError;
+use super::mfa::{self, MfaChecker, MfaParams};
 use super::permissions::{caller_context, identity_decision};
 use super::session::{packed_size, session_policies};
 use crate::authn::Principal;
@@ -100,6 +102,33 @@ pub fn get_session_token(
         None,
         Vec::new(),
         Vec::new(),
+        mfa_at,
+        now,
+    )
+}
+
+/// GetSessionToken carrying the request's `SerialNumber` and `TokenCode`, if any. The code is
+/// looked at only for a caller that may call GetSessionToken (long-term keys): session
+/// credentials are refused whatever the code, and nothing is counted against the device.
+pub async fn get_session_token_with_mfa(
+    checker: MfaChecker<'_>,
+    keyring: &Keyring,
+    caller: &Principal,
+    duration_seconds: Option<u32>,
+    mfa: MfaParams<'_>,
+    now: DateTime<Utc>,
+) -> Result<TemporaryCredentials, ServiceError> {
+    let code = mfa.code()?;
+    long_term_user(caller, "sts:GetSessionToken")?;
+    let mfa_at = match code {
+        Some(code) => Some(mfa::verify_mfa(checker, caller, code, now).await?),
+        None => None,
+    };
+    get_session_token(
+        checker.config,
+        keyring,
+        caller,
+        duration_seconds,
         mfa_at,
         now,
     )

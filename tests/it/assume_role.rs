@@ -10,13 +10,13 @@ use crate::common::{
     test_config_toml,
 };
 
-const TOTP_SEED: &str = "JBSWY3DPEHPK3PXP"; // TEST ONLY
+pub(crate) const TOTP_SEED: &str = "JBSWY3DPEHPK3PXP"; // TEST ONLY
 
-fn role(name: &str) -> String {
+pub(crate) fn role(name: &str) -> String {
     format!("arn:aws:iam::123456789012:role/{name}")
 }
 
-fn config() -> String {
+pub(crate) fn config() -> String {
     let trust = |principal: &str, actions: &str, condition: &str| {
         format!(
             r#"'''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":[{actions}]{condition}}}]}}'''"#
@@ -286,7 +286,10 @@ async fn a_role_requiring_mfa_takes_a_valid_unused_code() {
         error_code(&call(Some(wrong)).await.unwrap_err()),
         "AccessDenied"
     );
+    // One code a second per user ([limits] mfa_per_user_per_s).
+    server.clock.advance(chrono::TimeDelta::seconds(1));
     call(Some(code.clone())).await.unwrap();
+    server.clock.advance(chrono::TimeDelta::seconds(1));
     let reused = call(Some(code)).await.unwrap_err();
     assert_eq!(error_code(&reused), "AccessDenied", "a code is used once");
     assert!(
@@ -365,6 +368,7 @@ async fn get_session_token_with_mfa_unlocks_an_mfa_role() {
         .await
         .unwrap();
     // The same code again, and a wrong serial number, are refused.
+    server.clock.advance(chrono::TimeDelta::seconds(1));
     let again = server
         .admin()
         .get_session_token()

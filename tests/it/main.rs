@@ -23,6 +23,7 @@ mod keys;
 mod limits;
 mod malformed;
 mod metrics;
+mod mfa;
 mod replicas;
 mod revocation;
 mod saml;

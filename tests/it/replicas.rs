@@ -138,3 +138,73 @@ async fn two_replicas_share_what_must_be_shared() {
     );
     proxy.stop().await;
 }
+
+/// Invalid MFA codes count in the shared store: codes guessed on A and on B add up, the lock
+/// that follows holds on both, and a replica started afterwards (a restart) still sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_the_invalid_mfa_code_count() {
+    use stsbridge::clock::Clock as _;
+
+    use crate::mfa::{SERIAL, admin, right, wrong};
+
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let proxy = Proxy::start(db.server_addr().await).await;
+    let toml = crate::common::test_config_toml()
+        .replace(
+            "url = \"sqlite::memory:\"",
+            &format!("url = \"{}\"", db.url_via(&proxy)),
+        )
+        .replace(
+            &format!("secret_access_key = \"{}\"", crate::common::ADMIN_SECRET),
+            &format!(
+                "secret_access_key = \"{}\"\nmfa_totp_secret = \"{}\"",
+                crate::common::ADMIN_SECRET,
+                crate::assume_role::TOTP_SEED
+            ),
+        );
+    let start = || TestServer::start_custom(ServeLimits::default(), config_from(&toml));
+    let (a, b) = (start().await, start().await);
+    let session_token = |server: &TestServer, code: String| {
+        let client = admin(server);
+        async move {
+            client
+                .get_session_token()
+                .serial_number(SERIAL)
+                .token_code(code)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| crate::common::error_message(&e))
+        }
+    };
+    // Five invalid codes, alternating between the replicas: under each one's per-user limit,
+    // but five for the device.
+    for n in 0..5 {
+        let server = if n % 2 == 0 { &a } else { &b };
+        server.clock.advance(TimeDelta::seconds(1));
+        let message = session_token(server, wrong(server.clock.now()))
+            .await
+            .unwrap_err();
+        assert!(
+            message.starts_with("MultiFactorAuthentication failed with invalid MFA"),
+            "invalid code {n}: {message}"
+        );
+    }
+    let locked = stsbridge::sts::mfa::LOCKED_MESSAGE.to_owned();
+    for server in [&a, &b] {
+        server.clock.advance(TimeDelta::seconds(1));
+        assert_eq!(
+            session_token(server, right(server)).await,
+            Err(locked.clone())
+        );
+    }
+    a.shutdown().await.unwrap();
+    let c = start().await;
+    c.clock.advance(TimeDelta::seconds(10));
+    assert_eq!(session_token(&c, right(&c)).await, Err(locked));
+    // Once the lock is over, on any replica, the right code works again.
+    c.clock.advance(TimeDelta::minutes(15));
+    session_token(&c, right(&c)).await.unwrap();
+}
