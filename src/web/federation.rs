@@ -22,7 +22,7 @@ use super::session::{self, ActiveRole, WebSession, random_token};
 use crate::app::AppState;
 use crate::authn::authenticate_session_credentials;
 use crate::mint::{SessionPrincipal, web_state};
-use crate::types::{AccessKeyId, AccessKeyKind, Secret};
+use crate::types::Secret;
 
 const NAMESPACE: &str = "signin-token";
 const SEAL_KIND: &str = "signin-token";
@@ -124,28 +124,6 @@ async fn get_signin_token(state: &AppState, p: &BTreeMap<String, String>) -> Res
             "Session must be JSON with sessionId, sessionKey and sessionToken.",
         );
     };
-    // The API's per-access-key limit (the same buckets as signed calls with these credentials),
-    // before the session token is opened or the secret compared. Only a well-formed temporary
-    // key id gets a bucket: anything else can never be valid, and costs nothing more below.
-    let key_id = creds
-        .session_id
-        .parse::<AccessKeyId>()
-        .ok()
-        .filter(|k| k.kind() == AccessKeyKind::Temporary);
-    if let Some(key_id) = &key_id
-        && !state
-            .limiters
-            .per_access_key
-            .admit(key_id.as_str(), state.clock.now())
-    {
-        crate::metrics::global().throttled(PER_ACCESS_KEY_LIMIT);
-        let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, "Rate exceeded");
-        response.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("1"),
-        );
-        return response;
-    }
     let duration = match p.get("SessionDuration") {
         None => None,
         Some(text) => match text.parse::<u32>() {
@@ -177,6 +155,24 @@ async fn get_signin_token(state: &AppState, p: &BTreeMap<String, String>) -> Res
             );
         }
     };
+    // The API's per-access-key limit (the same bucket as signed calls with these credentials),
+    // once they verified, as the API applies it: checking it before would let anyone who
+    // knows a key id (not a secret) drain its owner's bucket. What a failed attempt costs
+    // is one AES-GCM open and a constant-time compare, no store work; what the bucket guards
+    // is the store write of a sign-in token.
+    if !state
+        .limiters
+        .per_access_key
+        .admit(claims.access_key_id.as_str(), now)
+    {
+        crate::metrics::global().throttled(PER_ACCESS_KEY_LIMIT);
+        let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, "Rate exceeded");
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return response;
+    }
     let active = ActiveRole {
         role_arn: match &claims.principal {
             SessionPrincipal::AssumedRole { role_arn, .. } => role_arn.to_string(),

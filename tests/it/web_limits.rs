@@ -339,7 +339,7 @@ async fn signin_token(server: &TestServer, key: &str, secret: &str, token: &str)
 }
 
 #[tokio::test]
-async fn get_signin_token_is_throttled_per_access_key_before_the_secret_is_checked() {
+async fn get_signin_token_is_throttled_per_access_key_once_the_credentials_verify() {
     let server = TestServer::start_custom(
         ServeLimits::default(),
         config_from(&(test_config_toml() + "\n[limits]\nper_access_key_per_s = 2\n")),
@@ -363,12 +363,17 @@ async fn get_signin_token_is_throttled_per_access_key_before_the_secret_is_check
         )
     };
     let (key, secret, token) = assume().await;
-    // Two wrong secrets use up this key's second…
-    for _ in 0..2 {
+    // Wrong secrets are refused without touching the key's bucket: knowing a key id (not a
+    // secret) must not let anyone throttle its owner.
+    for _ in 0..5 {
         assert_eq!(signin_token(&server, &key, "wrong", &token).await, 403);
     }
-    // …so even the right one waits, and is not even compared.
+    assert_eq!(signin_token(&server, ADMIN_KEY, "x", &token).await, 403);
+    // The owner's valid calls share the API's per-key budget: two a second here.
     let series = "stsbridge_throttled_total{limit=\"per_access_key\"}";
+    for _ in 0..2 {
+        assert_eq!(signin_token(&server, &key, &secret, &token).await, 200);
+    }
     let before = metric(&server, series).await;
     assert_eq!(signin_token(&server, &key, &secret, &token).await, 429);
     assert!(metric(&server, series).await > before);
@@ -379,8 +384,6 @@ async fn get_signin_token_is_throttled_per_access_key_before_the_secret_is_check
         signin_token(&server, &other_key, &other_secret, &other_token).await,
         200
     );
-    // Garbage key ids get no bucket and no further work.
-    assert_eq!(signin_token(&server, ADMIN_KEY, "x", &token).await, 403);
     server.clock.advance(TimeDelta::seconds(1));
     assert_eq!(signin_token(&server, &key, &secret, &token).await, 200);
 }
