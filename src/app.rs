@@ -319,7 +319,8 @@ pub fn router(state: AppState) -> Router {
     };
     // Outside the protective layers: their early answers (timeouts, 413s below) leave bodies
     // unread too, and the client's next request on the connection must not fail for it.
-    app.layer(axum::middleware::from_fn(
+    app.layer(axum::middleware::from_fn_with_state(
+        crate::unread_body::DrainSlots::default(),
         crate::unread_body::drain_unread_body,
     ))
     .layer(axum::middleware::from_fn(telemetry::request_span))

@@ -86,6 +86,21 @@ impl RateLimiter {
     }
 }
 
+/// The per-IP bucket key of a client address. An IPv6 client is keyed by its /64, the block
+/// one subscriber or host is normally given: keyed by the full address, one attacker with a
+/// /64 would have 2^64 buckets. IPv4-mapped IPv6 addresses count as their IPv4 address.
+pub fn ip_key(ip: Option<std::net::IpAddr>) -> String {
+    use std::net::IpAddr;
+    match ip.map(|ip| ip.to_canonical()) {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+    }
+}
+
 /// The limits of `[limits]`.
 #[derive(Debug)]
 pub struct Limiters {
@@ -115,8 +130,7 @@ impl Limiters {
 
     /// Whether a refusal from `ip` may still be audited now; counts the ones that may not.
     pub fn audit_refusal(&self, ip: Option<std::net::IpAddr>, now: DateTime<Utc>) -> bool {
-        let key = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        let admitted = self.audit_refusals.admit(&key, now);
+        let admitted = self.audit_refusals.admit(&ip_key(ip), now);
         if !admitted {
             crate::metrics::global().throttled("audit_refusals_per_ip");
         }
@@ -129,6 +143,16 @@ mod tests {
     use chrono::TimeDelta;
 
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_block() {
+        let key = |s: &str| ip_key(Some(s.parse().unwrap()));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff:1:2:3"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(ip_key(None), "unknown");
+    }
 
     #[test]
     fn a_bucket_bursts_then_refills_at_the_rate() {

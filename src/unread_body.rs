@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -30,6 +30,19 @@ use hyper::body::{Body as HttpBody, Bytes, Frame, SizeHint};
 pub const DRAIN_MAX_BYTES: u64 = 1024 * 1024;
 /// How long the remainder may take to arrive; a slower client gets `Connection: close`.
 pub const DRAIN_TIME: Duration = Duration::from_secs(1);
+/// Drains under way at once. Past it a refusal goes out at once with `Connection: close`, so
+/// under overload (shed or timed-out requests) a cheap answer never turns into a second's wait.
+pub const MAX_CONCURRENT_DRAINS: usize = 64;
+
+/// The layer's state: one slot per drain under way.
+#[derive(Debug, Clone)]
+pub struct DrainSlots(Arc<tokio::sync::Semaphore>);
+
+impl Default for DrainSlots {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_DRAINS)))
+    }
+}
 
 /// What the handler did with the body, seen by the layer after the handler returns.
 #[derive(Debug, Default)]
@@ -93,12 +106,22 @@ impl Drop for Watched {
     }
 }
 
-/// The layer (`axum::middleware::from_fn`): outside the timeout and load-shedding layers, so
-/// their early answers are covered too.
-pub async fn drain_unread_body(request: Request, next: Next) -> Response {
+/// The layer (`axum::middleware::from_fn_with_state`): outside the timeout and load-shedding
+/// layers, so their early answers are covered too.
+pub async fn drain_unread_body(
+    State(slots): State<DrainSlots>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.body().is_end_stream() {
         return next.run(request).await; // no body (GETs): nothing to watch
     }
+    // A client waiting for `100 Continue` has not sent its body; reading it now would invite
+    // the upload the early answer refused. Such a client is told to close instead.
+    let awaits_continue = request
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let watch = Arc::new(Watch::default());
     let request = request.map(|body| {
         Body::new(Watched {
@@ -113,7 +136,7 @@ pub async fn drain_unread_body(request: Request, next: Next) -> Response {
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     if let Some(body) = unread
-        && !drain(body).await
+        && (awaits_continue || !drain(&slots, body).await)
     {
         response
             .headers_mut()
@@ -123,11 +146,14 @@ pub async fn drain_unread_body(request: Request, next: Next) -> Response {
 }
 
 /// Reads and discards the rest of `body`; `true` when it ended within the bounds.
-async fn drain(mut body: Body) -> bool {
+async fn drain(slots: &DrainSlots, mut body: Body) -> bool {
     // A declared length beyond the bound is not worth waiting for.
     if body.size_hint().lower() > DRAIN_MAX_BYTES {
         return false;
     }
+    let Ok(_slot) = slots.0.try_acquire() else {
+        return false;
+    };
     let read_all = async {
         let mut read: u64 = 0;
         while let Some(frame) = body.frame().await {
@@ -161,7 +187,10 @@ mod tests {
                 "/read",
                 post(|body: Bytes| async move { body.len().to_string() }),
             )
-            .layer(axum::middleware::from_fn(drain_unread_body))
+            .layer(axum::middleware::from_fn_with_state(
+                DrainSlots::default(),
+                drain_unread_body,
+            ))
     }
 
     async fn call(path: &str, body: Body) -> Response {
@@ -193,6 +222,32 @@ mod tests {
         let chunks = (0..40).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'a'; 64 * 1024])));
         let streamed = Body::from_stream(tokio_stream::iter(chunks));
         assert!(closes(&call("/ignore", streamed).await));
+    }
+
+    #[tokio::test]
+    async fn past_the_concurrent_drain_limit_the_answer_closes_at_once() {
+        let slots = DrainSlots::default();
+        let held = slots
+            .0
+            .try_acquire_many(u32::try_from(MAX_CONCURRENT_DRAINS).unwrap())
+            .unwrap();
+        assert!(!drain(&slots, Body::from(vec![b'a'; 10])).await);
+        drop(held);
+        assert!(drain(&slots, Body::from(vec![b'a'; 10])).await);
+    }
+
+    #[tokio::test]
+    async fn a_client_waiting_for_100_continue_is_told_to_close_not_drained() {
+        let response = app()
+            .oneshot(
+                axum::http::Request::post("/ignore")
+                    .header(header::EXPECT, "100-continue")
+                    .body(Body::from(vec![b'a'; 1000]))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(closes(&response));
     }
 
     #[tokio::test]

@@ -133,7 +133,7 @@ async fn read_call(
                 action,
                 Action::AssumeRoleWithWebIdentity | Action::AssumeRoleWithSaml
             ) {
-                let ip = source_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+                let ip = crate::limits::ip_key(source_ip);
                 if !state.limiters.per_ip.admit(&ip, now) {
                     crate::metrics::global().throttled("unauthenticated_per_ip");
                     return Err(throttled());

@@ -114,7 +114,7 @@ pub async fn verify_mfa(
     let metrics = crate::metrics::global();
     let locked = || {
         metrics.mfa_code(MfaOutcome::RefusedLocked);
-        tracing::info!(user = user_name, "MFA code refused: the device is locked");
+        tracing::debug!(user = user_name, "MFA code refused: the device is locked");
         ServiceError::MfaLocked
     };
     if checker.store.mfa_locked(&device, now).await? {

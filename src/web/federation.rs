@@ -8,9 +8,10 @@
 //!   is never an open redirect.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -86,24 +87,31 @@ struct SessionJson {
 
 pub async fn endpoint(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Response {
-    dispatch(&state, &headers, &params).await
+    dispatch(&state, peer.ip(), &headers, &params).await
 }
 
 pub async fn endpoint_post(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(params): Form<BTreeMap<String, String>>,
 ) -> Response {
-    dispatch(&state, &headers, &params).await
+    dispatch(&state, peer.ip(), &headers, &params).await
 }
 
-async fn dispatch(state: &AppState, headers: &HeaderMap, p: &BTreeMap<String, String>) -> Response {
+async fn dispatch(
+    state: &AppState,
+    peer: IpAddr,
+    headers: &HeaderMap,
+    p: &BTreeMap<String, String>,
+) -> Response {
     match p.get("Action").map(String::as_str) {
         Some("getSigninToken") => get_signin_token(state, p).await,
-        Some("login") => match login(state, headers, p).await {
+        Some("login") => match login(state, peer, headers, p).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
         },
@@ -225,9 +233,12 @@ fn path_under(path: &str, prefix: &str) -> bool {
 
 async fn login(
     state: &AppState,
+    peer: IpAddr,
     headers: &HeaderMap,
     p: &BTreeMap<String, String>,
 ) -> Result<Response, PageError> {
+    // Anyone can present a sign-in token and each try is a store write: per IP first.
+    super::admit_ip(state, peer)?;
     let destination = p
         .get("Destination")
         .and_then(|d| Url::parse(d).ok())

@@ -76,6 +76,19 @@ pub fn absolute(state: &AppState, path: &str) -> String {
     )
 }
 
+/// The API's per-IP limit of its anonymous federation actions (the same buckets), for the
+/// browser endpoints anyone can call that cost real work: an IdP token request
+/// (`/oidc/callback`), an RSA signature (`/saml/login`), XML and RSA verification
+/// (`/saml/acs`), a store write (`/federation?Action=login`), a sealed cookie (`/oidc/login`).
+pub fn admit_ip(state: &AppState, peer: std::net::IpAddr) -> Result<(), PageError> {
+    admit(
+        state,
+        &state.limiters.per_ip,
+        "unauthenticated_per_ip",
+        &crate::limits::ip_key(Some(peer)),
+    )
+}
+
 /// Takes one token of `limiter` (one of `[limits]`, shared with the API) for `key`. A refusal
 /// is counted in `stsbridge_throttled_total` under the fixed label `limit` and becomes the
 /// 429 page.

@@ -75,8 +75,10 @@ fn redirect_uri(state: &AppState) -> Result<RedirectUrl, PageError> {
 /// `GET /oidc/login/{provider}`: to the IdP, with state, nonce and an S256 PKCE challenge.
 pub async fn start(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Path(index): Path<String>,
 ) -> Result<Response, PageError> {
+    super::admit_ip(&state, peer.ip())?;
     let (_, p) = provider(&state, &index)?;
     let ends = endpoints(&state, p)?;
     let client_id = p.login_client_id.clone().unwrap_or_default();
@@ -140,6 +142,9 @@ pub async fn callback(
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Query(q): Query<CallbackQuery>,
 ) -> Result<Response, PageError> {
+    // A login cookie and its `state` can be replayed for 10 minutes, and each callback asks
+    // the IdP's token endpoint (with our client secret): limited per IP before anything.
+    super::admit_ip(&state, peer.ip())?;
     let pending = matching_login(&state, &headers, &q)?;
     let clear = session::clear_cookie(&state, login_cookie_name(&state));
     let mut response = match finish(&state, &headers, q, pending, peer.ip()).await {

@@ -111,9 +111,6 @@ pub const SAML_COOKIE: &str = "stsbridge_saml";
 /// Its name over https: `__Host-` makes browsers insist on Secure, host-only and `Path=/`, so
 /// a sibling subdomain can neither plant nor shadow it (as for the session cookie).
 pub const SECURE_SAML_COOKIE: &str = "__Host-stsbridge_saml";
-/// The `[limits]` bucket the ACS shares with the API's anonymous federation actions, and its
-/// label in `stsbridge_throttled_total`.
-const PER_IP_LIMIT: &str = "unauthenticated_per_ip";
 const REQUEST_SEAL_KIND: &str = "saml-request";
 /// Time allowed at the IdP for an SP-initiated sign-in.
 const REQUEST_TTL: TimeDelta = TimeDelta::minutes(10);
@@ -131,8 +128,11 @@ struct PendingRequest {
 /// key); its ID goes into this browser's sealed request cookie.
 pub async fn start(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(provider): Path<String>,
 ) -> Result<Response, PageError> {
+    // An AuthnRequest may cost an RSA signature: anonymous, so limited per IP first.
+    super::admit_ip(&state, peer.ip())?;
     let p = state
         .config
         .saml_providers
@@ -214,12 +214,7 @@ pub async fn acs(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, PageError> {
-    super::admit(
-        &state,
-        &state.limiters.per_ip,
-        PER_IP_LIMIT,
-        &peer.ip().to_string(),
-    )?;
+    super::admit_ip(&state, peer.ip())?;
     let headers = request.headers().clone();
     let Form(form) = Form::<AcsForm>::from_request(request, &state)
         .await

@@ -235,6 +235,38 @@ async fn the_acs_is_throttled_per_ip_before_anything_is_parsed() {
 }
 
 #[tokio::test]
+async fn anonymous_browser_endpoints_that_cost_work_are_throttled_per_ip() {
+    // /saml/login signs an AuthnRequest (RSA), /oidc/callback asks the IdP's token endpoint,
+    // /federation?Action=login writes to the store, /oidc/login seals a cookie: anyone can
+    // call them, so each takes a token of the API's per-IP bucket before doing anything.
+    let dir = tempfile::tempdir().unwrap();
+    let server = saml_server(dir.path(), 1, "unauthenticated_per_ip_per_s = 2").await;
+    let base = server.url();
+    let series = "stsbridge_throttled_total{limit=\"unauthenticated_per_ip\"}";
+    let endpoints = [
+        format!("{base}/saml/login/p0"),
+        format!("{base}/oidc/callback?state=x&code=y"),
+        format!(
+            "{base}/federation?Action=login&Destination=https%3A%2F%2Fsts.test%2Fconsole&SigninToken=t"
+        ),
+        format!("{base}/oidc/login/0"),
+    ];
+    for url in &endpoints {
+        server.clock.advance(TimeDelta::seconds(1));
+        let mut c = WebClient::new();
+        for _ in 0..2 {
+            let page = c.get(url).await;
+            assert_ne!(page.status, 429, "{url}: {}", page.body);
+        }
+        let before = metric(&server, series).await;
+        let page = c.get(url).await;
+        assert_error_page(&page, 429, "Wait a few seconds");
+        assert_eq!(page.headers["retry-after"], "1", "{url}");
+        assert!(metric(&server, series).await > before, "{url}");
+    }
+}
+
+#[tokio::test]
 async fn the_acs_applies_the_per_subject_limit_without_spending_the_assertion() {
     let dir = tempfile::tempdir().unwrap();
     let server = saml_server(dir.path(), 1, "per_subject_per_s = 1").await;
