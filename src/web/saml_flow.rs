@@ -282,8 +282,9 @@ pub async fn acs(
 /// Verifies the response against the provider its own `Issuer` names (the Response's, which
 /// is outside an EncryptedAssertion): one provider, or the few that share that IdP (the
 /// request's provider first). A Response naming no Issuer is tried only when exactly one
-/// provider is configured, so an anonymous POST costs at most the configured IdP's share of
-/// XML and RSA work, never one try per provider.
+/// provider is configured or when it answers this browser's own request (its sealed cookie
+/// names the provider), so an anonymous POST costs at most the configured IdP's share of XML
+/// and RSA work, never one try per provider.
 async fn verify_for_its_provider(
     state: &AppState,
     response: &Secret,
@@ -292,6 +293,12 @@ async fn verify_for_its_provider(
 ) -> Result<crate::authn::saml::VerifiedAssertion, PageError> {
     let mut candidates = match state.saml.candidates_for_response(response.expose()) {
         Candidates::Named(names) => names,
+        // The Issuer is optional in a Response; for an answer to our own request the provider
+        // is the one this browser's sealed request cookie names (sealed by us, so not the
+        // sender's claim), and only that one is tried.
+        Candidates::NoIssuer if pending.is_some() => pending
+            .map(|p| vec![p.provider.clone()])
+            .unwrap_or_default(),
         Candidates::NoIssuer => {
             return Err(PageError::bad_request(
                 "The SAML response names no Issuer of its own, and several SAML providers are configured here, so the bridge cannot tell which one sent it. The identity provider must put its Issuer in the Response (outside the assertion).",

@@ -540,3 +540,38 @@ fn authn_request_id(location: &str) -> String {
     let at = xml.find(" ID=\"").unwrap() + 5;
     xml[at..at + xml[at..].find('"').unwrap()].to_owned()
 }
+
+#[tokio::test]
+async fn an_answer_without_issuer_goes_to_the_provider_this_browser_asked() {
+    // The Response-level Issuer is optional in SAML. With several providers, an answer to an
+    // SP-initiated request is still accepted: the provider is the one the browser's sealed
+    // request cookie names (only that one is tried); an unsolicited one is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let server = saml_server(dir.path(), 3, "").await;
+    let mut c = WebClient::new();
+    let start = c.get(&format!("{}/saml/login/p2", server.url())).await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    let request_id = authn_request_id(&start.location.unwrap());
+    let roles = [(ROLE.to_owned(), provider_arn(2))];
+    let xml = idp(2)
+        .response_xml(&SamlResponseSpec {
+            name_id: "hana",
+            recipient: ACS,
+            audience: AUDIENCE,
+            role_session_name: "hana",
+            roles: &roles,
+            groups: &[],
+            extra_attributes: &[],
+            now: SystemClock.now(),
+            valid_for: TimeDelta::minutes(5),
+            in_response_to: Some(&request_id),
+        })
+        .unwrap();
+    let anonymous = xml.replacen(&response_issuer_element(&xml), "", 1);
+    assert!(anonymous.len() < xml.len());
+    let unsolicited = acs(&server, &mut WebClient::new(), &b64(&anonymous)).await;
+    assert_error_page(&unsolicited, 400, "names no Issuer");
+    let page = acs(&server, &mut c, &b64(&anonymous)).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(c.cookies.contains_key("__Host-stsbridge_session"));
+}
