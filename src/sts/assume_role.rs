@@ -172,9 +172,9 @@ pub fn assume_role(
 /// AssumeRole carrying the request's `SerialNumber` and `TokenCode`, if any
 /// (`req.mfa_verified_at` is ignored).
 ///
-/// The code is looked at only if the trust policy and the caller's permissions allow the call
-/// with MFA present: otherwise the answer is that refusal whatever the code, and the code is
-/// neither checked, spent nor counted against the device. Then the MFA check proper
+/// The code is looked at only if the call would succeed with MFA present (trust policy,
+/// caller's permissions, duration, session policies): otherwise the answer is that refusal
+/// whatever the code, and the code is neither checked, spent nor counted against the device. Then the MFA check proper
 /// ([`mfa::verify_mfa`]: lock, per-user limit, code, count), then the real decision and the
 /// issuance with the verified MFA time.
 pub async fn assume_role_with_mfa(
@@ -196,7 +196,17 @@ pub async fn assume_role_with_mfa(
         mfa_verified_at: Some(now),
         ..*req
     };
-    authorize(checker.config, caller, &as_if_verified, now)?;
+    // A dry run of the whole issuance (decision and minting, whose duration and session-policy
+    // checks can refuse too), its credentials dropped: a valid code is then never spent, nor
+    // a device's count raised, on a call that would be refused anyway. Sealing twice costs
+    // microseconds, only on calls that carry a code.
+    drop(assume_role(
+        checker.config,
+        keyring,
+        caller,
+        &as_if_verified,
+        now,
+    )?);
     let verified_at = mfa::verify_mfa(checker, caller, code, now).await?;
     let verified = AssumeRoleRequest {
         mfa_verified_at: Some(verified_at),

@@ -290,6 +290,44 @@ async fn a_refused_caller_gets_the_same_answer_for_any_code_and_counts_nothing()
 }
 
 #[tokio::test]
+async fn a_call_refused_after_the_decision_does_not_spend_the_code() {
+    let server = server().await;
+    let code = right(&server);
+    // Allowed by trust and permissions, but the duration is over the role's maximum (and the
+    // session policy is malformed): refused by the minting checks, before the code is looked at.
+    let client = admin(&server);
+    let too_long = client
+        .assume_role()
+        .role_arn(role("mfa-only"))
+        .role_session_name("mfa-test")
+        .duration_seconds(43_200)
+        .serial_number(SERIAL)
+        .token_code(&code)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_code(&too_long),
+        "ValidationError",
+        "{}",
+        error_message(&too_long)
+    );
+    let bad_policy = admin(&server)
+        .assume_role()
+        .role_arn(role("mfa-only"))
+        .role_session_name("mfa-test")
+        .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}"#)
+        .serial_number(SERIAL)
+        .token_code(&code)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&bad_policy), "MalformedPolicyDocument");
+    // The code was neither spent nor counted: it opens the role now.
+    assume(&server, None, "mfa-only", &code).await.unwrap();
+}
+
+#[tokio::test]
 async fn every_session_of_a_user_shares_the_users_mfa_budget() {
     let server = server().await;
     // Two GetSessionToken sessions: two more access keys, but still the one user.
