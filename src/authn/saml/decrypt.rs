@@ -277,12 +277,7 @@ fn offset(position: u64) -> Result<usize, Failure> {
 fn locate(xml: &str) -> Result<Located, Failure> {
     let malformed = || Failure::Refused(SamlError::MalformedXml, "outer document");
     let mut reader = NsReader::from_str(xml);
-    let config = reader.config_mut();
-    config.check_comments = true;
-    config.check_end_names = true;
-    config.allow_unmatched_ends = false;
-    config.allow_dangling_amp = false;
-    config.expand_empty_elements = false;
+    parse::harden(reader.config_mut());
     let mut state = Locator::default();
     loop {
         let before = offset(reader.buffer_position())?;
@@ -770,12 +765,7 @@ fn assertion_fragment(plaintext: &[u8]) -> Result<&str, Cause> {
     parse::refuse_declarations(text).map_err(Cause::Plaintext)?;
     let malformed = || Cause::Plaintext(SamlError::MalformedXml);
     let mut reader = Reader::from_str(text);
-    let config = reader.config_mut();
-    config.check_comments = true;
-    config.check_end_names = true;
-    config.allow_unmatched_ends = false;
-    config.allow_dangling_amp = false;
-    config.expand_empty_elements = false;
+    parse::harden(reader.config_mut());
     let mut depth = 0usize;
     let mut root: Option<(usize, Option<usize>)> = None;
     let mut first = true;

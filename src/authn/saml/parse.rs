@@ -115,6 +115,17 @@ pub(super) struct RawFacts {
     pub(super) assertion_signed: bool,
 }
 
+/// The reader settings of every pass over untrusted SAML XML (this module's scans and the
+/// decryption's): comments checked, end names matched, no unmatched ends or dangling `&`, and
+/// empty elements kept as such, so each pass sees the same document.
+pub(super) fn harden(config: &mut quick_xml::reader::Config) {
+    config.check_comments = true;
+    config.check_end_names = true;
+    config.allow_unmatched_ends = false;
+    config.allow_dangling_amp = false;
+    config.expand_empty_elements = false;
+}
+
 /// The structural pass described in the module doc. `allow_sha1` widens the algorithm
 /// allow-list by RSA-SHA1 and SHA-1.
 pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
@@ -127,12 +138,7 @@ pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
         return Err(SamlError::MalformedXml);
     }
     let mut reader = NsReader::from_str(xml);
-    let config = reader.config_mut();
-    config.check_comments = true;
-    config.check_end_names = true;
-    config.allow_unmatched_ends = false;
-    config.allow_dangling_amp = false;
-    config.expand_empty_elements = false;
+    harden(reader.config_mut());
     let mut scan = Scan::new(allow_sha1);
     let mut first = true;
     loop {
@@ -181,12 +187,7 @@ pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
 pub(super) fn response_issuer(xml: &str) -> Result<Option<String>, SamlError> {
     refuse_declarations(xml)?;
     let mut reader = NsReader::from_str(xml);
-    let config = reader.config_mut();
-    config.check_comments = true;
-    config.check_end_names = true;
-    config.allow_unmatched_ends = false;
-    config.allow_dangling_amp = false;
-    config.expand_empty_elements = false;
+    harden(reader.config_mut());
     // Open elements; whether the open depth-1 element is an Issuer; what it said.
     let mut depth = 0usize;
     let mut in_issuer = false;
