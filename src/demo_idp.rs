@@ -20,6 +20,8 @@ use serde_json::json;
 use crate::clock::SharedClock;
 
 mod browser;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use browser::read_authn_request;
 use crate::saml_idp::{SamlIdp, SamlResponseSpec};
 
 /// The demo IdP's signing key (DEMO ONLY, public).
