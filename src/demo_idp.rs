@@ -20,9 +20,9 @@ use serde_json::json;
 use crate::clock::SharedClock;
 
 mod browser;
+use crate::saml_idp::{SamlIdp, SamlResponseSpec};
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use browser::read_authn_request;
-use crate::saml_idp::{SamlIdp, SamlResponseSpec};
 
 /// The demo IdP's signing key (DEMO ONLY, public).
 const DEMO_KEY_PEM: &[u8] = include_bytes!("../certs/demo-idp-rsa-key.pem");

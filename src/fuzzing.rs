@@ -47,8 +47,11 @@ pub const NOW: i64 = 1_767_225_600;
 /// (at this instant), and keep reaching the code behind the signature.
 pub const SAML_NOW: i64 = 4_102_444_800;
 
+/// A fuzz target's entry point.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name of its `fuzz/fuzz_targets/<name>.rs` and corpus directory.
-pub const TARGETS: [(&str, fn(&[u8])); 10] = [
+pub const TARGETS: [(&str, Target); 10] = [
     ("saml_response", saml_response),
     ("saml_decrypt", saml_decrypt),
     ("saml_metadata", saml_metadata),
@@ -236,7 +239,10 @@ policies = ['''{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action"
 /// that fetch their keys, which the fixtures have none of, so they finish on the first poll.
 fn poll_once<F: Future>(future: F) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(out) => Some(out),
         Poll::Pending => None,
     }
@@ -413,32 +419,41 @@ fn policy_contexts() -> &'static [RequestContext] {
     static CONTEXTS: LazyLock<Vec<RequestContext>> = LazyLock::new(|| {
         let tag_keys = ContextValue::Multi(vec!["team".into(), "Project".into()]);
         vec![
-            RequestContext::new("s3:GetObject", Some("arn:aws:s3:::bucket/home/alice/file.txt"))
-                .with_principal(CallerPrincipal::Aws {
-                    arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice"),
-                    account: ACCOUNT.to_owned(),
-                    unique_id: Some("AROAEXAMPLE0000000001:alice".to_owned()),
-                })
-                .with("aws:username", "alice")
-                .with("aws:userid", "AROAEXAMPLE0000000001:alice")
-                .with("aws:SourceIp", "192.0.2.10")
-                .with("aws:CurrentTime", "2026-01-01T00:00:00Z")
-                .with("aws:EpochTime", "1767225600")
-                .with("aws:SecureTransport", true)
-                .with("aws:MultiFactorAuthPresent", true)
-                .with("aws:MultiFactorAuthAge", "120")
-                .with("aws:PrincipalTag/team", "blue")
-                .with("aws:RequestTag/team", "blue")
-                .with("aws:TagKeys", tag_keys.clone())
-                .with("aws:PrincipalArn", format!("arn:aws:iam::{ACCOUNT}:role/Dev"))
-                .with("s3:prefix", "home/alice/"),
+            RequestContext::new(
+                "s3:GetObject",
+                Some("arn:aws:s3:::bucket/home/alice/file.txt"),
+            )
+            .with_principal(CallerPrincipal::Aws {
+                arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice"),
+                account: ACCOUNT.to_owned(),
+                unique_id: Some("AROAEXAMPLE0000000001:alice".to_owned()),
+            })
+            .with("aws:username", "alice")
+            .with("aws:userid", "AROAEXAMPLE0000000001:alice")
+            .with("aws:SourceIp", "192.0.2.10")
+            .with("aws:CurrentTime", "2026-01-01T00:00:00Z")
+            .with("aws:EpochTime", "1767225600")
+            .with("aws:SecureTransport", true)
+            .with("aws:MultiFactorAuthPresent", true)
+            .with("aws:MultiFactorAuthAge", "120")
+            .with("aws:PrincipalTag/team", "blue")
+            .with("aws:RequestTag/team", "blue")
+            .with("aws:TagKeys", tag_keys.clone())
+            .with(
+                "aws:PrincipalArn",
+                format!("arn:aws:iam::{ACCOUNT}:role/Dev"),
+            )
+            .with("s3:prefix", "home/alice/"),
             RequestContext::new("sts:AssumeRoleWithSAML", None)
                 .with_principal(CallerPrincipal::Federated {
                     provider: format!("arn:aws:iam::{ACCOUNT}:saml-provider/corp"),
                 })
                 .with("SAML:aud", SAML_ACS)
                 .with("SAML:sub", "alice@example.com")
-                .with("SAML:edupersonaffiliation", ContextValue::Multi(vec!["staff".into()]))
+                .with(
+                    "SAML:edupersonaffiliation",
+                    ContextValue::Multi(vec!["staff".into()]),
+                )
                 .with("aws:TagKeys", tag_keys),
             RequestContext::new("sts:AssumeRoleWithWebIdentity", None)
                 .with_principal(CallerPrincipal::Federated {
