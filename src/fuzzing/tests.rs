@@ -148,6 +148,25 @@ fn saml_response_xml(in_response_to: Option<&str>, extra: bool) -> String {
     <samael::crypto::Crypto as samael::crypto::CryptoProvider>::sign_xml(template, &der).unwrap()
 }
 
+/// `response` (assertion-signed) with an enveloped signature of the Response itself too.
+fn response_signed_too(response: &str) -> String {
+    let root = &response[response.find("<samlp:Response").unwrap()..];
+    let id_at = root.find(" ID=\"").unwrap() + 5;
+    let id = &root[id_at..id_at + root[id_at..].find('"').unwrap()];
+    let template = format!(
+        r##"<ds:Signature xmlns:ds="{DSIG}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#{id}"><ds:Transforms><ds:Transform Algorithm="{DSIG}enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue></ds:Signature>"##
+    );
+    let issuer_end = response.find("</saml:Issuer>").unwrap() + "</saml:Issuer>".len();
+    let xml = format!(
+        "{}{template}{}",
+        &response[..issuer_end],
+        &response[issuer_end..]
+    );
+    let key = openssl::pkey::PKey::private_key_from_pem(SAML_IDP_KEY.as_bytes()).unwrap();
+    let der = key.rsa().unwrap().private_key_to_der().unwrap();
+    <samael::crypto::Crypto as samael::crypto::CryptoProvider>::sign_xml(xml, &der).unwrap()
+}
+
 fn signed_assertion(response: &str) -> &str {
     let start = response.find("<saml:Assertion").unwrap();
     let end = response.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
@@ -366,11 +385,17 @@ fn write_seeds() {
         )
         .clone();
     assert!(registry_accepts(&response), "the seed response must verify");
+    let both = response_signed_too(&sp_initiated);
+    assert!(
+        registry_accepts(&both),
+        "the response-signed seed must verify"
+    );
     write_seeds_for(
         "saml_response",
         &[
             ("signed", response.clone().into_bytes()),
             ("sp-initiated", sp_initiated.into_bytes()),
+            ("response-signed", both.into_bytes()),
             ("unsigned", unsigned.into_bytes()),
             (
                 "comment-cdata",
