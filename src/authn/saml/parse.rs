@@ -804,7 +804,13 @@ mod tests {
     /// time independent of how many follow.
     #[test]
     fn attribute_count_is_bounded() {
-        let attrs = |n: usize| -> String { (0..n).map(|i| format!(" a{i}=\"{i}\"")).collect() };
+        use std::fmt::Write as _;
+        let attrs = |n: usize| -> String {
+            (0..n).fold(String::new(), |mut out, i| {
+                write!(out, " a{i}=\"{i}\"").unwrap();
+                out
+            })
+        };
         let at_bound = doc(SIG).replace(
             "<saml:Subject>",
             &format!("<saml:Subject{}>", attrs(MAX_ATTRIBUTES)),
@@ -816,9 +822,10 @@ mod tests {
         );
         assert_eq!(scan(&over, false), Err(SamlError::MalformedXml));
         // Namespace declarations count too, on the root as anywhere.
-        let xmlns: String = (0..MAX_ATTRIBUTES)
-            .map(|i| format!(" xmlns:p{i}=\"urn:p:{i}\""))
-            .collect();
+        let xmlns = (0..MAX_ATTRIBUTES).fold(String::new(), |mut out, i| {
+            write!(out, " xmlns:p{i}=\"urn:p:{i}\"").unwrap();
+            out
+        });
         let declared =
             doc(SIG).replacen("<samlp:Response ", &format!("<samlp:Response{xmlns} "), 1);
         assert_eq!(scan(&declared, false), Err(SamlError::MalformedXml));
