@@ -21,6 +21,8 @@ use crate::clock::SharedClock;
 
 mod browser;
 use crate::saml_idp::{SamlIdp, SamlResponseSpec};
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use browser::read_authn_request;
 
 /// The demo IdP's signing key (DEMO ONLY, public).
 const DEMO_KEY_PEM: &[u8] = include_bytes!("../certs/demo-idp-rsa-key.pem");

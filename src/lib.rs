@@ -12,6 +12,8 @@ pub mod authn;
 pub mod clock;
 pub mod config;
 pub mod demo_idp;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod limits;
 pub mod metrics;
 pub mod mint;

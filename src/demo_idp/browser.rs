@@ -395,7 +395,7 @@ pub(super) async fn saml_sso(
 
 /// Inflates and reads an HTTP-Redirect AuthnRequest: its ID and ACS URL. Bounded: 16 KB of
 /// base64, 64 KB inflated.
-fn read_authn_request(b64: &str) -> Option<(String, Option<String>)> {
+pub(crate) fn read_authn_request(b64: &str) -> Option<(String, Option<String>)> {
     use std::io::Read as _;
     if b64.len() > 16 * 1024 {
         return None;

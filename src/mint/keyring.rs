@@ -175,7 +175,7 @@ impl Keyring {
         })
     }
 
-    fn from_json(text: &str) -> Result<Self, String> {
+    pub(crate) fn from_json(text: &str) -> Result<Self, String> {
         let file: KeyringFile = serde_json::from_str(text).map_err(|e| {
             format!(
                 "not keyring JSON (line {}, column {})",

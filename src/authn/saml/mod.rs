@@ -507,6 +507,21 @@ fn load_keys(xml: &str, rules: &ProviderRules) -> Result<ProviderKeys, String> {
     ProviderKeys::new(&parsed, rules)
 }
 
+/// What loading `metadata_file` or a refreshed metadata document does with its text ([`load_keys`]
+/// for a provider with these audience and ACS URL), for the fuzz targets.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn load_metadata(xml: &str, audience: &str, acs_url: &str) -> Result<(), String> {
+    let rules = ProviderRules {
+        name: "fuzz".to_owned(),
+        arn: "arn:aws:iam::123456789012:saml-provider/fuzz".to_owned(),
+        audiences: vec![audience.to_owned()],
+        acs_urls: vec![acs_url.to_owned()],
+        allow_sha1: false,
+        skew: TimeDelta::seconds(60),
+    };
+    load_keys(xml, &rules).map(drop)
+}
+
 impl crate::authn::refresh::Refreshable for SamlRegistry {
     fn refresh_policy(&self) -> &RefreshPolicy {
         &self.policy

@@ -32,6 +32,13 @@ pub const MAX_RESPONSE_CHARS: usize = 100_000;
 /// Deepest element nesting accepted; real responses nest about 8 deep. Also bounds samael's
 /// recursive signature search.
 const MAX_DEPTH: usize = 32;
+/// Most attributes one element may carry, namespace declarations included; SAML, XML-DSig and
+/// XML-Enc elements have a handful. Checking for duplicates compares each attribute with every
+/// earlier one, in quick-xml here and in libxml2 after us, so without this bound a single
+/// element with ~5,000 attributes (a 70 KB response) cost ~150 ms of CPU before any signature
+/// was checked, to an anonymous caller (found by timing worst-case inputs through the
+/// `saml_response` fuzz target).
+pub(super) const MAX_ATTRIBUTES: usize = 64;
 
 const NS_PROTOCOL: &[u8] = b"urn:oasis:names:tc:SAML:2.0:protocol";
 const NS_ASSERTION: &[u8] = b"urn:oasis:names:tc:SAML:2.0:assertion";
@@ -313,7 +320,10 @@ pub(super) fn attributes(
     e: &BytesStart<'_>,
 ) -> Result<Vec<(String, String)>, SamlError> {
     let mut out = Vec::new();
-    for attr in e.attributes().with_checks(true) {
+    for (index, attr) in e.attributes().with_checks(true).enumerate() {
+        if index >= MAX_ATTRIBUTES {
+            return Err(SamlError::MalformedXml);
+        }
         let attr = attr.map_err(|_| SamlError::MalformedXml)?;
         if attr.value.contains(&b'<') {
             return Err(SamlError::MalformedXml);
@@ -857,6 +867,42 @@ mod tests {
         for (i, (xml, expected)) in cases.into_iter().enumerate() {
             assert_eq!(scan(&xml, false), Err(expected), "case {i}");
         }
+    }
+
+    /// Found while fuzzing (`fuzz/regressions/saml_response/many-attributes`): thousands of
+    /// attributes on one element made the duplicate check quadratic. Refused at the bound, in
+    /// time independent of how many follow.
+    #[test]
+    fn attribute_count_is_bounded() {
+        use std::fmt::Write as _;
+        let attrs = |n: usize| -> String {
+            (0..n).fold(String::new(), |mut out, i| {
+                write!(out, " a{i}=\"{i}\"").unwrap();
+                out
+            })
+        };
+        let at_bound = doc(SIG).replace(
+            "<saml:Subject>",
+            &format!("<saml:Subject{}>", attrs(MAX_ATTRIBUTES)),
+        );
+        assert!(scan(&at_bound, false).is_ok());
+        let over = doc(SIG).replace(
+            "<saml:Subject>",
+            &format!("<saml:Subject{}>", attrs(MAX_ATTRIBUTES + 1)),
+        );
+        assert_eq!(scan(&over, false), Err(SamlError::MalformedXml));
+        // Namespace declarations count too, on the root as anywhere.
+        let xmlns = (0..MAX_ATTRIBUTES).fold(String::new(), |mut out, i| {
+            write!(out, " xmlns:p{i}=\"urn:p:{i}\"").unwrap();
+            out
+        });
+        let declared =
+            doc(SIG).replacen("<samlp:Response ", &format!("<samlp:Response{xmlns} "), 1);
+        assert_eq!(scan(&declared, false), Err(SamlError::MalformedXml));
+        let huge = doc(SIG).replace("<saml:Subject>", &format!("<saml:Subject{}>", attrs(5_000)));
+        let started = std::time::Instant::now();
+        assert_eq!(scan(&huge, false), Err(SamlError::MalformedXml));
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
     }
 
     #[test]
