@@ -3,7 +3,8 @@
 //! running bridge. Writes wrk Lua scripts into the output folder.
 //!
 //! `bench_prep config DIR PORT` · `bench_prep tokens DIR COUNT` · `bench_prep saml DIR COUNT` ·
-//! `bench_prep gci DIR PORT` (also writes the `/authorize` script)
+//! `bench_prep gci DIR PORT` (also writes the `/authorize` script) · `bench_prep hello PORT`
+//! (the floor: a bare hyper HTTP/1.1 server answering `ok`, on the same runtime settings)
 //! TEST KEYS ONLY: tokens are signed with certs/test-idp-rsa-key.pem, SAML responses with
 //! certs/test-saml-idp-key.pem.
 
@@ -40,7 +41,27 @@ fn main() -> anyhow::Result<()> {
         ["gci", dir, port] => {
             tokio::runtime::Runtime::new()?.block_on(write_gci(Path::new(dir), port))
         }
-        _ => anyhow::bail!("usage: bench_prep config DIR PORT | tokens DIR COUNT | gci DIR PORT"),
+        ["hello", port] => tokio::runtime::Runtime::new()?.block_on(hello(port)),
+        _ => anyhow::bail!(
+            "usage: bench_prep config DIR PORT | tokens DIR COUNT | saml DIR COUNT | gci DIR PORT | hello PORT"
+        ),
+    }
+}
+
+/// A hyper hello-world: what serving HTTP/1.1 costs on this machine before anything the
+/// bridge does, so bench/run can quote every figure as a share of it.
+async fn hello(port: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(|_req| async {
+                Ok::<_, std::convert::Infallible>(hyper::Response::new("ok".to_owned()))
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
     }
 }
 
