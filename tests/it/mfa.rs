@@ -119,17 +119,26 @@ async fn metrics(server: &TestServer) -> String {
         .unwrap()
 }
 
+/// `n` invalid codes for the MFA role, a second apart (the per-user limit), each refused as
+/// invalid (not yet as locked).
+async fn invalid_codes(server: &TestServer, n: u32, label: &str) {
+    for i in 1..=n {
+        next_second(server);
+        let (code, message) = assume(server, None, "mfa-only", &wrong(server.clock.now()))
+            .await
+            .unwrap_err();
+        assert_eq!(code, "AccessDenied", "{label}invalid code {i}");
+        assert!(
+            message.starts_with(INVALID),
+            "{label}invalid code {i}: {message}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn five_invalid_codes_lock_the_device_for_fifteen_minutes_even_for_the_right_code() {
     let server = server().await;
-    for n in 1..=5 {
-        next_second(&server);
-        let (code, message) = assume(&server, None, "mfa-only", &wrong(server.clock.now()))
-            .await
-            .unwrap_err();
-        assert_eq!(code, "AccessDenied", "invalid code {n}");
-        assert!(message.starts_with(INVALID), "invalid code {n}: {message}");
-    }
+    invalid_codes(&server, 5, "").await;
     // Locked: the right code is refused with the lock message, for both actions.
     next_second(&server);
     let locked = Err(("AccessDenied".to_owned(), LOCKED_MESSAGE.to_owned()));
@@ -213,14 +222,7 @@ async fn five_invalid_codes_lock_the_device_for_fifteen_minutes_even_for_the_rig
 async fn a_valid_code_resets_the_count() {
     let server = server().await;
     for round in 0..3 {
-        for n in 1..=4 {
-            next_second(&server);
-            let (code, message) = assume(&server, None, "mfa-only", &wrong(server.clock.now()))
-                .await
-                .unwrap_err();
-            assert_eq!(code, "AccessDenied", "round {round}, invalid code {n}");
-            assert!(message.starts_with(INVALID), "{message}");
-        }
+        invalid_codes(&server, 4, &format!("round {round}, ")).await;
         next_second(&server);
         assume(&server, None, "mfa-only", &right(&server))
             .await

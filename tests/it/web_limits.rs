@@ -459,14 +459,7 @@ async fn login_cookies_use_the_host_prefix_over_https() {
     let mut c = WebClient::new();
     let start = c.get(&format!("{}/oidc/login/0", server.url())).await;
     assert_eq!(start.status, 303, "{}", start.body);
-    let cookie = start.headers["set-cookie"].to_str().unwrap().to_owned();
-    assert!(
-        cookie.starts_with("__Host-stsbridge_login=")
-            && cookie.contains("Secure")
-            && cookie.contains("Path=/")
-            && !cookie.contains("Domain"),
-        "{cookie}"
-    );
+    assert_host_cookie(&start, "__Host-stsbridge_login=");
     // The callback reads it under that name, and clears it under that name.
     let back = c.get(&start.location.unwrap()).await.location.unwrap();
     let callback = back.replace("https://sts.test", &server.url());
@@ -488,14 +481,7 @@ async fn the_saml_request_cookie_uses_the_host_prefix_over_https() {
     let mut c = WebClient::new();
     let start = c.get(&format!("{}/saml/login/p0", server.url())).await;
     assert_eq!(start.status, 303, "{}", start.body);
-    let cookie = start.headers["set-cookie"].to_str().unwrap().to_owned();
-    assert!(
-        cookie.starts_with("__Host-stsbridge_saml=")
-            && cookie.contains("Secure")
-            && cookie.contains("Path=/")
-            && !cookie.contains("Domain"),
-        "{cookie}"
-    );
+    assert_host_cookie(&start, "__Host-stsbridge_saml=");
     // The ACS reads it under that name: the answer to this browser's request is accepted.
     let location = start.location.unwrap();
     let request_id = authn_request_id(&location);
@@ -518,6 +504,18 @@ async fn the_saml_request_cookie_uses_the_host_prefix_over_https() {
     assert_eq!(page.status, 303, "{}", page.body);
     assert!(!c.cookies.contains_key("__Host-stsbridge_saml"), "spent");
     assert!(c.cookies.contains_key("__Host-stsbridge_session"));
+}
+
+/// The page sets `prefix…` as a `__Host-` cookie: Secure, `Path=/`, host-only.
+fn assert_host_cookie(page: &crate::common::web::Page, prefix: &str) {
+    let cookie = page.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with(prefix)
+            && cookie.contains("Secure")
+            && cookie.contains("Path=/")
+            && !cookie.contains("Domain"),
+        "{cookie}"
+    );
 }
 
 /// The ID of the AuthnRequest in an HTTP-Redirect URL (raw DEFLATE, base64, percent-encoded).
