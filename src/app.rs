@@ -18,9 +18,9 @@ use crate::authn::saml::{SamlError, SamlRegistry};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::demo_idp::DemoIdp;
-use crate::mint::Keyring;
 use crate::protocol::handlers::{error_response, sts_endpoint};
 use crate::protocol::{ErrorCode, StsError};
+use crate::seal::Keyring;
 use crate::store::Store;
 use crate::telemetry::{self, RequestId};
 

@@ -29,7 +29,6 @@ use crate::authn::revocation::RevocationList;
 use crate::authn::saml::SamlRegistry;
 use crate::authn::sigv4::SignedRequest;
 use crate::config::{Config, JwksSource, OidcProvider, SamlMetadataSource, SamlProvider};
-use crate::mint::{Keyring, SessionClaims};
 use crate::policy::{CallerPrincipal, ContextValue, PolicyKind, RequestContext};
 use crate::protocol::action::{
     Action, AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
@@ -37,6 +36,7 @@ use crate::protocol::action::{
     GetSessionTokenParams,
 };
 use crate::protocol::params::Params;
+use crate::seal::{Keyring, SessionClaims};
 use crate::types::Secret;
 
 /// The fuzzing clock: 2026-01-01T00:00:00Z. Seeds are signed and sealed for this instant.
@@ -493,10 +493,10 @@ pub fn session_token(data: &[u8]) {
         return;
     };
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::mint::session_token::open(keyring, text, now());
-        let _ = crate::mint::denial::open(keyring, text);
+        let _ = crate::seal::session_token::open(keyring, text, now());
+        let _ = crate::seal::denial::open(keyring, text);
     }
-    if data.len() <= crate::mint::session_token::MAX_TOKEN_LEN {
+    if data.len() <= crate::seal::session_token::MAX_TOKEN_LEN {
         let _ = serde_json::from_slice::<SessionClaims>(data);
     }
 }
@@ -510,7 +510,7 @@ pub fn web_state(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = crate::mint::web_state::open::<serde_json::Value>(keyring, WEB_STATE_KIND, "", text);
+    let _ = crate::seal::web_state::open::<serde_json::Value>(keyring, WEB_STATE_KIND, "", text);
 }
 
 /// An ID token as AssumeRoleWithWebIdentity and the OIDC callback receive it: size, compact

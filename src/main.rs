@@ -13,7 +13,7 @@ use stsbridge::app::{self, AppState};
 use stsbridge::clock::{Clock, SharedClock, SystemClock};
 use stsbridge::config::{self, Config, DemoCredentials, KeySource, ProcessEnv};
 use stsbridge::demo_idp::DemoIdp;
-use stsbridge::mint::Keyring;
+use stsbridge::seal::Keyring;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -3,7 +3,7 @@
 //! contain a secret.
 
 use super::sigv4::SigV4Error;
-use crate::mint::TokenError;
+use crate::seal::TokenError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthnError {

@@ -19,7 +19,7 @@ pub use error::AuthnError;
 pub use principal::Principal;
 
 use crate::config::Config;
-use crate::mint::{Keyring, SessionClaims, session_token};
+use crate::seal::{Keyring, SessionClaims, session_token};
 use crate::types::{AccessKeyId, AccessKeyKind};
 
 /// Verifies the SigV4 signature of a request and returns who signed it.

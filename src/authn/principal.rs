@@ -1,7 +1,7 @@
 //! The authenticated caller of a signed action.
 
 use crate::config::{Config, User};
-use crate::mint::SessionClaims;
+use crate::seal::SessionClaims;
 use crate::types::AccountId;
 
 #[derive(Debug, Clone)]

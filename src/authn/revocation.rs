@@ -6,7 +6,7 @@ use std::sync::{PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::mint::{SessionClaims, SessionPrincipal};
+use crate::seal::{SessionClaims, SessionPrincipal};
 use crate::store::{Revocation, RevocationTarget};
 
 /// The cached revocations.
@@ -101,7 +101,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::mint::FederatedIdentity;
+    use crate::seal::FederatedIdentity;
     use crate::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
 
     fn t(s: i64) -> DateTime<Utc> {

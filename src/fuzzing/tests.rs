@@ -496,8 +496,8 @@ fn write_seeds() {
     );
     // SigV4.
     let ring = keyring().unwrap();
-    let claims = crate::mint::session_token::tests::sample_claims(now());
-    let token = crate::mint::session_token::seal(ring, &claims).unwrap();
+    let claims = crate::seal::session_token::tests::sample_claims(now());
+    let token = crate::seal::session_token::seal(ring, &claims).unwrap();
     let form = b"Action=GetCallerIdentity&Version=2011-06-15";
     let form_type = ("content-type", "application/x-www-form-urlencoded");
     let user = (USER_KEY, USER_SECRET, None);
@@ -572,9 +572,9 @@ fn write_seeds() {
         .collect();
     write_seeds_for("policy", &policies);
     // Session tokens, denial messages, web state.
-    let denial = crate::mint::denial::seal(
+    let denial = crate::seal::denial::seal(
         ring,
-        &crate::mint::denial::Denial {
+        &crate::seal::denial::Denial {
             principal: Some(format!("arn:aws:iam::{ACCOUNT}:user/fuzz")),
             action: "sts:AssumeRole".into(),
             resource: Some(format!("arn:aws:iam::{ACCOUNT}:role/Dev")),
@@ -584,7 +584,7 @@ fn write_seeds() {
         },
     )
     .unwrap();
-    assert!(crate::mint::session_token::open(ring, token.expose(), now()).is_ok());
+    assert!(crate::seal::session_token::open(ring, token.expose(), now()).is_ok());
     write_seeds_for(
         "session_token",
         &[
@@ -594,7 +594,7 @@ fn write_seeds() {
         ],
     );
     let state = json!({"state":"s","nonce":"n","verifier":"v","provider":1,"return_to":"/roles","at":"2026-01-01T00:00:00Z","list":[1,2.5,null,true]});
-    let sealed = crate::mint::web_state::seal(ring, WEB_STATE_KIND, "", &state).unwrap();
+    let sealed = crate::seal::web_state::seal(ring, WEB_STATE_KIND, "", &state).unwrap();
     write_seeds_for("web_state", &[("login-cookie", sealed.into_bytes())]);
     // ID tokens.
     let claims = json!({

@@ -8,7 +8,7 @@ use crate::authn::AuthnError;
 use crate::authn::oidc::OidcError;
 use crate::authn::saml::SamlError;
 use crate::authn::sigv4::SigV4Error;
-use crate::mint::{MintError, TokenError};
+use crate::seal::{SealError, TokenError};
 use crate::sts::ServiceError;
 
 /// AWS error codes this server sends.
@@ -199,15 +199,15 @@ impl From<SigV4Error> for StsError {
     }
 }
 
-impl From<MintError> for StsError {
+impl From<SealError> for StsError {
     /// Mint errors while issuing are server faults: the cause is logged, never sent.
-    fn from(e: MintError) -> Self {
+    fn from(e: SealError) -> Self {
         match e {
-            MintError::KeyringIo { .. }
-            | MintError::KeyringFormat { .. }
-            | MintError::KeyringPermissions { .. }
-            | MintError::Encode(_)
-            | MintError::TokenTooLarge { .. } => {
+            SealError::KeyringIo { .. }
+            | SealError::KeyringFormat { .. }
+            | SealError::KeyringPermissions { .. }
+            | SealError::Encode(_)
+            | SealError::TokenTooLarge { .. } => {
                 tracing::error!(error = %e, "credential minting failed");
                 Self::internal()
             }

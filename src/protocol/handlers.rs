@@ -81,7 +81,7 @@ fn append_encoded_denial(
     e: &mut StsError,
     cause: super::error::DenialCause,
 ) {
-    let record = crate::mint::denial::Denial {
+    let record = crate::seal::denial::Denial {
         principal: call.principal.as_ref().map(crate::authn::Principal::arn),
         action: format!("sts:{}", call.action.name()),
         // Only the actions that aim at a role name one; their RoleArn was validated.
@@ -90,7 +90,7 @@ fn append_encoded_denial(
         explicit_deny: cause.explicit,
         at: state.clock.now(),
     };
-    match crate::mint::denial::seal(&state.keyring, &record) {
+    match crate::seal::denial::seal(&state.keyring, &record) {
         Ok(encoded) => {
             let stop = if e.message.ends_with('.') { "" } else { "." };
             e.message = format!(

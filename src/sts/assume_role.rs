@@ -14,8 +14,8 @@ use super::permissions::{caller_context, identity_decision};
 use super::session::{IssuedSession, RoleSession, mint_role_session};
 use crate::authn::Principal;
 use crate::config::{Config, Role};
-use crate::mint::{Keyring, SessionClaims, SessionPrincipal};
 use crate::policy::{ContextValue, Decision, evaluate};
+use crate::seal::{Keyring, SessionClaims, SessionPrincipal};
 use crate::types::tag::check_tag_set;
 use crate::types::{Arn, RoleArn};
 

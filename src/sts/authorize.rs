@@ -13,8 +13,8 @@ use super::error::ServiceError;
 use super::permissions::{caller_context, identity_decision, require_permission};
 use crate::authn::Principal;
 use crate::config::Config;
-use crate::mint::SessionPrincipal;
 use crate::policy::Decision;
+use crate::seal::SessionPrincipal;
 
 /// What the caller of `/authorize` needs (an stsbridge action, granted to service users).
 pub const ACTION: &str = "stsbridge:Authorize";

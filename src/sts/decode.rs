@@ -11,7 +11,7 @@ use super::error::ServiceError;
 use super::permissions::require_permission;
 use crate::authn::Principal;
 use crate::config::Config;
-use crate::mint::{Keyring, denial};
+use crate::seal::{Keyring, denial};
 
 const ACTION: &str = "sts:DecodeAuthorizationMessage";
 

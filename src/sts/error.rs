@@ -3,8 +3,8 @@
 
 use crate::authn::oidc::OidcError;
 use crate::authn::saml::SamlError;
-use crate::mint::MintError;
 use crate::policy::PolicyError;
+use crate::seal::SealError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,7 @@ pub enum ServiceError {
     #[error("{0}")]
     InvalidTokenClaim(String),
     #[error(transparent)]
-    Mint(#[from] MintError),
+    Mint(#[from] SealError),
     /// A rate limit (`[limits]`) said no; the caller may retry later.
     #[error("Rate exceeded")]
     Throttled,

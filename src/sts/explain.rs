@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::federation::{FederatedRequest, authorize};
 use super::session::merge_tags;
+use super::trust::{FederatedRequest, authorize};
 use super::web_identity::{self, session_tags};
 use crate::config::{Config, Role};
 use crate::policy::{ContextValue, Decision, evaluate_with_trace};

@@ -23,7 +23,7 @@ use crate::authn::totp::{TotpError, verify_once};
 use crate::config::Config;
 use crate::limits::RateLimiter;
 use crate::metrics::MfaOutcome;
-use crate::mint::SessionPrincipal;
+use crate::seal::SessionPrincipal;
 use crate::store::{MfaAttempt, MfaLockPolicy, Store};
 
 /// Invalid codes per device: 5 within 15 minutes lock it for 15 minutes.

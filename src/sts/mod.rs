@@ -9,7 +9,6 @@ pub mod authorize;
 pub mod decode;
 pub mod error;
 pub mod explain;
-pub mod federation;
 pub mod mfa;
 pub mod offers;
 pub mod permissions;
@@ -17,6 +16,7 @@ pub mod revoke;
 pub mod saml;
 pub mod session;
 pub mod tokens;
+pub mod trust;
 pub mod web_identity;
 
 pub use error::ServiceError;

@@ -20,8 +20,8 @@ use crate::authn::oidc::VerifiedIdToken;
 use crate::authn::revocation::RevocationList;
 use crate::authn::saml::VerifiedAssertion;
 use crate::config::{Config, Role};
-use crate::mint::Keyring;
 use crate::rules::{ClaimsView, evaluate_rules};
+use crate::seal::Keyring;
 use crate::types::RoleArn;
 
 /// An identity verified at browser sign-in, kept (sealed) in the web session until a role is

@@ -9,11 +9,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::authn::Principal;
 use crate::config::Config;
-use crate::mint::SessionPrincipal;
 use crate::policy::{
     CallerPrincipal, ContextValue, Decision, Policy, PolicyKind, RequestContext, evaluate,
     parse_policy,
 };
+use crate::seal::SessionPrincipal;
 
 /// The request context of a signed caller: principal, `aws:` keys it carries, and time.
 pub fn caller_context(
@@ -213,7 +213,7 @@ mod tests {
     use chrono::TimeDelta;
 
     use super::*;
-    use crate::mint::SessionClaims;
+    use crate::seal::SessionClaims;
     use crate::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
 
     fn config() -> Config {

@@ -13,18 +13,18 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::error::ServiceError;
-use super::federation::{FederatedRequest, authorize};
 use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
 };
+use super::trust::{FederatedRequest, authorize};
 use super::web_identity::RoleChoice;
 use crate::authn::revocation::RevocationList;
 use crate::authn::saml::{SamlRegistry, VerifiedAssertion};
 use crate::config::{Config, Role};
 use crate::limits::RateLimiter;
-use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
+use crate::seal::Keyring;
 use crate::store::Store;
 use crate::types::arn::is_iam_name_char;
 use crate::types::duration::DEFAULT_ROLE_SESSION_SECONDS;
@@ -239,7 +239,7 @@ pub fn assume_role_with_verified_assertion(
             chain_depth: 0,
             parent: None,
             mfa_at: None,
-            federated: Some(crate::mint::FederatedIdentity {
+            federated: Some(crate::seal::FederatedIdentity {
                 provider: ok.provider_arn,
                 subject: verified.name_id.clone(),
             }),

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::error::ServiceError;
 use crate::config::{Config, Role};
-use crate::mint::{
+use crate::policy::{PolicyKind, parse_policy};
+use crate::seal::{
     Keyring, SessionClaims, SessionPrincipal, TemporaryCredentials, mint_credentials,
 };
-use crate::policy::{PolicyKind, parse_policy};
 use crate::types::duration::DEFAULT_ROLE_SESSION_SECONDS;
 use crate::types::{AccessKeyId, AccessKeyKind, Arn, SecretAccessKey};
 
@@ -38,7 +38,7 @@ pub struct RoleSession<'a> {
     /// When MFA was verified for this session (or its parent), if it was.
     pub mfa_at: Option<DateTime<Utc>>,
     /// The federated identity (provider and subject), carried through chaining.
-    pub federated: Option<crate::mint::FederatedIdentity>,
+    pub federated: Option<crate::seal::FederatedIdentity>,
     /// The session this one is chained from (AssumeRole with session credentials).
     pub parent: Option<&'a SessionClaims>,
 }

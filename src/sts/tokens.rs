@@ -15,10 +15,10 @@ use super::permissions::{caller_context, identity_decision};
 use super::session::{packed_size, session_policies};
 use crate::authn::Principal;
 use crate::config::Config;
-use crate::mint::{
+use crate::policy::Decision;
+use crate::seal::{
     Keyring, SessionClaims, SessionPrincipal, TemporaryCredentials, mint_credentials,
 };
-use crate::policy::Decision;
 use crate::types::tag::check_tag_set;
 use crate::types::{AccessKeyId, AccessKeyKind, Arn, SecretAccessKey};
 

@@ -10,17 +10,17 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::error::ServiceError;
-use super::federation::{FederatedRequest, authorize};
 use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
 };
+use super::trust::{FederatedRequest, authorize};
 use crate::authn::oidc::{OidcRegistry, VerifiedIdToken};
 use crate::authn::revocation::RevocationList;
 use crate::config::{Config, Role};
 use crate::limits::RateLimiter;
-use crate::mint::Keyring;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
+use crate::seal::Keyring;
 use crate::types::arn::is_iam_name_char;
 use crate::types::tag::check_tag_set;
 use crate::types::{Arn, RoleArn, Secret};
@@ -142,7 +142,7 @@ pub fn assume_role_with_verified_token(
             chain_depth: 0,
             parent: None,
             mfa_at: None,
-            federated: Some(crate::mint::FederatedIdentity {
+            federated: Some(crate::seal::FederatedIdentity {
                 provider: token.provider_arn.clone(),
                 subject: token.subject.clone(),
             }),

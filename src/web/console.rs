@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::error::PageError;
 use super::session::{self, ActiveRole, WebSession};
-use super::{base_path, federation, page};
+use super::{base_path, console_signin, page};
 use crate::app::AppState;
 
 /// Holds credentials: its Debug shows only which snippet it is.
@@ -205,7 +205,7 @@ pub async fn open_in_console(
     let active = web
         .active
         .ok_or_else(|| PageError::bad_request("Choose a role first."))?;
-    let token = federation::issue_signin_token(&state, &active, None).await?;
+    let token = console_signin::issue_signin_token(&state, &active, None).await?;
     let destination = state
         .config
         .server

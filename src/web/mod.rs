@@ -7,8 +7,8 @@
 
 pub mod audit;
 pub mod console;
+pub mod console_signin;
 pub mod error;
-pub mod federation;
 pub mod login;
 pub mod oidc_flow;
 pub mod roles;
@@ -42,7 +42,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/logout", post(console::sign_out))
         .route(
             "/federation",
-            get(federation::endpoint).post(federation::endpoint_post),
+            get(console_signin::endpoint).post(console_signin::endpoint_post),
         )
         .route("/static/style.css", get(style_css))
         .route("/static/app.js", get(app_js))

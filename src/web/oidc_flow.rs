@@ -23,7 +23,7 @@ use super::{absolute, session};
 use crate::app::AppState;
 use crate::authn::oidc::LoginEndpoints;
 use crate::config::OidcProvider;
-use crate::mint::web_state;
+use crate::seal::web_state;
 use crate::sts::error::ServiceError;
 use crate::sts::offers::SignedIn;
 use crate::sts::web_identity::verify_web_identity_token;

@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::authn::saml::Candidates;
 use crate::authn::saml::authn_request::{self, AuthnRequestError, AuthnRequestParams};
 use crate::config::Config;
-use crate::mint::web_state;
+use crate::seal::web_state;
 use crate::sts::error::ServiceError;
 use crate::sts::offers::SignedIn;
 use crate::sts::saml::verify_saml_response;
@@ -260,7 +260,7 @@ pub async fn acs(
     if let Some(relay) = form.relay_state.as_deref().filter(|r| !r.is_empty()) {
         let allowed = url::Url::parse(relay)
             .ok()
-            .filter(|u| super::federation::destination_allowed(&state, u));
+            .filter(|u| super::console_signin::destination_allowed(&state, u));
         match allowed {
             Some(target)
                 if response

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
-use crate::mint::web_state;
+use crate::seal::web_state;
 use crate::sts::offers::SignedIn;
 use crate::types::Secret;
 use crate::types::secret::fill_random;

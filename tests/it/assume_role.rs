@@ -3,7 +3,7 @@
 
 use stsbridge::app::ServeLimits;
 use stsbridge::clock::Clock;
-use stsbridge::mint::session_token;
+use stsbridge::seal::session_token;
 
 use crate::common::{
     ADMIN_KEY, ADMIN_SECRET, DEV_KEY, DEV_SECRET, TestServer, config_from, error_code,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use stsbridge::app::ServeLimits;
-use stsbridge::mint::Keyring;
+use stsbridge::seal::Keyring;
 
 use crate::common::{ACCOUNT, TestServer, config_from, test_config_toml};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use stsbridge::app::ServeLimits;
-use stsbridge::mint::Keyring;
+use stsbridge::seal::Keyring;
 
 use crate::common::postgres::{Proxy, TestDb};
 use crate::common::web::WebClient;

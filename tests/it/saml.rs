@@ -5,8 +5,8 @@
 use chrono::TimeDelta;
 use stsbridge::app::ServeLimits;
 use stsbridge::clock::{Clock, SystemClock};
-use stsbridge::mint::Keyring;
 use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
+use stsbridge::seal::Keyring;
 
 use crate::common::postgres::{Proxy, TestDb};
 use crate::common::{TestServer, config_from, error_code, error_message, test_config_toml};

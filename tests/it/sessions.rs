@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use stsbridge::clock::Clock;
-use stsbridge::mint::{
+use stsbridge::seal::{
     Keyring, SessionClaims, SessionPrincipal, TemporaryCredentials, mint_credentials,
 };
 use stsbridge::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};

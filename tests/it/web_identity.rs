@@ -5,7 +5,7 @@ use aws_sdk_sts::config::BehaviorVersion;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use stsbridge::app::ServeLimits;
-use stsbridge::mint::Keyring;
+use stsbridge::seal::Keyring;
 
 use crate::common::idp::{CLIENT_ID, Key, TestIdp, sign_with};
 use crate::common::{TestServer, config_from, error_code, error_message, test_config_toml};

@@ -13,7 +13,7 @@ use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
 use stsbridge::app::{self, AppState};
 use stsbridge::clock::ManualClock;
 use stsbridge::config::{self, Config};
-use stsbridge::mint::Keyring;
+use stsbridge::seal::Keyring;
 use tokio::sync::oneshot;
 
 /// TEST-ONLY keys: they exist in this file and nowhere else.

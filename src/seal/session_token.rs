@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::error::{MintError, TokenError};
+use super::error::{SealError, TokenError};
 use super::keyring::{Keyring, Purpose, open_text, seal_text};
 use crate::types::{AccessKeyId, AccountId, RoleArn, Secret, SecretAccessKey};
 
@@ -171,12 +171,12 @@ mod exposed_secret {
 }
 
 /// Seals claims into a token string.
-pub fn seal(keyring: &Keyring, claims: &SessionClaims) -> Result<Secret, MintError> {
+pub fn seal(keyring: &Keyring, claims: &SessionClaims) -> Result<Secret, SealError> {
     let plain =
-        Zeroizing::new(serde_json::to_vec(claims).map_err(|e| MintError::Encode(e.to_string()))?);
+        Zeroizing::new(serde_json::to_vec(claims).map_err(|e| SealError::Encode(e.to_string()))?);
     let token = seal_text(keyring, Purpose::SessionToken, AAD, VERSION, &plain)?;
     if token.len() > MAX_TOKEN_LEN {
-        return Err(MintError::TokenTooLarge {
+        return Err(SealError::TokenTooLarge {
             len: token.len(),
             max: MAX_TOKEN_LEN,
         });
@@ -213,7 +213,7 @@ pub(crate) mod tests {
     use chrono::TimeDelta;
 
     use super::*;
-    use crate::mint::keyring::KEY_ID_LEN;
+    use crate::seal::keyring::KEY_ID_LEN;
     use crate::types::AccessKeyKind;
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -316,7 +316,7 @@ pub(crate) mod tests {
             .collect();
         assert!(matches!(
             seal(&ring, &claims),
-            Err(MintError::TokenTooLarge { .. })
+            Err(SealError::TokenTooLarge { .. })
         ));
     }
 

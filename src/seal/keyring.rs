@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::error::{MintError, TokenError};
+use super::error::{SealError, TokenError};
 use crate::types::secret::fill_random;
 
 /// Key ids are 8 random bytes: enough to never collide in a keyring, short in every token.
@@ -146,7 +146,7 @@ impl Keyring {
     }
 
     /// Loads the keyring at `path`, creating it (mode 0600) with one fresh key if missing.
-    pub fn load_or_create(path: &Path, now: DateTime<Utc>) -> Result<Self, MintError> {
+    pub fn load_or_create(path: &Path, now: DateTime<Utc>) -> Result<Self, SealError> {
         match std::fs::metadata(path) {
             Ok(_) => Self::load(path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -154,7 +154,7 @@ impl Keyring {
                 ring.write_new(path)?;
                 Ok(ring)
             }
-            Err(source) => Err(MintError::KeyringIo {
+            Err(source) => Err(SealError::KeyringIo {
                 path: path.to_owned(),
                 source,
             }),
@@ -162,14 +162,14 @@ impl Keyring {
     }
 
     /// Loads an existing keyring, refusing one that others can read.
-    pub fn load(path: &Path) -> Result<Self, MintError> {
-        let io = |source| MintError::KeyringIo {
+    pub fn load(path: &Path) -> Result<Self, SealError> {
+        let io = |source| SealError::KeyringIo {
             path: path.to_owned(),
             source,
         };
         check_private(path)?;
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
-        Self::from_json(&text).map_err(|reason| MintError::KeyringFormat {
+        Self::from_json(&text).map_err(|reason| SealError::KeyringFormat {
             path: path.to_owned(),
             reason,
         })
@@ -242,7 +242,7 @@ impl Keyring {
 
     /// Reloads the keyring file and, when its keys differ, serves with them from now on.
     /// Returns whether anything changed. On error the current keys stay in force.
-    pub fn reload(&self, path: &Path) -> Result<bool, MintError> {
+    pub fn reload(&self, path: &Path) -> Result<bool, SealError> {
         let fresh = Self::load(path)?;
         if fresh.key_ids() == self.key_ids() {
             return Ok(false);
@@ -255,7 +255,7 @@ impl Keyring {
     /// Drops keys that stopped sealing more than [`RETIRED_KEY_LIFETIME`] before `now` (no
     /// token they sealed can still be live) and rewrites the file atomically. Returns the ring
     /// and the ids removed.
-    pub fn prune_file(path: &Path, now: DateTime<Utc>) -> Result<(Self, Vec<String>), MintError> {
+    pub fn prune_file(path: &Path, now: DateTime<Utc>) -> Result<(Self, Vec<String>), SealError> {
         let keys = Self::load(path)?.into_keys();
         let mut kept = Vec::with_capacity(keys.len());
         let mut removed = Vec::new();
@@ -279,11 +279,11 @@ impl Keyring {
     }
 
     /// Writes this ring over `path` atomically: a temporary file (0600) renamed over it.
-    fn replace_file(&self, path: &Path) -> Result<(), MintError> {
+    fn replace_file(&self, path: &Path) -> Result<(), SealError> {
         let tmp: PathBuf = path.with_extension("json.tmp");
         let _ = std::fs::remove_file(&tmp);
         self.write_new(&tmp)?;
-        std::fs::rename(&tmp, path).map_err(|source| MintError::KeyringIo {
+        std::fs::rename(&tmp, path).map_err(|source| SealError::KeyringIo {
             path: path.to_owned(),
             source,
         })
@@ -306,8 +306,8 @@ impl Keyring {
     }
 
     /// Writes a keyring file that must not exist yet, with mode 0600 from the first byte.
-    fn write_new(&self, path: &Path) -> Result<(), MintError> {
-        let io = |source| MintError::KeyringIo {
+    fn write_new(&self, path: &Path) -> Result<(), SealError> {
+        let io = |source| SealError::KeyringIo {
             path: path.to_owned(),
             source,
         };
@@ -316,7 +316,7 @@ impl Keyring {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         // Serialise before creating the file, so a failure never leaves an empty keyring behind.
-        let json = self.to_json().map_err(|e| MintError::KeyringFormat {
+        let json = self.to_json().map_err(|e| SealError::KeyringFormat {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
@@ -327,7 +327,7 @@ impl Keyring {
 
     /// Puts a fresh key first (it seals from now on) and writes the file atomically: a temporary
     /// file (0600) renamed over the old one, so a crash never leaves a half-written keyring.
-    pub fn rotate_file(path: &Path, now: DateTime<Utc>) -> Result<Self, MintError> {
+    pub fn rotate_file(path: &Path, now: DateTime<Utc>) -> Result<Self, SealError> {
         let ring = Self::load(path)?.rotated(now);
         ring.replace_file(path)?;
         Ok(ring)
@@ -352,11 +352,11 @@ impl Keyring {
         purpose: Purpose,
         aad_prefix: &[u8],
         plaintext: &[u8],
-    ) -> Result<SealedBox, MintError> {
+    ) -> Result<SealedBox, SealError> {
         let keys = self.keys();
         let key = keys
             .first()
-            .ok_or_else(|| MintError::Encode("empty keyring".into()))?;
+            .ok_or_else(|| SealError::Encode("empty keyring".into()))?;
         // Random 96-bit nonces: NIST SP 800-38D allows 2^32 seals per key with them. That is
         // 136 years of sessions at 1,000/s; rotation resets the count long before.
         let mut nonce = [0u8; NONCE_LEN];
@@ -369,7 +369,7 @@ impl Keyring {
                 Aad::from(aad),
                 &mut buf,
             )
-            .map_err(|_| MintError::Encode("seal failed".into()))?;
+            .map_err(|_| SealError::Encode("seal failed".into()))?;
         Ok(SealedBox {
             key_id: key.id,
             nonce,
@@ -416,7 +416,7 @@ pub(super) fn seal_text(
     aad: &[u8],
     version: u8,
     plaintext: &[u8],
-) -> Result<String, MintError> {
+) -> Result<String, SealError> {
     let sealed = keyring.seal(purpose, &[aad, &[version]].concat(), plaintext)?;
     let mut bytes = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.sealed.len());
     bytes.push(version);
@@ -454,19 +454,19 @@ pub(super) fn open_text(
 }
 
 /// Refuses key files readable by group or others, as ssh does for private keys.
-fn check_private(path: &Path) -> Result<(), MintError> {
+fn check_private(path: &Path) -> Result<(), SealError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)
-            .map_err(|source| MintError::KeyringIo {
+            .map_err(|source| SealError::KeyringIo {
                 path: path.to_owned(),
                 source,
             })?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            return Err(MintError::KeyringPermissions {
+            return Err(SealError::KeyringPermissions {
                 path: path.to_owned(),
                 mode: mode & 0o777,
             });
@@ -606,7 +606,7 @@ mod tests {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert!(matches!(
                 Keyring::load(&path),
-                Err(MintError::KeyringPermissions { .. })
+                Err(SealError::KeyringPermissions { .. })
             ));
         }
         for bad in [

@@ -1,4 +1,6 @@
-//! Minting temporary credentials and sealing them into session tokens.
+//! Sealing: everything the bridge hands out that only it can open again. Temporary
+//! credentials sealed into session tokens, browser state (cookies, pending sign-ins) and
+//! encoded denial messages, all under the one keyring.
 //!
 //! A session token is self-contained: an AES-256-GCM box holding everything needed to verify a
 //! later request signed with the session's keys (principal, expiry, session policy, tags…), so
@@ -12,6 +14,6 @@ pub mod session_token;
 pub mod web_state;
 
 pub use credentials::{TemporaryCredentials, mint_credentials};
-pub use error::{MintError, TokenError};
+pub use error::{SealError, TokenError};
 pub use keyring::Keyring;
 pub use session_token::{FederatedIdentity, SessionClaims, SessionPrincipal};

@@ -22,7 +22,7 @@ use super::error::PageError;
 use super::session::{self, ActiveRole, WebSession, random_token};
 use crate::app::AppState;
 use crate::authn::authenticate_session_credentials;
-use crate::mint::{SessionPrincipal, web_state};
+use crate::seal::{SessionPrincipal, web_state};
 use crate::types::Secret;
 
 const NAMESPACE: &str = "signin-token";

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::error::MintError;
+use super::error::SealError;
 use super::keyring::Keyring;
 use super::session_token::{SessionClaims, seal};
 use crate::types::{AccessKeyId, Secret, SecretAccessKey};
@@ -22,7 +22,7 @@ pub struct TemporaryCredentials {
 pub fn mint_credentials(
     keyring: &Keyring,
     claims: &SessionClaims,
-) -> Result<TemporaryCredentials, MintError> {
+) -> Result<TemporaryCredentials, SealError> {
     let session_token = seal(keyring, claims)?;
     Ok(TemporaryCredentials {
         access_key_id: claims.access_key_id.clone(),

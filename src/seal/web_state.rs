@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::error::{MintError, TokenError};
+use super::error::{SealError, TokenError};
 use super::keyring::{Keyring, Purpose, open_text, seal_text};
 
 const VERSION: u8 = 1;
@@ -24,9 +24,9 @@ pub fn seal<T: Serialize>(
     kind: &str,
     binding: &str,
     value: &T,
-) -> Result<String, MintError> {
+) -> Result<String, SealError> {
     let plain = zeroize::Zeroizing::new(
-        serde_json::to_vec(value).map_err(|e| MintError::Encode(e.to_string()))?,
+        serde_json::to_vec(value).map_err(|e| SealError::Encode(e.to_string()))?,
     );
     seal_text(
         keyring,

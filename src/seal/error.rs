@@ -1,4 +1,4 @@
-//! Errors of the mint layer. Two enums, because their causes differ: [`MintError`] is the
+//! Errors of the seal layer. Two enums, because their causes differ: [`SealError`] is the
 //! server's own failure (keyring, sealing), [`TokenError`] is a client presenting a bad token.
 //! Keeping them apart means a bad token can never be reported as a server fault.
 
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
-pub enum MintError {
+pub enum SealError {
     #[error("cannot read or write keyring {path}: {source}")]
     KeyringIo {
         path: PathBuf,

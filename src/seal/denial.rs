@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::error::{MintError, TokenError};
+use super::error::{SealError, TokenError};
 use super::keyring::{Keyring, Purpose, open_text, seal_text};
 
 const VERSION: u8 = 1;
@@ -42,7 +42,7 @@ pub struct Denial {
 }
 
 /// Seals a denial into the text clients see after "Encoded authorization failure message: ".
-pub fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, MintError> {
+pub fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, SealError> {
     let mut denial = denial.clone();
     // At these bounds the padded message still fits MAX_ENCODED_LEN (tested).
     truncate(&mut denial.reason, MAX_REASON_LEN);
@@ -53,7 +53,7 @@ pub fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, MintError> {
         truncate(principal, MAX_FIELD_LEN);
     }
     truncate(&mut denial.action, MAX_FIELD_LEN);
-    let mut plain = serde_json::to_vec(&denial).map_err(|e| MintError::Encode(e.to_string()))?;
+    let mut plain = serde_json::to_vec(&denial).map_err(|e| SealError::Encode(e.to_string()))?;
     // Trailing whitespace is valid JSON: pad with spaces.
     plain.resize(plain.len().div_ceil(PAD_TO) * PAD_TO, b' ');
     seal_text(keyring, Purpose::DenialMessage, AAD, VERSION, &plain)
