@@ -1,4 +1,5 @@
-//! Application state, router and the layer stack, plus serving with graceful shutdown.
+//! The HTTP application: the router, the layer stack (order explained at [`router`]) and
+//! serving with graceful shutdown. Every handler it routes to takes the one [`Bridge`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -6,25 +7,23 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::handler::Handler as _;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower::{BoxError, ServiceBuilder, ServiceExt};
 
-use crate::authn::oidc::{OidcError, OidcRegistry};
-use crate::authn::revocation::RevocationList;
-use crate::authn::saml::{SamlError, SamlRegistry};
-use crate::clock::SharedClock;
-use crate::config::Config;
 use crate::demo_idp::DemoIdp;
 use crate::protocol::handlers::{error_response, sts_endpoint};
 use crate::protocol::{ErrorCode, StsError};
-use crate::seal::Keyring;
-use crate::store::Store;
+use crate::sts::bridge::{Bridge, Refresh};
 use crate::telemetry::{self, RequestId};
+use crate::web::login::{ExtraSignIn, ExtraSignIns};
 
-/// Protective limits of the HTTP layer.
+/// Protective limits of the HTTP layer, and how often the bridge looks for changes made
+/// elsewhere.
 #[derive(Debug, Clone, Copy)]
 pub struct ServeLimits {
     /// A request (body upload included) that takes longer is cut off: nothing the bridge does
@@ -49,208 +48,62 @@ pub struct ServeLimits {
 
 impl Default for ServeLimits {
     fn default() -> Self {
+        let refresh = Refresh::default();
         Self {
             request_timeout: Duration::from_secs(30),
             max_in_flight: 1024,
             header_read_timeout: Duration::from_secs(10),
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(30),
-            keyring_reload: KEYRING_RELOAD,
-            revocation_refresh: REVOCATION_REFRESH,
+            keyring_reload: refresh.keyring_reload,
+            revocation_refresh: refresh.revocation_refresh,
         }
     }
 }
 
-/// Everything a handler needs; cheap to clone.
+impl ServeLimits {
+    fn refresh(&self) -> Refresh {
+        Refresh {
+            keyring_reload: self.keyring_reload,
+            revocation_refresh: self.revocation_refresh,
+        }
+    }
+}
+
+/// What `serve` runs: the bridge, the HTTP limits and, in the demo, the built-in IdP.
 #[derive(Debug, Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub keyring: Arc<Keyring>,
-    pub clock: SharedClock,
+pub struct App {
+    pub bridge: Arc<Bridge>,
     pub limits: ServeLimits,
     /// The built-in demo IdP, served under `/demo-idp` (demo configuration only).
     pub demo_idp: Option<Arc<DemoIdp>>,
-    /// OIDC providers and their cached keys.
-    pub oidc: Arc<OidcRegistry>,
-    /// SAML providers and their metadata.
-    pub saml: Arc<SamlRegistry>,
-    /// Shared state: the replay cache and revocations; audit later.
-    pub store: Arc<dyn Store>,
-    /// The store's revocations, cached and refreshed every few seconds.
-    pub revocations: Arc<RevocationList>,
-    /// Outbound HTTP (IdP discovery, keys, OIDC code exchange): bounded, no redirects.
-    pub http: reqwest::Client,
-    /// The audit trail's queue and writer.
-    pub audit: Arc<crate::audit::Auditor>,
-    /// `[limits]`: per IP, per subject, per access key.
-    pub limiters: Arc<crate::limits::Limiters>,
 }
 
-impl AppState {
+impl App {
+    pub fn new(bridge: Bridge) -> Self {
+        Self {
+            bridge: Arc::new(bridge),
+            limits: ServeLimits::default(),
+            demo_idp: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_limits(mut self, limits: ServeLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     #[must_use]
     pub fn with_demo_idp(mut self, idp: Arc<DemoIdp>) -> Self {
         self.demo_idp = Some(idp);
         self
     }
 
-    /// Builds the state; no network (OIDC keys from files load now, the rest in [`Self::start`]).
-    pub fn new(
-        config: Config,
-        keyring: Keyring,
-        clock: SharedClock,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, StartError> {
-        // Outbound calls (discovery, JWKS) are bounded and never follow redirects: a redirect
-        // from an IdP host is not a place we agreed to fetch keys from.
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("stsbridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| StartError::Http(e.to_string()))?;
-        let oidc =
-            OidcRegistry::new(&config.oidc_providers, http.clone()).map_err(StartError::Oidc)?;
-        let saml = SamlRegistry::new(
-            &config.saml_providers,
-            config.server.saml_sp_key_pem.as_ref(),
-            http.clone(),
-        )
-        .map_err(StartError::Saml)?;
-        let config_limits = config.limits;
-        let config_audit = crate::config::AuditConfig {
-            sink: match &config.audit.sink {
-                crate::config::AuditSink::StoreOnly => crate::config::AuditSink::StoreOnly,
-                crate::config::AuditSink::Stdout => crate::config::AuditSink::Stdout,
-                crate::config::AuditSink::File(p) => crate::config::AuditSink::File(p.clone()),
-            },
-            retention_days: config.audit.retention_days,
-        };
-        Ok(Self {
-            config: Arc::new(config),
-            keyring: Arc::new(keyring),
-            clock,
-            limits: ServeLimits::default(),
-            demo_idp: None,
-            oidc: Arc::new(oidc),
-            saml: Arc::new(saml),
-            store,
-            revocations: Arc::new(RevocationList::default()),
-            http,
-            audit: Arc::new(crate::audit::Auditor::new(&config_audit)),
-            limiters: Arc::new(crate::limits::Limiters::new(&config_limits)),
-        })
-    }
-
-    /// First fetch of identity-provider keys (each bounded; an IdP that is down does not stop
-    /// the bridge), their background refresh, and the store's periodic purge of expired
-    /// one-time ids.
+    /// Starts the bridge's background work (first IdP fetches, refreshes, purge).
     pub async fn start(&self) {
-        self.audit.start(Arc::clone(&self.store));
-        if let crate::config::KeySource::File(path) = &self.config.tokens {
-            tokio::spawn(watch_keyring(
-                Arc::downgrade(&self.keyring),
-                path.clone(),
-                self.limits.keyring_reload,
-            ));
-        }
-        self.oidc.start().await;
-        self.saml.start().await;
-        self.refresh_revocations().await;
-        let me = self.clone();
-        tokio::spawn(async move {
-            // Other replicas' (and the CLI's) revocations reach this one within this interval.
-            let mut tick = tokio::time::interval(me.limits.revocation_refresh);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if Arc::strong_count(&me.revocations) == 1 {
-                    break; // the application is gone
-                }
-                me.refresh_revocations().await;
-            }
-        });
-        let store = Arc::downgrade(&self.store);
-        let clock = self.clock.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(PURGE_INTERVAL);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                // Stops with the application: the task holds no strong reference.
-                let Some(store) = store.upgrade() else { break };
-                match store.purge_expired(clock.now()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(rows = n, "purged expired one-time ids"),
-                    Err(e) => tracing::warn!(error = %e, "store purge failed"),
-                }
-            }
-        });
+        self.bridge.start(self.limits.refresh()).await;
     }
-}
-
-/// How often the keyring file is checked for a rotation made elsewhere (`stsbridge keys
-/// rotate` on a shared, mounted secret).
-pub const KEYRING_RELOAD: Duration = Duration::from_secs(5);
-
-/// Reloads the keyring when its file changes (size or modification time); ends with the app.
-async fn watch_keyring(
-    keyring: std::sync::Weak<Keyring>,
-    path: std::path::PathBuf,
-    every: Duration,
-) {
-    let stamp = |m: &std::fs::Metadata| (m.len(), m.modified().ok());
-    let mut last = tokio::fs::metadata(&path).await.ok().map(|m| stamp(&m));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(ring) = keyring.upgrade() else { break };
-        let now = tokio::fs::metadata(&path).await.ok().map(|m| stamp(&m));
-        if now == last {
-            continue;
-        }
-        last = now;
-        match ring.reload(&path) {
-            Ok(true) => tracing::info!(keys = ?ring.key_ids(), "keyring reloaded"),
-            Ok(false) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "keyring file changed but could not be loaded; keeping the current keys");
-            }
-        }
-    }
-}
-
-/// How often the revocation cache is reloaded from the store.
-pub const REVOCATION_REFRESH: Duration = Duration::from_secs(5);
-
-impl AppState {
-    /// Reloads the revocation cache; on a store error the previous list stays in force.
-    pub async fn refresh_revocations(&self) {
-        match self.store.list_revocations(self.clock.now()).await {
-            Ok(records) => {
-                crate::metrics::global().set_revocations(records.len());
-                self.revocations.replace(records);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "revocations could not be reloaded; keeping the previous list");
-            }
-        }
-    }
-}
-
-/// How often expired replay-cache rows are deleted.
-const PURGE_INTERVAL: Duration = Duration::from_mins(5);
-
-/// Why the application could not be assembled.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("cannot build the HTTP client: {0}")]
-    Http(String),
-    #[error(transparent)]
-    Oidc(OidcError),
-    #[error(transparent)]
-    Saml(SamlError),
 }
 
 /// The full router with its layers. Layer order, outermost first:
@@ -259,13 +112,14 @@ pub enum StartError {
 ///    read ([`crate::unread_body`]);
 /// 3. overload/timeout handling, turning tower errors into STS error documents;
 /// 4. load shedding over a concurrency limit, then the request timeout.
-pub fn router(state: AppState) -> Router {
+pub fn router(app: &App) -> Router {
+    let state = &app.bridge;
     let protective = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(layer_error))
         .load_shed()
-        .concurrency_limit(state.limits.max_in_flight)
-        .timeout(state.limits.request_timeout);
-    let sts = get(crate::web::login::root_get).post(sts_endpoint);
+        .concurrency_limit(app.limits.max_in_flight)
+        .timeout(app.limits.request_timeout);
+    let sts = get(root_get).post(sts_endpoint);
     let mut routes = Router::new().route("/", sts.clone());
     // Behind a reverse proxy the bridge may live under a path (`public_url =
     // "https://example.com/sts"`); clients then send to, and sign, that path.
@@ -284,15 +138,23 @@ pub fn router(state: AppState) -> Router {
                 &format!("{prefix}/authorize"),
                 axum::routing::post(crate::protocol::authorize::authorize_endpoint),
             )
-            .nest(&prefix, crate::web::routes(&state));
+            .nest(&prefix, crate::web::routes(state));
     }
-    if let Some(idp) = &state.demo_idp {
+    if let Some(idp) = &app.demo_idp {
+        // The demo SAML IdP has no redirect SSO endpoint: it signs in IdP-initiated.
+        let link = ExtraSignIn {
+            id: "demo-saml",
+            name: "Demo SAML IdP, IdP-initiated (DEMO ONLY)",
+            kind: "SAML 2.0",
+            path: format!("{}/saml/login", crate::demo_idp::DEMO_IDP_PATH),
+        };
+        routes = routes.layer(axum::Extension(ExtraSignIns(Arc::from([link]))));
         // The demo IdP's pages get the same headers as ours (CSP, no framing, no caching).
         routes = routes.merge(
             idp.clone()
                 .routes()
                 .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
+                    Arc::clone(state),
                     crate::web::page_layer,
                 )),
         );
@@ -303,13 +165,13 @@ pub fn router(state: AppState) -> Router {
             "/authorize",
             axum::routing::post(crate::protocol::authorize::authorize_endpoint),
         )
-        .merge(crate::web::routes(&state))
+        .merge(crate::web::routes(state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(Arc::clone(state))
         .layer(protective);
     // CORS sits outside the protective layers so preflights are answered cheaply, and inside
     // the request span so they are logged with an id.
@@ -324,6 +186,19 @@ pub fn router(state: AppState) -> Router {
         crate::unread_body::drain_unread_body,
     ))
     .layer(axum::middleware::from_fn(telemetry::request_span))
+}
+
+/// `GET /`: the login page for a browser (no query, no signature), else the STS endpoint.
+async fn root_get(State(bridge): State<Arc<Bridge>>, req: Request) -> Response {
+    // A browser opening the bridge sends neither a signature nor a query; anything else is
+    // an API call (and gets the API's errors, MissingAction included).
+    let is_api = req.headers().contains_key(header::AUTHORIZATION)
+        || req.uri().query().is_some_and(|q| !q.is_empty());
+    if is_api {
+        sts_endpoint.call(req, bridge).await
+    } else {
+        crate::web::login::show.call(req, bridge).await
+    }
 }
 
 /// Browser apps on the configured origins may call the STS API (web identity from a single-page
@@ -398,13 +273,13 @@ async fn method_not_allowed(request_id: RequestId) -> Response {
 }
 
 /// Prometheus text exposition of [`crate::metrics`].
-async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+async fn metrics(axum::extract::State(bridge): axum::extract::State<Arc<Bridge>>) -> Response {
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        crate::metrics::global().render(state.audit.dropped(), state.audit.written()),
+        crate::metrics::global().render(bridge.audit.dropped(), bridge.audit.written()),
     )
         .into_response()
 }
@@ -415,8 +290,10 @@ async fn healthz() -> &'static str {
 }
 
 /// Readiness: configuration and keyring are loaded, and the store answers.
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+async fn readyz(
+    axum::extract::State(bridge): axum::extract::State<Arc<Bridge>>,
+) -> impl IntoResponse {
+    match bridge.ready().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "store not ready");
@@ -433,11 +310,11 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
 /// and sending nothing, could hold sockets forever. TLS, when used, ends at a proxy in front.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let limits = state.limits;
-    let app = router(state);
+    let limits = app.limits;
+    let app = router(&app);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);

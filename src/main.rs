@@ -8,7 +8,8 @@ use std::io::Write as _;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
-use stsbridge::app::{self, AppState};
+use stsbridge::app::{self, App};
+use stsbridge::sts::bridge::Bridge;
 
 use stsbridge::clock::{Clock, SharedClock, SystemClock};
 use stsbridge::config::{self, Config, DemoCredentials, KeySource, ProcessEnv};
@@ -290,16 +291,16 @@ async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, demo = config.demo, "stsbridge listening");
     let store = stsbridge::store::open(&config.store).await?;
-    let mut state = AppState::new(config, keyring, clock, store)?;
-    state.start().await;
+    let mut app = App::new(Bridge::new(config, keyring, clock, store)?);
+    app.start().await;
     if let Some((credentials, idp)) = demo {
-        print_demo_banner(&addr.to_string(), &state.config, &credentials);
-        state = state.with_demo_idp(idp);
+        print_demo_banner(&addr.to_string(), app.bridge.config(), &credentials);
+        app = app.with_demo_idp(idp);
     }
-    let audit = Arc::clone(&state.audit);
-    app::serve(listener, state, app::shutdown_signal()).await?;
+    let bridge = Arc::clone(&app.bridge);
+    app::serve(listener, app, app::shutdown_signal()).await?;
     // Requests have finished: let the audit writer catch up before the process exits.
-    if !audit.flush(std::time::Duration::from_secs(5)).await {
+    if !bridge.flush_audit(std::time::Duration::from_secs(5)).await {
         tracing::warn!("audit events still queued at exit were not written");
     }
     Ok(())

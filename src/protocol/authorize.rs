@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
@@ -23,10 +24,10 @@ use serde_json::json;
 
 use super::error::{ErrorCode, StsError};
 use super::extract::read_body;
-use crate::app::AppState;
 use crate::authn;
 use crate::authn::sigv4::{MAX_SIGNED_HEADERS, Payload, SignedRequest};
 use crate::sts;
+use crate::sts::bridge::Bridge;
 use crate::telemetry::RequestId;
 
 /// At most this many client headers are relayed; SigV4 signs at most [`MAX_SIGNED_HEADERS`].
@@ -163,7 +164,7 @@ fn check_names(input: &AuthorizeInput) -> Result<(), StsError> {
 }
 
 pub async fn authorize_endpoint(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     request_id: RequestId,
     req: Request,
 ) -> Response {
@@ -173,7 +174,7 @@ pub async fn authorize_endpoint(
     }
 }
 
-async fn answer(state: &AppState, req: Request) -> Result<serde_json::Value, StsError> {
+async fn answer(state: &Bridge, req: Request) -> Result<serde_json::Value, StsError> {
     // The resource server's own address, for `aws:SourceIp` in its permission to ask.
     let service_ip = req
         .extensions()

@@ -3,6 +3,7 @@
 //! authenticated as that action requires). Handlers never see an unauthenticated signed call.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
@@ -14,8 +15,8 @@ use super::action::{Action, AuthRequirement};
 use super::error::{ErrorCode, StsError};
 use super::handlers::error_response;
 use super::params::Params;
-use crate::app::AppState;
 use crate::authn::{self, Principal, sigv4::SignedRequest};
+use crate::sts::bridge::Bridge;
 use crate::telemetry::RequestId;
 
 /// Largest accepted body. The biggest legitimate input is a 100,000-character SAML assertion,
@@ -57,10 +58,10 @@ impl IntoResponse for StsRejection {
     }
 }
 
-impl FromRequest<AppState> for StsCall {
+impl FromRequest<Arc<Bridge>> for StsCall {
     type Rejection = StsRejection;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Arc<Bridge>) -> Result<Self, Self::Rejection> {
         let request_id = RequestId::of(&req);
         let source_ip = req
             .extensions()
@@ -105,7 +106,7 @@ pub fn user_agent(headers: &HeaderMap) -> Option<String> {
 
 async fn read_call(
     req: Request,
-    state: &AppState,
+    state: &Bridge,
     seen_action: &mut Option<Action>,
 ) -> Result<StsCall, StsError> {
     let user_agent = user_agent(req.headers());

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
 use super::action::{
     Action, AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
@@ -19,14 +20,14 @@ use super::xml::{
     GetCallerIdentityResult, GetFederationTokenResult, GetSessionTokenResult, RevokeSessionsResult,
     render_error, render_success,
 };
-use crate::app::AppState;
 use crate::sts::assume_role::AssumeRoleRequest;
+use crate::sts::bridge::Bridge;
 use crate::sts::saml::{self, SamlRequest};
 use crate::sts::{self, web_identity, web_identity::WebIdentityRequest};
 use crate::telemetry::RequestId;
 
 pub async fn sts_endpoint(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     request_id: RequestId,
     call: StsCall,
 ) -> Response {
@@ -75,7 +76,7 @@ pub(super) struct Validated {
 /// DecodeAuthorizationMessage. Sealing cannot fail short of a broken keyring; then the plain
 /// refusal is still correct, only less helpful.
 fn append_encoded_denial(
-    state: &AppState,
+    state: &Bridge,
     call: &StsCall,
     facts: &Validated,
     e: &mut StsError,
@@ -153,7 +154,7 @@ fn xml_response(status: StatusCode, xml: String) -> Response {
 }
 
 async fn dispatch(
-    state: &AppState,
+    state: &Bridge,
     call: &StsCall,
     facts: &mut Validated,
 ) -> Result<ActionResult, StsError> {
@@ -183,7 +184,7 @@ async fn dispatch(
 }
 
 async fn assume_role_with_web_identity(
-    state: &AppState,
+    state: &Bridge,
     call: &StsCall,
     facts: &mut Validated,
 ) -> Result<ActionResult, StsError> {
@@ -229,7 +230,7 @@ async fn assume_role_with_web_identity(
 }
 
 async fn assume_role_with_saml(
-    state: &AppState,
+    state: &Bridge,
     call: &StsCall,
     facts: &mut Validated,
 ) -> Result<ActionResult, StsError> {
@@ -282,12 +283,12 @@ async fn assume_role_with_saml(
 }
 
 /// The configured role's own ARN, for the issuance metric's label.
-fn configured_role(state: &AppState, arn: &crate::types::RoleArn) -> Option<String> {
+fn configured_role(state: &Bridge, arn: &crate::types::RoleArn) -> Option<String> {
     state.config.role_by_arn(arn).map(|r| r.arn.to_string())
 }
 
 /// What the MFA checks of AssumeRole and GetSessionToken need from the application.
-fn mfa_checker(state: &AppState) -> sts::mfa::MfaChecker<'_> {
+fn mfa_checker(state: &Bridge) -> sts::mfa::MfaChecker<'_> {
     sts::mfa::MfaChecker {
         config: &state.config,
         store: state.store.as_ref(),
@@ -296,7 +297,7 @@ fn mfa_checker(state: &AppState) -> sts::mfa::MfaChecker<'_> {
 }
 
 async fn assume_role(
-    state: &AppState,
+    state: &Bridge,
     call: &StsCall,
     facts: &mut Validated,
 ) -> Result<ActionResult, StsError> {
@@ -348,7 +349,7 @@ async fn assume_role(
     }))
 }
 
-async fn get_session_token(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+async fn get_session_token(state: &Bridge, call: &StsCall) -> Result<ActionResult, StsError> {
     let p = GetSessionTokenParams::parse(&call.params)?;
     let caller = call.principal()?;
     let mfa = sts::mfa::MfaParams {
@@ -370,7 +371,7 @@ async fn get_session_token(state: &AppState, call: &StsCall) -> Result<ActionRes
 }
 
 fn get_federation_token(
-    state: &AppState,
+    state: &Bridge,
     call: &StsCall,
     facts: &mut Validated,
 ) -> Result<ActionResult, StsError> {
@@ -415,7 +416,7 @@ fn get_caller_identity(call: &StsCall) -> Result<ActionResult, StsError> {
     ))
 }
 
-fn get_access_key_info(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+fn get_access_key_info(state: &Bridge, call: &StsCall) -> Result<ActionResult, StsError> {
     call.principal()?;
     GetAccessKeyInfoParams::parse(&call.params)?;
     let account = sts::get_access_key_info(&state.config);
@@ -426,10 +427,7 @@ fn get_access_key_info(state: &AppState, call: &StsCall) -> Result<ActionResult,
     ))
 }
 
-fn decode_authorization_message(
-    state: &AppState,
-    call: &StsCall,
-) -> Result<ActionResult, StsError> {
+fn decode_authorization_message(state: &Bridge, call: &StsCall) -> Result<ActionResult, StsError> {
     let p = DecodeAuthorizationMessageParams::parse(&call.params)?;
     let decoded = sts::decode::decode_authorization_message(
         &state.config,
@@ -446,7 +444,7 @@ fn decode_authorization_message(
     ))
 }
 
-async fn revoke_sessions(state: &AppState, call: &StsCall) -> Result<ActionResult, StsError> {
+async fn revoke_sessions(state: &Bridge, call: &StsCall) -> Result<ActionResult, StsError> {
     let req = parse_revoke_sessions(&call.params)?;
     let record = sts::revoke::revoke_signed(
         &state.config,

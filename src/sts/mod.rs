@@ -6,6 +6,7 @@
 
 pub mod assume_role;
 pub mod authorize;
+pub mod bridge;
 pub mod decode;
 pub mod error;
 pub mod explain;

@@ -7,11 +7,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use std::sync::Arc;
 
 use super::error::PageError;
 use super::session::{self, ActiveRole, WebSession};
 use super::{base_path, console_signin, page};
-use crate::app::AppState;
+use crate::sts::bridge::Bridge;
 
 /// Holds credentials: its Debug shows only which snippet it is.
 pub struct Snippet {
@@ -108,7 +109,7 @@ pub fn snippets(active: &ActiveRole, endpoint: &str) -> Vec<Snippet> {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let base = base_path(&state);
@@ -158,7 +159,7 @@ pub struct CsrfForm {
 
 /// The session behind a POST form, after its CSRF token is checked.
 async fn posted_session(
-    state: &AppState,
+    state: &Bridge,
     headers: &HeaderMap,
     csrf: &str,
 ) -> Result<(String, WebSession), PageError> {
@@ -175,7 +176,7 @@ async fn posted_session(
 
 /// `POST /logout`: ends the server-side session and clears the cookie.
 pub async fn sign_out(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
@@ -197,7 +198,7 @@ pub async fn sign_out(
 /// `POST /console/open`: a sign-in token for this session's credentials, then the federation
 /// login redirect to the console destination (our own `/console` unless configured).
 pub async fn open_in_console(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {

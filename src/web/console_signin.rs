@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
@@ -20,9 +21,9 @@ use url::Url;
 
 use super::error::PageError;
 use super::session::{self, ActiveRole, WebSession, random_token};
-use crate::app::AppState;
 use crate::authn::authenticate_session_credentials;
 use crate::seal::{SessionPrincipal, web_state};
+use crate::sts::bridge::Bridge;
 use crate::types::Secret;
 
 const NAMESPACE: &str = "signin-token";
@@ -48,7 +49,7 @@ fn storage_id(token: &str) -> String {
 
 /// Stores a single-use sign-in token for `active` and returns it.
 pub async fn issue_signin_token(
-    state: &AppState,
+    state: &Bridge,
     active: &ActiveRole,
     session_duration: Option<u32>,
 ) -> Result<String, PageError> {
@@ -86,7 +87,7 @@ struct SessionJson {
 }
 
 pub async fn endpoint(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<BTreeMap<String, String>>,
@@ -95,7 +96,7 @@ pub async fn endpoint(
 }
 
 pub async fn endpoint_post(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(params): Form<BTreeMap<String, String>>,
@@ -104,7 +105,7 @@ pub async fn endpoint_post(
 }
 
 async fn dispatch(
-    state: &AppState,
+    state: &Bridge,
     peer: IpAddr,
     headers: &HeaderMap,
     p: &BTreeMap<String, String>,
@@ -119,7 +120,7 @@ async fn dispatch(
     }
 }
 
-async fn get_signin_token(state: &AppState, p: &BTreeMap<String, String>) -> Response {
+async fn get_signin_token(state: &Bridge, p: &BTreeMap<String, String>) -> Response {
     let Some(session_text) = p.get("Session") else {
         return json_error(StatusCode::BAD_REQUEST, "Session is required.");
     };
@@ -207,7 +208,7 @@ async fn get_signin_token(state: &AppState, p: &BTreeMap<String, String>) -> Res
 
 /// Whether `destination` is on the allow-list: same origin as an allowed URL and under its
 /// path. With no list configured, only the bridge's own `/console` is allowed.
-pub fn destination_allowed(state: &AppState, destination: &Url) -> bool {
+pub fn destination_allowed(state: &Bridge, destination: &Url) -> bool {
     let own = Url::parse(&super::absolute(state, "/console")).ok();
     let allowed: Vec<Url> = if state.config.server.console_destinations.is_empty() {
         own.into_iter().collect()
@@ -232,7 +233,7 @@ fn path_under(path: &str, prefix: &str) -> bool {
 }
 
 async fn login(
-    state: &AppState,
+    state: &Bridge,
     peer: IpAddr,
     headers: &HeaderMap,
     p: &BTreeMap<String, String>,

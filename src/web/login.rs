@@ -1,12 +1,17 @@
 //! The login page (`GET /` without an Action): one button per provider with browser sign-in.
 
+use std::sync::Arc;
+
 use askama::Template;
+use axum::Extension;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::error::PageError;
 use super::{base_path, page, session};
-use crate::app::AppState;
+use crate::sts::bridge::Bridge;
+use crate::telemetry::RequestId;
 
 #[derive(Debug)]
 pub struct ProviderButton {
@@ -15,6 +20,20 @@ pub struct ProviderButton {
     pub name: String,
     pub kind: &'static str,
     pub href: String,
+}
+
+/// Sign-in links shown besides the configured providers, e.g. the demo IdP's IdP-initiated
+/// sign-in (it has no SP-initiated endpoint). The application adds them as a request
+/// extension; paths are relative to the bridge's base path.
+#[derive(Debug, Clone)]
+pub struct ExtraSignIns(pub Arc<[ExtraSignIn]>);
+
+#[derive(Debug)]
+pub struct ExtraSignIn {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub path: String,
 }
 
 #[derive(Template)]
@@ -28,7 +47,7 @@ struct LoginPage {
 
 /// Providers a browser can sign in with: OIDC ones with a `login_client_id`, and SAML ones
 /// (SP-initiated when their metadata names an SSO endpoint).
-pub fn buttons(state: &AppState) -> Vec<ProviderButton> {
+pub fn buttons(state: &Bridge, extra: Option<&ExtraSignIns>) -> Vec<ProviderButton> {
     let base = base_path(state);
     let oidc = state
         .config
@@ -53,50 +72,43 @@ pub fn buttons(state: &AppState) -> Vec<ProviderButton> {
             kind: "SAML 2.0",
             href: format!("{base}/saml/login/{}", p.name),
         });
-    let mut all: Vec<ProviderButton> = oidc.chain(saml).collect();
-    if state.demo_idp.is_some() {
-        // The demo SAML IdP has no redirect SSO endpoint: it signs in IdP-initiated.
-        all.push(ProviderButton {
-            id: "demo-saml".to_owned(),
-            name: "Demo SAML IdP, IdP-initiated (DEMO ONLY)".to_owned(),
-            kind: "SAML 2.0",
-            href: format!("{base}{}/saml/login", crate::demo_idp::DEMO_IDP_PATH),
+    let extra = extra
+        .into_iter()
+        .flat_map(|e| e.0.iter())
+        .map(|e| ProviderButton {
+            id: e.id.to_owned(),
+            name: e.name.to_owned(),
+            kind: e.kind,
+            href: format!("{base}{}", e.path),
         });
-    }
-    all
+    oidc.chain(saml).chain(extra).collect()
 }
 
-pub async fn login_page(state: &AppState, headers: &HeaderMap) -> Result<Response, PageError> {
+async fn login_page(
+    state: &Bridge,
+    headers: &HeaderMap,
+    extra: Option<&ExtraSignIns>,
+) -> Result<Response, PageError> {
     let signed_in_as = session::load(state, headers)
         .await?
         .and_then(|(_, s)| s.active.map(|a| a.assumed_role_arn));
     page(&LoginPage {
         base: base_path(state),
         account: state.config.server.account_id.to_string(),
-        providers: buttons(state),
+        providers: buttons(state, extra),
         signed_in_as,
     })
 }
 
-/// `GET /`: the login page for a browser (no query, no signature), else the STS endpoint.
-pub async fn root_get(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
+/// `GET /` from a browser (the application routes API calls on `/` to the STS endpoint).
+pub async fn show(
+    State(state): State<Arc<Bridge>>,
+    extra: Option<Extension<ExtraSignIns>>,
+    request_id: RequestId,
+    headers: HeaderMap,
 ) -> Response {
-    use axum::handler::Handler as _;
-    // A browser opening the bridge sends neither a signature nor a query; anything else is
-    // an API call (and gets the API's errors, MissingAction included).
-    let is_api = req
-        .headers()
-        .contains_key(axum::http::header::AUTHORIZATION)
-        || req.uri().query().is_some_and(|q| !q.is_empty());
-    if is_api {
-        return crate::protocol::handlers::sts_endpoint
-            .call(req, state)
-            .await;
-    }
-    let request_id = crate::telemetry::RequestId::of(&req);
-    let mut response = match login_page(&state, req.headers()).await {
+    let extra = extra.map(|Extension(e)| e);
+    let mut response = match login_page(&state, &headers, extra.as_ref()).await {
         Ok(r) => r,
         Err(e) => super::error::render(
             &e,

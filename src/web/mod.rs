@@ -22,14 +22,15 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
 
-use crate::app::AppState;
+use crate::sts::bridge::Bridge;
 use crate::telemetry::RequestId;
 use error::PageError;
 
 /// The browser routes, relative to the bridge's base path. `GET /` is the STS endpoint's
 /// (it shows the login page when no Action is given) and is routed in `app`.
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &Arc<Bridge>) -> Router<Arc<Bridge>> {
     Router::new()
         .route("/oidc/login/{provider}", get(oidc_flow::start))
         .route("/oidc/callback", get(oidc_flow::callback))
@@ -47,13 +48,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/static/style.css", get(style_css))
         .route("/static/app.js", get(app_js))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            Arc::clone(state),
             page_layer,
         ))
 }
 
 /// The base path pages link with: public_url's path without a trailing slash ("" at the root).
-pub fn base_path(state: &AppState) -> String {
+pub fn base_path(state: &Bridge) -> String {
     state
         .config
         .server
@@ -64,7 +65,7 @@ pub fn base_path(state: &AppState) -> String {
 }
 
 /// An absolute URL of a bridge path, for redirect URIs and the SAML ACS.
-pub fn absolute(state: &AppState, path: &str) -> String {
+pub fn absolute(state: &Bridge, path: &str) -> String {
     format!(
         "{}{path}",
         state
@@ -80,7 +81,7 @@ pub fn absolute(state: &AppState, path: &str) -> String {
 /// browser endpoints anyone can call that cost real work: an IdP token request
 /// (`/oidc/callback`), an RSA signature (`/saml/login`), XML and RSA verification
 /// (`/saml/acs`), a store write (`/federation?Action=login`), a sealed cookie (`/oidc/login`).
-pub fn admit_ip(state: &AppState, peer: std::net::IpAddr) -> Result<(), PageError> {
+pub fn admit_ip(state: &Bridge, peer: std::net::IpAddr) -> Result<(), PageError> {
     admit(
         state,
         &state.limiters.per_ip,
@@ -93,7 +94,7 @@ pub fn admit_ip(state: &AppState, peer: std::net::IpAddr) -> Result<(), PageErro
 /// is counted in `stsbridge_throttled_total` under the fixed label `limit` and becomes the
 /// 429 page.
 pub fn admit(
-    state: &AppState,
+    state: &Bridge,
     limiter: &crate::limits::RateLimiter,
     limit: &'static str,
     key: &str,
@@ -115,7 +116,7 @@ pub fn page<T: Template>(template: &T) -> Result<Response, PageError> {
 }
 
 /// Security headers on every page, and [`PageError`]s rendered with the request id.
-pub async fn page_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn page_layer(State(state): State<Arc<Bridge>>, req: Request, next: Next) -> Response {
     let request_id = RequestId::of(&req);
     let base = base_path(&state);
     let deciding = audit::deciding_endpoint(
@@ -184,7 +185,7 @@ pub async fn page_layer(State(state): State<AppState>, req: Request, next: Next)
 
 /// The CSP allows our own script and style only; forms may post to us and, for the console
 /// redirect after "open in console", to the configured console destinations.
-pub fn apply_security_headers(state: &AppState, response: &mut Response) {
+pub fn apply_security_headers(state: &Bridge, response: &mut Response) {
     let mut form_action = String::from("'self'");
     for d in &state.config.server.console_destinations {
         form_action.push(' ');

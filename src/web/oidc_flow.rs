@@ -15,15 +15,16 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 use super::error::PageError;
 use super::roles::after_sign_in;
 use super::{absolute, session};
-use crate::app::AppState;
 use crate::authn::oidc::LoginEndpoints;
 use crate::config::OidcProvider;
 use crate::seal::web_state;
+use crate::sts::bridge::Bridge;
 use crate::sts::error::ServiceError;
 use crate::sts::offers::SignedIn;
 use crate::sts::web_identity::verify_web_identity_token;
@@ -46,11 +47,11 @@ struct PendingLogin {
 }
 
 /// The login cookie's name for this deployment.
-fn login_cookie_name(state: &AppState) -> &'static str {
+fn login_cookie_name(state: &Bridge) -> &'static str {
     session::cookie_name(state, LOGIN_COOKIE, SECURE_LOGIN_COOKIE)
 }
 
-fn provider<'a>(state: &'a AppState, index: &str) -> Result<(usize, &'a OidcProvider), PageError> {
+fn provider<'a>(state: &'a Bridge, index: &str) -> Result<(usize, &'a OidcProvider), PageError> {
     index
         .parse::<usize>()
         .ok()
@@ -59,7 +60,7 @@ fn provider<'a>(state: &'a AppState, index: &str) -> Result<(usize, &'a OidcProv
         .ok_or_else(|| PageError::not_found("There is no such sign-in provider."))
 }
 
-fn endpoints(state: &AppState, p: &OidcProvider) -> Result<LoginEndpoints, PageError> {
+fn endpoints(state: &Bridge, p: &OidcProvider) -> Result<LoginEndpoints, PageError> {
     state.oidc.login_endpoints(&p.issuer).ok_or_else(|| {
         PageError::unavailable(format!(
             "login endpoints of {} are not known yet (discovery pending or failed)",
@@ -68,13 +69,13 @@ fn endpoints(state: &AppState, p: &OidcProvider) -> Result<LoginEndpoints, PageE
     })
 }
 
-fn redirect_uri(state: &AppState) -> Result<RedirectUrl, PageError> {
+fn redirect_uri(state: &Bridge) -> Result<RedirectUrl, PageError> {
     RedirectUrl::new(absolute(state, "/oidc/callback")).map_err(PageError::internal)
 }
 
 /// `GET /oidc/login/{provider}`: to the IdP, with state, nonce and an S256 PKCE challenge.
 pub async fn start(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Path(index): Path<String>,
 ) -> Result<Response, PageError> {
@@ -137,7 +138,7 @@ fn short(text: &str) -> String {
 /// Nothing the query says is believed or shown before the cookie's `state` matches: a forged
 /// link to the callback neither puts its text on our page nor ends a sign-in in progress.
 pub async fn callback(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     headers: HeaderMap,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Query(q): Query<CallbackQuery>,
@@ -158,7 +159,7 @@ pub async fn callback(
 
 /// The login cookie, if present, sealed by us, unexpired, and for the `state` in the query.
 fn matching_login(
-    state: &AppState,
+    state: &Bridge,
     headers: &HeaderMap,
     q: &CallbackQuery,
 ) -> Result<PendingLogin, PageError> {
@@ -184,7 +185,7 @@ fn matching_login(
 }
 
 async fn finish(
-    state: &AppState,
+    state: &Bridge,
     headers: &HeaderMap,
     q: CallbackQuery,
     pending: PendingLogin,
@@ -262,7 +263,7 @@ async fn finish(
 
 /// The code exchange at the token endpoint; returns the raw ID token (verified by the caller).
 async fn exchange(
-    state: &AppState,
+    state: &Bridge,
     p: &OidcProvider,
     code: String,
     verifier: String,

@@ -2,6 +2,7 @@
 //! and a session length. One role skips the chooser; none shows the claims the rules saw.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Form;
@@ -15,7 +16,7 @@ use super::audit::AuditNote;
 use super::error::PageError;
 use super::session::{self, ActiveRole, WebSession};
 use super::{base_path, page};
-use crate::app::AppState;
+use crate::sts::bridge::Bridge;
 use crate::sts::error::ServiceError;
 use crate::sts::offers::{RoleOffer, SignedIn, offered_roles};
 use crate::sts::web_identity::RoleChoice;
@@ -81,7 +82,7 @@ pub fn human_duration(seconds: u32) -> String {
 /// After a verified sign-in: a fresh session; straight to the credentials when exactly one
 /// role is offered, else to the chooser (which also explains "no role").
 pub async fn after_sign_in(
-    state: &AppState,
+    state: &Bridge,
     headers: &HeaderMap,
     identity: SignedIn,
     hard_end: Option<DateTime<Utc>>,
@@ -119,7 +120,7 @@ pub fn see_other(target: &str, cookie: HeaderValue) -> Response {
 
 /// Mints the role's credentials through the API's code path.
 pub fn activate(
-    state: &AppState,
+    state: &Bridge,
     web: &WebSession,
     role_arn: &RoleArn,
     duration: u32,
@@ -173,7 +174,7 @@ pub fn activate(
 }
 
 /// What the chooser offers this identity from this address, now.
-fn offers_for(state: &AppState, identity: &SignedIn, ip: IpAddr) -> Vec<RoleOffer> {
+fn offers_for(state: &Bridge, identity: &SignedIn, ip: IpAddr) -> Vec<RoleOffer> {
     offered_roles(
         &state.config,
         &state.revocations,
@@ -185,7 +186,7 @@ fn offers_for(state: &AppState, identity: &SignedIn, ip: IpAddr) -> Vec<RoleOffe
 
 /// The signed-in session, or a redirect to the login page.
 async fn require_identity(
-    state: &AppState,
+    state: &Bridge,
     headers: &HeaderMap,
 ) -> Result<Result<(String, WebSession, SignedIn), Response>, PageError> {
     match session::load(state, headers).await? {
@@ -202,7 +203,7 @@ async fn require_identity(
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Result<Response, PageError> {
@@ -264,7 +265,7 @@ pub struct ChooseForm {
 
 /// `POST /roles`: mints the chosen role (re-checked: the form is only a wish) and shows it.
 pub async fn choose(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<ChooseForm>,

@@ -4,6 +4,7 @@
 //! (`POST /saml/acs`) for SP- and IdP-initiated responses.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
@@ -15,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use super::error::PageError;
 use super::roles::after_sign_in;
 use super::session;
-use crate::app::AppState;
 use crate::authn::saml::Candidates;
 use crate::authn::saml::authn_request::{self, AuthnRequestError, AuthnRequestParams};
 use crate::config::Config;
 use crate::seal::web_state;
+use crate::sts::bridge::Bridge;
 use crate::sts::error::ServiceError;
 use crate::sts::offers::SignedIn;
 use crate::sts::saml::verify_saml_response;
@@ -86,7 +87,7 @@ fn attr(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
 
-pub async fn sp_metadata(State(state): State<AppState>) -> Response {
+pub async fn sp_metadata(State(state): State<Arc<Bridge>>) -> Response {
     (
         StatusCode::OK,
         [
@@ -127,7 +128,7 @@ struct PendingRequest {
 /// `GET /saml/login/{provider}`: an AuthnRequest over HTTP-Redirect (signed when the SP has a
 /// key); its ID goes into this browser's sealed request cookie.
 pub async fn start(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(provider): Path<String>,
 ) -> Result<Response, PageError> {
@@ -177,7 +178,7 @@ pub async fn start(
 /// The IdP POSTs the response cross-site, which SameSite=Lax cookies do not accompany; over
 /// https the request cookie is SameSite=None (Secure). Over plain http (loopback development)
 /// browsers refuse that, so it stays Lax and works only when the IdP is same-site.
-fn request_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+fn request_cookie(state: &Bridge, value: &str, max_age: i64) -> HeaderValue {
     if state.config.server.public_url.scheme() == "https" {
         HeaderValue::from_str(&format!(
             "{SECURE_SAML_COOKIE}={value}; Path=/; HttpOnly; SameSite=None; Secure; Max-Age={}",
@@ -190,7 +191,7 @@ fn request_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
 }
 
 /// The request cookie's name for this deployment.
-fn request_cookie_name(state: &AppState) -> &'static str {
+fn request_cookie_name(state: &Bridge) -> &'static str {
     session::cookie_name(state, SAML_COOKIE, SECURE_SAML_COOKIE)
 }
 
@@ -210,7 +211,7 @@ pub struct AcsForm {
 /// its anonymous federation actions (the same buckets) comes first, before the body is read;
 /// the per-subject limit follows verification, inside the shared validator.
 pub async fn acs(
-    State(state): State<AppState>,
+    State(state): State<Arc<Bridge>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, PageError> {
@@ -286,7 +287,7 @@ pub async fn acs(
 /// names the provider), so an anonymous POST costs at most the configured IdP's share of XML
 /// and RSA work, never one try per provider.
 async fn verify_for_its_provider(
-    state: &AppState,
+    state: &Bridge,
     response: &Secret,
     pending: Option<&PendingRequest>,
     now: DateTime<Utc>,

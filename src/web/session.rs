@@ -13,8 +13,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::seal::web_state;
+use crate::sts::bridge::Bridge;
 use crate::sts::offers::SignedIn;
 use crate::types::Secret;
 use crate::types::secret::fill_random;
@@ -129,13 +129,13 @@ fn storage_id(bearer: &str) -> String {
 }
 
 /// The session cookie's name for this deployment.
-pub fn session_cookie_name(state: &AppState) -> &'static str {
+pub fn session_cookie_name(state: &Bridge) -> &'static str {
     cookie_name(state, SESSION_COOKIE, SECURE_SESSION_COOKIE)
 }
 
 /// A cookie's name for this deployment: `secure` (the `__Host-` form) over https, `plain`
 /// over http, where browsers would refuse a `__Host-` cookie (it must be Secure).
-pub fn cookie_name(state: &AppState, plain: &'static str, secure: &'static str) -> &'static str {
+pub fn cookie_name(state: &Bridge, plain: &'static str, secure: &'static str) -> &'static str {
     if state.config.server.public_url.scheme() == "https" {
         secure
     } else {
@@ -167,7 +167,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when served over https.
-pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_s: i64) -> HeaderValue {
+pub fn set_cookie(state: &Bridge, name: &str, value: &str, max_age_s: i64) -> HeaderValue {
     let secure = if state.config.server.public_url.scheme() == "https" {
         "; Secure"
     } else {
@@ -183,13 +183,13 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_s: i64) -> 
 }
 
 /// Clears cookie `name`.
-pub fn clear_cookie(state: &AppState, name: &str) -> HeaderValue {
+pub fn clear_cookie(state: &Bridge, name: &str) -> HeaderValue {
     set_cookie(state, name, "", 0)
 }
 
 /// The browser's session, if its cookie names a live one.
 pub async fn load(
-    state: &AppState,
+    state: &Bridge,
     headers: &HeaderMap,
 ) -> Result<Option<(String, WebSession)>, PageError> {
     let Some(bearer) = cookie(headers, session_cookie_name(state)) else {
@@ -210,7 +210,7 @@ pub async fn load(
 
 /// Saves `session` under `bearer` and returns the cookie that carries it.
 pub async fn save(
-    state: &AppState,
+    state: &Bridge,
     bearer: &str,
     session: &WebSession,
 ) -> Result<HeaderValue, PageError> {
@@ -232,12 +232,12 @@ pub async fn save(
 }
 
 /// Starts a new session (a fresh id at every sign-in: no fixation) and returns its cookie.
-pub async fn create(state: &AppState, session: &WebSession) -> Result<HeaderValue, PageError> {
+pub async fn create(state: &Bridge, session: &WebSession) -> Result<HeaderValue, PageError> {
     save(state, &random_token(), session).await
 }
 
 /// Ends the session behind `bearer`.
-pub async fn destroy(state: &AppState, bearer: &str) -> Result<(), PageError> {
+pub async fn destroy(state: &Bridge, bearer: &str) -> Result<(), PageError> {
     state
         .store
         .delete_state(NAMESPACE, &storage_id(bearer))

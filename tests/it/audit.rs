@@ -14,14 +14,14 @@ use crate::web::{console_page, oidc_server};
 /// Waits until the writer has written at least `n` events.
 async fn written(server: &TestServer, n: u64) {
     for _ in 0..200 {
-        if server.state.audit.written() >= n {
+        if server.bridge.audit_written() >= n {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!(
         "only {} audit events were written, expected {n}",
-        server.state.audit.written()
+        server.bridge.audit_written()
     );
 }
 
@@ -175,8 +175,8 @@ async fn browser_sign_in_and_role_choice_are_audited() {
     written(&server, 2).await;
     let now = stsbridge::clock::Clock::now(server.clock.as_ref());
     let stored = server
-        .state
-        .store
+        .bridge
+        .store()
         .list_audit_events(now - chrono::TimeDelta::hours(1), None, 100, now)
         .await
         .unwrap();
@@ -211,8 +211,8 @@ async fn browser_sign_in_and_role_choice_are_audited() {
         .await;
     written(&server, 3).await;
     let stored = server
-        .state
-        .store
+        .bridge
+        .store()
         .list_audit_events(now - chrono::TimeDelta::hours(1), None, 100, now)
         .await
         .unwrap();
@@ -243,7 +243,7 @@ async fn a_flood_of_refused_requests_cannot_fill_the_audit_store() {
     // The clock does not move: the bucket holds three, so three refusals are recorded.
     written(&server, 3).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(server.state.audit.written(), 3);
+    assert_eq!(server.bridge.audit_written(), 3);
     server.clock.advance(chrono::TimeDelta::seconds(1));
     http.get(format!(
         "{}/?Action=GetCallerIdentity&Version=2011-06-15",

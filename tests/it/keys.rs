@@ -73,7 +73,7 @@ async fn replicas_pick_up_a_rotated_keyring_without_restart() {
     for server in [&a, &b] {
         let mut seen = false;
         for _ in 0..100 {
-            if server.state.keyring.key_ids() == rotated {
+            if server.bridge.keyring().key_ids() == rotated {
                 seen = true;
                 break;
             }

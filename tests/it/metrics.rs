@@ -178,9 +178,8 @@ async fn request_parameters_never_become_metric_labels_or_audit_providers() {
 
     assert!(
         server
-            .state
-            .audit
-            .flush(std::time::Duration::from_secs(10))
+            .bridge
+            .flush_audit(std::time::Duration::from_secs(10))
             .await
     );
     let text = std::fs::read_to_string(&log).unwrap();

@@ -177,8 +177,8 @@ async fn five_invalid_codes_lock_the_device_for_fifteen_minutes_even_for_the_rig
     let mut audited = false;
     for _ in 0..200 {
         let events = server
-            .state
-            .store
+            .bridge
+            .store()
             .list_audit_events(since, Some(ADMIN_ARN), 1000, server.clock.now())
             .await
             .unwrap();
@@ -232,8 +232,8 @@ async fn a_valid_code_resets_the_count() {
     }
     // Reset counts: twelve invalid codes so far, and still not locked.
     let stored = server
-        .state
-        .store
+        .bridge
+        .store()
         .mfa_locked(SERIAL, server.clock.now())
         .await
         .unwrap();
@@ -281,8 +281,8 @@ async fn a_refused_caller_gets_the_same_answer_for_any_code_and_counts_nothing()
     }
     assert!(
         !server
-            .state
-            .store
+            .bridge
+            .store()
             .mfa_locked(SERIAL, server.clock.now())
             .await
             .unwrap()

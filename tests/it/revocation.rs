@@ -87,7 +87,7 @@ async fn the_cli_revokes_an_access_key_for_every_replica_sharing_the_store() {
     );
     assert!(cli(&["--list"]).contains("laptop lost"));
     // The server reloads revocations every 5 s; run that reload now rather than sleep.
-    server.state.refresh_revocations().await;
+    server.bridge.refresh_revocations().await;
     assert_eq!(
         error_code(&client.get_caller_identity().send().await.unwrap_err()),
         "InvalidClientTokenId"
@@ -119,9 +119,9 @@ async fn role_revocations_cut_sessions_issued_before_including_chained_calls() {
         issued_before: Some("now".into()),
         ..RevokeRequest::default()
     };
-    let record = revocation(&server.state.config, &req, server.clock.now()).unwrap();
-    server.state.store.add_revocation(&record).await.unwrap();
-    server.state.refresh_revocations().await;
+    let record = revocation(&server.bridge.config(), &req, server.clock.now()).unwrap();
+    server.bridge.store().add_revocation(&record).await.unwrap();
+    server.bridge.refresh_revocations().await;
     assert_eq!(
         error_code(&old_ops.get_caller_identity().send().await.unwrap_err()),
         "InvalidClientTokenId"
@@ -150,13 +150,13 @@ async fn role_revocations_cut_sessions_issued_before_including_chained_calls() {
         .unwrap();
     // Bad requests are refused before anything is written.
     let none = RevokeRequest::default();
-    assert!(revocation(&server.state.config, &none, now).is_err());
+    assert!(revocation(&server.bridge.config(), &none, now).is_err());
     let user_key = RevokeRequest {
         access_key_id: Some(crate::common::ADMIN_KEY.into()),
         ..RevokeRequest::default()
     };
     assert!(
-        revocation(&server.state.config, &user_key, now).is_err(),
+        revocation(&server.bridge.config(), &user_key, now).is_err(),
         "long-term keys are not revoked this way"
     );
 }

@@ -528,9 +528,9 @@ async fn an_assertion_issued_before_a_subject_revocation_is_refused() {
         subject: Some("alice@example.com".into()),
         ..RevokeRequest::default()
     };
-    let record = revocation(&server.state.config, &req, server.clock.now()).unwrap();
-    server.state.store.add_revocation(&record).await.unwrap();
-    server.state.refresh_revocations().await;
+    let record = revocation(&server.bridge.config(), &req, server.clock.now()).unwrap();
+    server.bridge.store().add_revocation(&record).await.unwrap();
+    server.bridge.refresh_revocations().await;
     // Signed by the IdP before the offboarding: no credentials from it.
     let (code, _) = assume(&server, ROLE_DEV, &old).await.unwrap_err();
     assert_eq!(code, "AccessDenied");
@@ -609,9 +609,9 @@ async fn sp_metadata_names_what_the_validator_accepts() {
         "no SP key configured: {xml}"
     );
     // What the metadata announces is what a provider accepts by default.
-    let provider = &server.state.config.saml_providers[0];
-    let entity = stsbridge::web::saml_flow::entity_id(&server.state.config);
-    let acs = stsbridge::web::saml_flow::acs_url(&server.state.config);
+    let provider = &server.bridge.config().saml_providers[0];
+    let entity = stsbridge::web::saml_flow::entity_id(&server.bridge.config());
+    let acs = stsbridge::web::saml_flow::acs_url(&server.bridge.config());
     assert!(
         provider.audiences.contains(&entity),
         "{:?}",

@@ -91,7 +91,7 @@ pub(crate) async fn oidc_server(secret: bool) -> (TestServer, TestIdp) {
 /// Login endpoints come from discovery, fetched in the background at start.
 pub(crate) async fn wait_for_login_endpoints(server: &TestServer, idp: &TestIdp) {
     for _ in 0..100 {
-        if server.state.oidc.login_endpoints(&idp.issuer).is_some() {
+        if server.bridge.oidc().login_endpoints(&idp.issuer).is_some() {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -661,7 +661,7 @@ async fn saml_idp_initiated_sign_in_and_replay() {
     assert_error_page(&replay, 403, "already been used");
 
     // RelayState may only name an allow-listed destination.
-    let idp = server.state.demo_idp.clone().unwrap();
+    let idp = server.demo_idp.clone().unwrap();
     let fresh = idp
         .saml_response("developer", &["developers".to_owned()], server.clock.now())
         .unwrap();
@@ -721,7 +721,7 @@ async fn saml_sp_initiated_checks_in_response_to() {
     assert!(console.body.contains("role/demo-developer"));
 
     // A response claiming to answer a request we never made is refused.
-    let idp = server.state.demo_idp.clone().unwrap();
+    let idp = server.demo_idp.clone().unwrap();
     let unsolicited = idp
         .saml_response_to(
             "admin",

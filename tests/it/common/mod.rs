@@ -10,10 +10,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
-use stsbridge::app::{self, AppState};
+use stsbridge::app::{self, App};
 use stsbridge::clock::ManualClock;
 use stsbridge::config::{self, Config};
 use stsbridge::seal::Keyring;
+use stsbridge::sts::bridge::Bridge;
 use tokio::sync::oneshot;
 
 /// TEST-ONLY keys: they exist in this file and nowhere else.
@@ -103,7 +104,9 @@ impl aws_smithy_async::time::TimeSource for ServerClock {
 pub(crate) struct TestServer {
     pub addr: SocketAddr,
     pub clock: Arc<ManualClock>,
-    pub state: AppState,
+    pub bridge: Arc<Bridge>,
+    /// The demo IdP, when the server runs the embedded demo.
+    pub demo_idp: Option<Arc<stsbridge::demo_idp::DemoIdp>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -130,8 +133,8 @@ impl TestServer {
     ) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
         let store = stsbridge::store::open(&config.store).await.unwrap();
-        let mut state = AppState::new(config, keyring, clock.clone(), store).unwrap();
-        state.limits = limits;
+        let state = App::new(Bridge::new(config, keyring, clock.clone(), store).unwrap())
+            .with_limits(limits);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         Self::serve(listener, state, clock).await
     }
@@ -144,7 +147,7 @@ impl TestServer {
         let clock = Arc::new(ManualClock::starting_now());
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
         let store = stsbridge::store::open(&config.store).await.unwrap();
-        let state = AppState::new(config, keyring, clock.clone(), store).unwrap();
+        let state = App::new(Bridge::new(config, keyring, clock.clone(), store).unwrap());
         Self::serve(listener, state, clock).await
     }
 
@@ -156,27 +159,25 @@ impl TestServer {
         let demo = config::demo_config(Some(&addr), clock.clone()).unwrap();
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
         let store = stsbridge::store::open(&demo.config.store).await.unwrap();
-        let state = AppState::new(demo.config, keyring, clock.clone(), store)
-            .unwrap()
+        let state = App::new(Bridge::new(demo.config, keyring, clock.clone(), store).unwrap())
             .with_demo_idp(demo.idp);
         (Self::serve(listener, state, clock).await, demo.credentials)
     }
 
-    async fn serve(
-        listener: tokio::net::TcpListener,
-        state: AppState,
-        clock: Arc<ManualClock>,
-    ) -> Self {
+    async fn serve(listener: tokio::net::TcpListener, state: App, clock: Arc<ManualClock>) -> Self {
         state.start().await;
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(app::serve(listener, state.clone(), async {
+        let bridge = Arc::clone(&state.bridge);
+        let demo_idp = state.demo_idp.clone();
+        let task = tokio::spawn(app::serve(listener, state, async {
             let _ = rx.await;
         }));
         Self {
             addr,
             clock,
-            state,
+            bridge,
+            demo_idp,
             shutdown: Some(tx),
             task: Some(task),
         }
