@@ -170,7 +170,7 @@ async fn chaining_caps_at_one_hour_and_keeps_transitive_tags() {
     let b = chained(None, None).await.unwrap();
     let now = server.clock.now();
     let claims = session_token::open(
-        &server.bridge.keyring(),
+        server.bridge.keyring(),
         b.credentials().unwrap().session_token(),
         now,
     )

@@ -119,7 +119,7 @@ async fn role_revocations_cut_sessions_issued_before_including_chained_calls() {
         issued_before: Some("now".into()),
         ..RevokeRequest::default()
     };
-    let record = revocation(&server.bridge.config(), &req, server.clock.now()).unwrap();
+    let record = revocation(server.bridge.config(), &req, server.clock.now()).unwrap();
     server.bridge.store().add_revocation(&record).await.unwrap();
     server.bridge.refresh_revocations().await;
     assert_eq!(
@@ -150,13 +150,13 @@ async fn role_revocations_cut_sessions_issued_before_including_chained_calls() {
         .unwrap();
     // Bad requests are refused before anything is written.
     let none = RevokeRequest::default();
-    assert!(revocation(&server.bridge.config(), &none, now).is_err());
+    assert!(revocation(server.bridge.config(), &none, now).is_err());
     let user_key = RevokeRequest {
         access_key_id: Some(crate::common::ADMIN_KEY.into()),
         ..RevokeRequest::default()
     };
     assert!(
-        revocation(&server.bridge.config(), &user_key, now).is_err(),
+        revocation(server.bridge.config(), &user_key, now).is_err(),
         "long-term keys are not revoked this way"
     );
 }

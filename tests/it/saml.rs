@@ -528,7 +528,7 @@ async fn an_assertion_issued_before_a_subject_revocation_is_refused() {
         subject: Some("alice@example.com".into()),
         ..RevokeRequest::default()
     };
-    let record = revocation(&server.bridge.config(), &req, server.clock.now()).unwrap();
+    let record = revocation(server.bridge.config(), &req, server.clock.now()).unwrap();
     server.bridge.store().add_revocation(&record).await.unwrap();
     server.bridge.refresh_revocations().await;
     // Signed by the IdP before the offboarding: no credentials from it.
@@ -609,9 +609,9 @@ async fn sp_metadata_names_what_the_validator_accepts() {
         "no SP key configured: {xml}"
     );
     // What the metadata announces is what a provider accepts by default.
-    let provider = &server.bridge.config().saml_providers[0];
-    let entity = stsbridge::web::saml_flow::entity_id(&server.bridge.config());
-    let acs = stsbridge::web::saml_flow::acs_url(&server.bridge.config());
+    let provider = server.bridge.config().saml_providers[0];
+    let entity = stsbridge::web::saml_flow::entity_id(server.bridge.config());
+    let acs = stsbridge::web::saml_flow::acs_url(server.bridge.config());
     assert!(
         provider.audiences.contains(&entity),
         "{:?}",

@@ -41,7 +41,7 @@ fn role_session(server: &TestServer, lifetime: TimeDelta) -> SessionClaims {
 /// A one-hour role session minted with the server's keyring, for other test modules.
 pub(crate) fn mint_for(server: &TestServer) -> TemporaryCredentials {
     mint(
-        &server.bridge.keyring(),
+        server.bridge.keyring(),
         &role_session(server, TimeDelta::hours(1)),
     )
 }
@@ -86,7 +86,7 @@ fn session_client(
 async fn session_credentials_work_until_they_expire() {
     let server = TestServer::start().await;
     let creds = mint(
-        &server.bridge.keyring(),
+        server.bridge.keyring(),
         &role_session(&server, TimeDelta::hours(1)),
     );
     assert!(creds.access_key_id.as_str().starts_with("ASIA"));
@@ -98,7 +98,7 @@ async fn session_credentials_work_until_they_expire() {
         out.arn(),
         Some("arn:aws:sts::123456789012:assumed-role/reader/alice@example.com")
     );
-    let role_id = &server.bridge.config().roles[0].role_id;
+    let role_id = server.bridge.config().roles[0].role_id;
     assert_eq!(
         out.user_id(),
         Some(format!("{role_id}:alice@example.com").as_str())
@@ -134,7 +134,7 @@ async fn session_credentials_work_until_they_expire() {
 async fn tampered_foreign_missing_or_mismatched_tokens_are_invalid() {
     let server = TestServer::start().await;
     let creds = mint(
-        &server.bridge.keyring(),
+        server.bridge.keyring(),
         &role_session(&server, TimeDelta::hours(1)),
     );
     let token = creds.session_token.expose().to_owned();
@@ -182,7 +182,7 @@ async fn tampered_foreign_missing_or_mismatched_tokens_are_invalid() {
 
     // A valid token presented with another session's key and secret.
     let other = mint(
-        &server.bridge.keyring(),
+        server.bridge.keyring(),
         &role_session(&server, TimeDelta::hours(1)),
     );
     assert_eq!(
@@ -216,7 +216,7 @@ async fn user_and_federated_sessions_report_their_identities() {
         account: "123456789012".parse().unwrap(),
         name: "bob".into(),
     };
-    let creds = mint(&server.bridge.keyring(), &claims);
+    let creds = mint(server.bridge.keyring(), &claims);
     let out = session_client(&server, &creds, creds.session_token.expose())
         .get_caller_identity()
         .send()
@@ -228,13 +228,13 @@ async fn user_and_federated_sessions_report_their_identities() {
     );
     assert_eq!(out.user_id(), Some("123456789012:bob"));
 
-    let admin = &server.bridge.config().users[0];
+    let admin = server.bridge.config().users[0];
     claims.principal = SessionPrincipal::User {
         account: "123456789012".parse().unwrap(),
         name: admin.name.clone(),
         user_id: admin.user_id.clone(),
     };
-    let creds = mint(&server.bridge.keyring(), &claims);
+    let creds = mint(server.bridge.keyring(), &claims);
     let out = session_client(&server, &creds, creds.session_token.expose())
         .get_caller_identity()
         .send()
@@ -248,7 +248,7 @@ async fn user_and_federated_sessions_report_their_identities() {
 async fn long_term_key_with_a_session_token_is_refused() {
     let server = TestServer::start().await;
     let creds = mint(
-        &server.bridge.keyring(),
+        server.bridge.keyring(),
         &role_session(&server, TimeDelta::hours(1)),
     );
     assert_eq!(
