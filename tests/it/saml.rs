@@ -609,7 +609,7 @@ async fn sp_metadata_names_what_the_validator_accepts() {
         "no SP key configured: {xml}"
     );
     // What the metadata announces is what a provider accepts by default.
-    let provider = server.bridge.config().saml_providers[0];
+    let provider = &server.bridge.config().saml_providers[0];
     let entity = stsbridge::web::saml_flow::entity_id(server.bridge.config());
     let acs = stsbridge::web::saml_flow::acs_url(server.bridge.config());
     assert!(

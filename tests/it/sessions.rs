@@ -98,7 +98,7 @@ async fn session_credentials_work_until_they_expire() {
         out.arn(),
         Some("arn:aws:sts::123456789012:assumed-role/reader/alice@example.com")
     );
-    let role_id = server.bridge.config().roles[0].role_id;
+    let role_id = &server.bridge.config().roles[0].role_id;
     assert_eq!(
         out.user_id(),
         Some(format!("{role_id}:alice@example.com").as_str())
@@ -228,7 +228,7 @@ async fn user_and_federated_sessions_report_their_identities() {
     );
     assert_eq!(out.user_id(), Some("123456789012:bob"));
 
-    let admin = server.bridge.config().users[0];
+    let admin = &server.bridge.config().users[0];
     claims.principal = SessionPrincipal::User {
         account: "123456789012".parse().unwrap(),
         name: admin.name.clone(),
