@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 use tower::{BoxError, ServiceBuilder, ServiceExt};
 
 use crate::demo_idp::DemoIdp;
-use crate::protocol::handlers::{error_response, sts_endpoint};
+use crate::protocol::handlers::sts_endpoint;
+use crate::protocol::response::error_response;
 use crate::protocol::{ErrorCode, StsError};
 use crate::sts::bridge::{Bridge, Refresh};
 use crate::telemetry::{self, RequestId};

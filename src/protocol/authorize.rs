@@ -24,14 +24,11 @@ use serde_json::json;
 
 use super::error::{ErrorCode, StsError};
 use super::extract::read_body;
-use crate::authn;
-use crate::authn::sigv4::{MAX_SIGNED_HEADERS, Payload, SignedRequest};
-use crate::sts;
+use crate::sts::authorize::{MAX_RELAYED_HEADERS, RelayedRequest};
 use crate::sts::bridge::Bridge;
 use crate::telemetry::RequestId;
 
-/// At most this many client headers are relayed; SigV4 signs at most [`MAX_SIGNED_HEADERS`].
-const MAX_HEADERS: usize = MAX_SIGNED_HEADERS * 2;
+const MAX_HEADERS: usize = MAX_RELAYED_HEADERS;
 const MAX_ACTION_LEN: usize = 128;
 const MAX_RESOURCE_LEN: usize = 2048;
 const MAX_PATH_LEN: usize = 8192;
@@ -182,36 +179,22 @@ async fn answer(state: &Bridge, req: Request) -> Result<serde_json::Value, StsEr
         .map(|ci| ci.0.ip());
     let (parts, body) = req.into_parts();
     let body = read_body(&parts.headers, body).await?;
-    let now = state.clock.now();
     // First who is asking: nothing about the client is looked at for an unauthenticated caller.
-    let service = authn::authenticate_signed(
-        &SignedRequest::from_parts(&parts, &body),
-        &state.config,
-        &state.keyring,
-        &state.revocations,
-        now,
-    )?;
-    tracing::Span::current().record("principal", service.arn());
+    let service = state.authenticate_resource_server(&parts, &body)?;
     let input: AuthorizeInput = serde_json::from_slice(&body)
         .map_err(|e| invalid(format!("The body is not a valid authorize request: {e}")))?;
     // Before the client is looked at: /authorize is no signature oracle for just anyone.
-    sts::authorize::require_authorizer(&state.config, &service, service_ip, now)?;
+    state.require_authorizer(&service, service_ip)?;
     check_names(&input)?;
     let relayed = relayed(&input.request)?;
-    let client_request = SignedRequest {
+    let client_request = RelayedRequest {
         method: &relayed.method,
         uri: &relayed.uri,
         headers: &relayed.headers,
-        payload: Payload::Hash(&relayed.payload_hash),
+        payload_hash: &relayed.payload_hash,
         service: &input.service,
     };
-    let client = match authn::authenticate_signed(
-        &client_request,
-        &state.config,
-        &state.keyring,
-        &state.revocations,
-        now,
-    ) {
+    let client = match state.authenticate_relayed(&client_request) {
         Ok(client) => client,
         Err(e) => {
             // The question was fine; the answer is no. The code is the one AWS would give the
@@ -224,14 +207,7 @@ async fn answer(state: &Bridge, req: Request) -> Result<serde_json::Value, StsEr
             }));
         }
     };
-    let out = sts::authorize::decide(
-        &state.config,
-        &client,
-        &input.action,
-        &input.resource,
-        input.source_ip,
-        now,
-    );
+    let out = state.decide(&client, &input.action, &input.resource, input.source_ip);
     tracing::info!(
         client = %out.principal.arn,
         action = %input.action,

@@ -4,12 +4,8 @@
 
 use axum::http::StatusCode;
 
-use crate::authn::AuthnError;
-use crate::authn::oidc::OidcError;
-use crate::authn::saml::SamlError;
-use crate::authn::sigv4::SigV4Error;
-use crate::seal::{SealError, TokenError};
 use crate::sts::ServiceError;
+use crate::sts::error::{TokenRefusal, Unauthenticated};
 
 /// AWS error codes this server sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,138 +147,6 @@ impl StsError {
     }
 }
 
-const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
-const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
-
-impl From<AuthnError> for StsError {
-    fn from(e: AuthnError) -> Self {
-        // The precise cause is for the operator; the client gets AWS's generic text.
-        tracing::info!(cause = %e, "authentication failed");
-        match e {
-            AuthnError::MissingAuthentication => Self::new(
-                ErrorCode::MissingAuthenticationToken,
-                "Request is missing Authentication Token",
-            ),
-            AuthnError::Signature(e) => e.into(),
-            AuthnError::SessionToken(TokenError::Expired(_)) => {
-                Self::new(ErrorCode::ExpiredToken, EXPIRED_TOKEN)
-            }
-            AuthnError::UnknownAccessKey
-            | AuthnError::MissingSessionToken
-            | AuthnError::TokenWithLongTermKey
-            | AuthnError::SessionToken(
-                TokenError::Malformed | TokenError::UnknownKey | TokenError::Tampered,
-            )
-            | AuthnError::TokenKeyMismatch
-            | AuthnError::SecretMismatch
-            | AuthnError::TokenForeignAccount
-            | AuthnError::TokenFromFuture
-            | AuthnError::Revoked => Self::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN),
-        }
-    }
-}
-
-impl From<SigV4Error> for StsError {
-    fn from(e: SigV4Error) -> Self {
-        let message = e.to_string();
-        let code = match e {
-            SigV4Error::Incomplete(_) | SigV4Error::UnsupportedAlgorithm(_) => {
-                ErrorCode::IncompleteSignature
-            }
-            SigV4Error::WrongService(_)
-            | SigV4Error::ScopeDateMismatch
-            | SigV4Error::SignatureMismatch
-            | SigV4Error::Skewed { .. } => ErrorCode::SignatureDoesNotMatch,
-            SigV4Error::PresignExpired { .. } => ErrorCode::RequestExpired,
-        };
-        Self::new(code, message)
-    }
-}
-
-impl From<SealError> for StsError {
-    /// Mint errors while issuing are server faults: the cause is logged, never sent.
-    fn from(e: SealError) -> Self {
-        match e {
-            SealError::KeyringIo { .. }
-            | SealError::KeyringFormat { .. }
-            | SealError::KeyringPermissions { .. }
-            | SealError::Encode(_)
-            | SealError::TokenTooLarge { .. } => {
-                tracing::error!(error = %e, "credential minting failed");
-                Self::internal()
-            }
-        }
-    }
-}
-
-impl From<OidcError> for StsError {
-    fn from(e: OidcError) -> Self {
-        tracing::info!(cause = %e.log_reason(), "identity token refused");
-        let code = match &e {
-            OidcError::Expired { .. } => ErrorCode::ExpiredTokenException,
-            // The IdP could not be reached for keys: transient, and SDKs retry this code.
-            OidcError::KeysUnavailable => ErrorCode::IdpCommunicationError,
-            OidcError::Malformed(_)
-            | OidcError::TooLarge
-            | OidcError::UnknownIssuer(_)
-            | OidcError::UnknownKey
-            | OidcError::AlgorithmNotAllowed
-            | OidcError::BadSignature
-            | OidcError::IncorrectAudience
-            | OidcError::MissingClaim(_)
-            | OidcError::NotYetValid
-            | OidcError::IssuedInFuture => ErrorCode::InvalidIdentityToken,
-            OidcError::Config(_) => return Self::internal(),
-        };
-        Self::new(code, e.to_string())
-    }
-}
-
-impl From<SamlError> for StsError {
-    fn from(e: SamlError) -> Self {
-        let code = match &e {
-            SamlError::Expired => ErrorCode::ExpiredTokenException,
-            SamlError::TooLarge => ErrorCode::ValidationError,
-            // The IdP's metadata could not be had: transient, as for OIDC keys.
-            SamlError::MetadataUnavailable => ErrorCode::IdpCommunicationError,
-            // The IdP itself said no (its Status is not Success).
-            SamlError::StatusNotSuccess => ErrorCode::IdpRejectedClaim,
-            // AWS: an assertion without NameID is AccessDenied.
-            SamlError::MissingNameId => ErrorCode::AccessDenied,
-            SamlError::Config(_) | SamlError::Internal => {
-                tracing::error!(error = %e, "SAML verification failed on the server side");
-                return Self::internal();
-            }
-            SamlError::NoSuchProvider
-            | SamlError::BadBase64
-            | SamlError::NotUtf8
-            | SamlError::Dtd
-            | SamlError::MalformedXml
-            | SamlError::NotAResponse
-            | SamlError::EncryptedAssertion
-            | SamlError::AssertionCount
-            | SamlError::Unsigned
-            | SamlError::SignatureLayout
-            | SamlError::DisallowedAlgorithm
-            | SamlError::BadSignature
-            | SamlError::IssuerMismatch
-            | SamlError::MissingConditions
-            | SamlError::MissingAudienceRestriction
-            | SamlError::AudienceMismatch
-            | SamlError::MissingBearerConfirmation
-            | SamlError::RecipientMismatch
-            | SamlError::DestinationMismatch
-            | SamlError::InResponseToMismatch
-            | SamlError::NotYetValid
-            | SamlError::InvalidAssertion => ErrorCode::InvalidIdentityToken,
-        };
-        // Debug only: the validator's own rate-limited warning is the operator's signal, so a
-        // flood of forged responses cannot flood the log.
-        tracing::debug!(cause = %e, "SAML response refused");
-        Self::new(code, e.to_string())
-    }
-}
-
 impl From<ServiceError> for StsError {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -329,12 +193,36 @@ impl From<ServiceError> for StsError {
             ServiceError::PackedPolicyTooLarge(_) => {
                 Self::new(ErrorCode::PackedPolicyTooLarge, e.to_string())
             }
-            ServiceError::IdentityToken(token) => token.into(),
+            ServiceError::NotAuthenticated(why) => {
+                let code = match why {
+                    Unauthenticated::Missing => ErrorCode::MissingAuthenticationToken,
+                    Unauthenticated::InvalidToken => ErrorCode::InvalidClientTokenId,
+                    Unauthenticated::ExpiredToken => ErrorCode::ExpiredToken,
+                    Unauthenticated::IncompleteSignature(_) => ErrorCode::IncompleteSignature,
+                    Unauthenticated::SignatureMismatch(_) => ErrorCode::SignatureDoesNotMatch,
+                    Unauthenticated::RequestExpired(_) => ErrorCode::RequestExpired,
+                };
+                Self::new(code, why.to_string())
+            }
+            ServiceError::TokenRefused { kind, message } => {
+                let code = match kind {
+                    TokenRefusal::Invalid => ErrorCode::InvalidIdentityToken,
+                    TokenRefusal::Expired => ErrorCode::ExpiredTokenException,
+                    TokenRefusal::IdpUnreachable => ErrorCode::IdpCommunicationError,
+                    TokenRefusal::IdpRejected => ErrorCode::IdpRejectedClaim,
+                    TokenRefusal::TooLarge => ErrorCode::ValidationError,
+                    TokenRefusal::MissingSubject => ErrorCode::AccessDenied,
+                };
+                Self::new(code, message)
+            }
             ServiceError::InvalidTokenClaim(message) => {
                 Self::new(ErrorCode::InvalidIdentityToken, message)
             }
-            ServiceError::Mint(m) => m.into(),
-            ServiceError::Saml(s) => s.into(),
+            // Minting failed on the server: the cause is logged, never sent.
+            ServiceError::Mint(e) => {
+                tracing::error!(error = %e, "credential minting failed");
+                Self::internal()
+            }
             ServiceError::Throttled => Self::new(ErrorCode::Throttling, "Rate exceeded"),
             // The shared store is down or slow: nothing was issued (every check that needs it
             // failed closed); the client should retry, as it does for ServiceUnavailable.

@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::action::{Action, AuthRequirement};
 use super::error::{ErrorCode, StsError};
-use super::handlers::error_response;
 use super::params::Params;
-use crate::authn::{self, Principal, sigv4::SignedRequest};
+use super::response::error_response;
 use crate::sts::bridge::Bridge;
+use crate::sts::call::{Caller, Origin, Refusal};
 use crate::telemetry::RequestId;
 
 /// Largest accepted body. The biggest legitimate input is a 100,000-character SAML assertion,
@@ -29,7 +29,7 @@ pub struct StsCall {
     pub action: Action,
     pub params: Params,
     /// `Some` exactly when the action requires a signature.
-    pub principal: Option<Principal>,
+    pub principal: Option<Caller>,
     /// The TCP peer (`aws:SourceIp`). Behind a proxy this is the proxy; trusted forwarding
     /// headers are a later addition.
     pub source_ip: Option<IpAddr>,
@@ -40,8 +40,17 @@ pub struct StsCall {
 impl StsCall {
     /// The signer of a signed action. The extractor guarantees it for signed actions, so a
     /// `None` here is a server bug, reported as one.
-    pub fn principal(&self) -> Result<&Principal, StsError> {
+    pub fn principal(&self) -> Result<&Caller, StsError> {
         self.principal.as_ref().ok_or_else(StsError::internal)
+    }
+
+    /// Where the call came from, for its audit event.
+    pub fn origin(&self, request_id: &RequestId) -> Origin {
+        Origin {
+            source_ip: self.source_ip,
+            user_agent: self.user_agent.clone(),
+            request_id: request_id.as_str().to_owned(),
+        }
     }
 }
 
@@ -70,27 +79,19 @@ impl FromRequest<Arc<Bridge>> for StsCall {
         let user_agent = user_agent(req.headers());
         let mut action = None;
         read_call(req, state, &mut action).await.map_err(|error| {
-            crate::metrics::global().request(
-                action.map_or("Unknown", Action::name),
-                error.code.as_str(),
-                std::time::Duration::ZERO,
-            );
-            if !state.limiters.audit_refusal(source_ip, state.clock.now()) {
-                return StsRejection { error, request_id };
-            }
+            let origin = Origin {
+                source_ip,
+                user_agent,
+                request_id: request_id.as_str().to_owned(),
+            };
             // Refused before an action ran (bad signature, unknown key, malformed request):
             // a denial all the same.
-            let mut e = crate::audit::AuditEvent::new(
-                "sts",
-                action.map_or("Unknown", Action::name),
-                request_id.as_str(),
-            );
-            e.event_time = state.clock.now();
-            e.source_ip_address = source_ip.map(|ip| ip.to_string());
-            e.user_agent = user_agent;
-            e.error_code = Some(error.code.as_str().to_owned());
-            e.error_message = Some(error.message.clone());
-            state.audit.record(e);
+            let refusal = Refusal {
+                code: error.code.as_str(),
+                message: &error.message,
+                matched: None,
+            };
+            state.refused_early(action.map(Action::name), &origin, refusal);
             StsRejection { error, request_id }
         })
     }
@@ -124,44 +125,20 @@ async fn read_call(
     let params = Params::parse(&[parts.uri.query().unwrap_or_default().as_bytes(), form])?;
     let action = Action::from_params(&params)?;
     *seen_action = Some(action);
-    let now = state.clock.now();
-    let throttled = || StsError::new(ErrorCode::Throttling, "Rate exceeded");
     tracing::Span::current().record("action", action.name());
     let principal = match action.auth() {
-        AuthRequirement::Anonymous => {
-            // Only the federation actions cost real work (signature checks) without a key.
+        // Only the federation actions cost real work (signature checks) without a key.
+        AuthRequirement::Anonymous
             if matches!(
                 action,
                 Action::AssumeRoleWithWebIdentity | Action::AssumeRoleWithSaml
-            ) {
-                let ip = crate::limits::ip_key(source_ip);
-                if !state.limiters.per_ip.admit(&ip, now) {
-                    crate::metrics::global().throttled("unauthenticated_per_ip");
-                    return Err(throttled());
-                }
-            }
+            ) =>
+        {
+            state.admit_unsigned(source_ip)?;
             None
         }
-        AuthRequirement::Signed => {
-            let signed = SignedRequest::from_parts(&parts, &body);
-            let principal = authn::authenticate_signed(
-                &signed,
-                &state.config,
-                &state.keyring,
-                &state.revocations,
-                state.clock.now(),
-            )?;
-            tracing::Span::current().record("principal", principal.arn());
-            let key = match &principal {
-                Principal::Session(claims) => claims.access_key_id.to_string(),
-                Principal::User { .. } => principal.arn(),
-            };
-            if !state.limiters.per_access_key.admit(&key, now) {
-                crate::metrics::global().throttled("per_access_key");
-                return Err(throttled());
-            }
-            Some(principal)
-        }
+        AuthRequirement::Anonymous => None,
+        AuthRequirement::Signed => Some(state.authenticate(&parts, &body)?),
     };
     Ok(StsCall {
         action,

@@ -2,12 +2,12 @@
 //! and statuses. The only layer that knows the wire format.
 
 pub mod action;
-mod audit;
 pub mod authorize;
 pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod params;
+pub mod response;
 pub mod xml;
 
 pub use error::{ErrorCode, StsError};

@@ -89,6 +89,15 @@ pub struct AssumedRoleUserXml {
     pub assumed_role_id: String,
 }
 
+impl AssumedRoleUserXml {
+    pub fn of(session: &crate::sts::session::IssuedSession) -> Self {
+        Self {
+            arn: session.assumed_role_arn.clone(),
+            assumed_role_id: session.assumed_role_id.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct AssumeRoleWithWebIdentityResult {
     #[serde(rename = "Credentials")]

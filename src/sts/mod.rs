@@ -4,9 +4,11 @@
 //! Functions here take typed input (an authenticated principal, validated parameters) and
 //! return typed results; they know nothing of XML or HTTP.
 
+pub mod actions;
 pub mod assume_role;
 pub mod authorize;
 pub mod bridge;
+pub mod call;
 pub mod decode;
 pub mod error;
 pub mod explain;

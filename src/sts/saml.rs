@@ -12,6 +12,8 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::bridge::Bridge;
+use super::call::CallRecord;
 use super::error::ServiceError;
 use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
@@ -47,8 +49,6 @@ pub struct SamlRequest<'a> {
     pub policy: Option<&'a str>,
     pub policy_arns: &'a [Arn],
     pub source_ip: Option<IpAddr>,
-    /// `[limits] per_subject_per_s`, checked once the assertion has verified.
-    pub subject_limit: Option<&'a RateLimiter>,
 }
 
 /// What the response reports.
@@ -106,43 +106,56 @@ fn refuse_revoked(
     Ok(())
 }
 
-pub async fn assume_role_with_saml(
-    config: &Config,
-    saml: &Arc<SamlRegistry>,
-    store: &dyn Store,
-    keyring: &Keyring,
-    revocations: &RevocationList,
-    req: SamlRequest<'_>,
-    now: DateTime<Utc>,
-) -> Result<SamlSession, ServiceError> {
-    let provider = config
-        .saml_providers
-        .iter()
-        .find(|p| p.arn == req.principal_arn)
-        .ok_or_else(|| {
+impl Bridge {
+    /// AssumeRoleWithSAML: verify the assertion for the provider named by `PrincipalArn`, spend
+    /// its id, then the same checks as every federated issuance.
+    pub async fn assume_role_with_saml(
+        &self,
+        record: &mut CallRecord,
+        req: SamlRequest<'_>,
+    ) -> Result<SamlSession, ServiceError> {
+        let config = &self.config;
+        let now = self.clock.now();
+        record.facts.role_arn = Some(req.role_arn.to_string());
+        let provider = config
+            .saml_providers
+            .iter()
+            .find(|p| p.arn == req.principal_arn);
+        record.facts.provider = provider.map(|p| p.arn.clone());
+        let provider = provider.ok_or_else(|| {
             ServiceError::InvalidTokenClaim(format!(
                 "No SAML provider {} in this account.",
                 truncated(req.principal_arn)
             ))
         })?;
-    let verified = verify_saml_response(
-        saml,
-        store,
-        &provider.name,
-        req.assertion,
-        req.subject_limit,
-        now,
-    )
-    .await?;
-    let choice = RoleChoice {
-        role_arn: req.role_arn,
-        role_session_name: None,
-        duration_seconds: req.duration_seconds,
-        policy: req.policy,
-        policy_arns: req.policy_arns,
-        source_ip: req.source_ip,
-    };
-    assume_role_with_verified_assertion(config, keyring, revocations, &verified, &choice, now)
+        let verified = verify_saml_response(
+            &self.saml,
+            self.store.as_ref(),
+            &provider.name,
+            req.assertion,
+            Some(&self.limiters.per_subject),
+            now,
+        )
+        .await?;
+        let choice = RoleChoice {
+            role_arn: req.role_arn,
+            role_session_name: None,
+            duration_seconds: req.duration_seconds,
+            policy: req.policy,
+            policy_arns: req.policy_arns,
+            source_ip: req.source_ip,
+        };
+        let out = assume_role_with_verified_assertion(
+            config,
+            &self.keyring,
+            &self.revocations,
+            &verified,
+            &choice,
+            now,
+        )?;
+        self.issued_role(record, req.role_arn, &out.session, &out.subject);
+        Ok(out)
+    }
 }
 
 /// Verifies a base64 SAMLResponse for the named provider and spends its assertion id in the

@@ -9,6 +9,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::bridge::Bridge;
+use super::call::CallRecord;
 use super::error::ServiceError;
 use super::session::{
     IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
@@ -40,8 +42,6 @@ pub struct WebIdentityRequest<'a> {
     pub policy: Option<&'a str>,
     pub policy_arns: &'a [Arn],
     pub source_ip: Option<IpAddr>,
-    /// `[limits] per_subject_per_s`, checked once the token has verified.
-    pub subject_limit: Option<&'a RateLimiter>,
 }
 
 /// What the response reports.
@@ -55,24 +55,44 @@ pub struct WebIdentitySession {
     pub source_identity: Option<String>,
 }
 
-pub async fn assume_role_with_web_identity(
-    config: &Config,
-    oidc: &OidcRegistry,
-    keyring: &Keyring,
-    revocations: &RevocationList,
-    req: WebIdentityRequest<'_>,
-    now: DateTime<Utc>,
-) -> Result<WebIdentitySession, ServiceError> {
-    let token = verify_web_identity_token(oidc, req.token.expose(), req.subject_limit, now).await?;
-    let choice = RoleChoice {
-        role_arn: req.role_arn,
-        role_session_name: Some(req.role_session_name),
-        duration_seconds: req.duration_seconds,
-        policy: req.policy,
-        policy_arns: req.policy_arns,
-        source_ip: req.source_ip,
-    };
-    assume_role_with_verified_token(config, keyring, revocations, &token, &choice, now)
+impl Bridge {
+    /// AssumeRoleWithWebIdentity: verify the ID token (per-subject limited), then the same
+    /// checks as every federated issuance.
+    pub async fn assume_role_with_web_identity(
+        &self,
+        record: &mut CallRecord,
+        req: WebIdentityRequest<'_>,
+    ) -> Result<WebIdentitySession, ServiceError> {
+        let now = self.clock.now();
+        record.facts.role_arn = Some(req.role_arn.to_string());
+        record.facts.session_name = Some(req.role_session_name.to_owned());
+        let token = verify_web_identity_token(
+            &self.oidc,
+            req.token.expose(),
+            Some(&self.limiters.per_subject),
+            now,
+        )
+        .await?;
+        let choice = RoleChoice {
+            role_arn: req.role_arn,
+            role_session_name: Some(req.role_session_name),
+            duration_seconds: req.duration_seconds,
+            policy: req.policy,
+            policy_arns: req.policy_arns,
+            source_ip: req.source_ip,
+        };
+        let out = assume_role_with_verified_token(
+            &self.config,
+            &self.keyring,
+            &self.revocations,
+            &token,
+            &choice,
+            now,
+        )?;
+        record.facts.provider = Some(out.provider.clone());
+        self.issued_role(record, req.role_arn, &out.session, &out.subject);
+        Ok(out)
+    }
 }
 
 /// Verifies an ID token, then takes a token of its subject's `[limits] per_subject_per_s`

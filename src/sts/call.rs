@@ -1,0 +1,244 @@
+//! One STS API call as the service sees it: who made it and from where ([`Origin`], the
+//! authenticated [`Caller`]), what its action validated ([`Facts`]), and the audit event and
+//! metrics it ends with ([`CallRecord`], [`Bridge::finish`]).
+//!
+//! Nothing from the raw request reaches a metric label or an audit field unless an action
+//! validated it: a caller can neither grow `/metrics` with made-up values nor make a call look
+//! as if it came through a provider it never used.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use super::bridge::Bridge;
+use super::error::ServiceError;
+use crate::audit::AuditEvent;
+use crate::authn::Principal;
+use crate::authn::sigv4::SignedRequest;
+
+/// The authenticated signer of a call: a configured user or the holder of a session.
+#[derive(Debug, Clone)]
+pub struct Caller(pub(crate) Principal);
+
+impl Caller {
+    /// The caller's ARN (`…:user/alice`, `…:assumed-role/R/s`, `…:federated-user/f`).
+    pub fn arn(&self) -> String {
+        self.0.arn()
+    }
+
+    /// The limiter key of its credentials: the session's access key, or the user (whose
+    /// keys share one budget).
+    fn rate_key(&self) -> String {
+        match &self.0 {
+            Principal::Session(claims) => claims.access_key_id.to_string(),
+            Principal::User { .. } => self.0.arn(),
+        }
+    }
+}
+
+/// Where a call came from; the protocol edge fills it from the HTTP request.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The TCP peer (`aws:SourceIp`).
+    pub source_ip: Option<IpAddr>,
+    /// The User-Agent header, bounded, for the audit trail.
+    pub user_agent: Option<String>,
+    pub request_id: String,
+}
+
+/// What an action validated about its request, for metrics and the audit trail.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// The typed `RoleArn` of a role-taking action, once it parsed.
+    pub role_arn: Option<String>,
+    /// `RoleSessionName` (or GetFederationToken's `Name`), once it parsed.
+    pub session_name: Option<String>,
+    /// A configured provider this call went through: the verified token's issuer, or a
+    /// `PrincipalArn` naming a configured SAML provider. Never for AssumeRole, which has none.
+    pub provider: Option<String>,
+    /// What credentials were issued for (a metric label): the configured role's ARN, or
+    /// `(session token)` / `(federated user)`.
+    pub issued_for: Option<String>,
+}
+
+/// How a refused call was answered, for its audit event and metric.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal<'a> {
+    /// The AWS error code sent.
+    pub code: &'a str,
+    pub message: &'a str,
+    /// The check that said no, when an authorization decision did.
+    pub matched: Option<&'a str>,
+}
+
+/// A call in progress: its audit event, filled as the action validates and decides.
+#[derive(Debug)]
+pub struct CallRecord {
+    action: &'static str,
+    started: Instant,
+    pub facts: Facts,
+    event: AuditEvent,
+    /// Successful read-only calls (GetCallerIdentity, GetAccessKeyInfo) are not decisions and
+    /// are not recorded; every refusal is.
+    read_only: bool,
+}
+
+impl CallRecord {
+    /// Marks the call as one whose success is not an audit event.
+    pub(crate) fn read_only(&mut self) {
+        self.read_only = true;
+    }
+
+    /// Identifiers of what was issued; never the secret or the token.
+    pub(crate) fn issued(&mut self, arn: &str, access_key_id: &str, subject: Option<&str>) {
+        self.event.issued_arn = Some(arn.to_owned());
+        self.event.access_key_id = Some(access_key_id.to_owned());
+        self.event.subject = subject.map(str::to_owned);
+    }
+
+    pub(crate) fn matched(&mut self, what: String) {
+        self.event.matched = Some(what);
+    }
+
+    /// The caller's ARN as recorded.
+    pub(crate) fn principal(&self) -> Option<&str> {
+        self.event.principal.as_deref()
+    }
+}
+
+impl Bridge {
+    /// The per-IP budget of unsigned calls that cost real work (web identity and SAML
+    /// signature checks).
+    pub fn admit_unsigned(&self, source_ip: Option<IpAddr>) -> Result<(), ServiceError> {
+        let ip = crate::limits::ip_key(source_ip);
+        if self.limiters.per_ip.admit(&ip, self.clock.now()) {
+            Ok(())
+        } else {
+            crate::metrics::global().throttled("unauthenticated_per_ip");
+            Err(ServiceError::Throttled)
+        }
+    }
+
+    /// Verifies a SigV4-signed STS request (long-term key or session credentials, revocations
+    /// included) and charges its credentials' rate budget.
+    pub fn authenticate(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> Result<Caller, ServiceError> {
+        let now = self.clock.now();
+        let principal = crate::authn::authenticate_signed(
+            &SignedRequest::from_parts(parts, body),
+            &self.config,
+            &self.keyring,
+            &self.revocations,
+            now,
+        )?;
+        let caller = Caller(principal);
+        tracing::Span::current().record("principal", caller.arn());
+        if self.limiters.per_access_key.admit(&caller.rate_key(), now) {
+            Ok(caller)
+        } else {
+            crate::metrics::global().throttled("per_access_key");
+            Err(ServiceError::Throttled)
+        }
+    }
+
+    /// Starts the record of an authenticated (or anonymous) call to `action`, refusing it at
+    /// once when the caller's own role denies the action (a revoked session learns nothing).
+    pub fn begin(
+        &self,
+        action: &'static str,
+        caller: Option<&Caller>,
+        origin: &Origin,
+    ) -> (CallRecord, Result<(), ServiceError>) {
+        let mut event = AuditEvent::new("sts", action, &origin.request_id);
+        event.event_time = self.clock.now();
+        event.source_ip_address = origin.source_ip.map(|ip| ip.to_string());
+        event.user_agent.clone_from(&origin.user_agent);
+        event.principal = caller.map(Caller::arn);
+        let record = CallRecord {
+            action,
+            started: Instant::now(),
+            facts: Facts::default(),
+            event,
+            read_only: false,
+        };
+        let permitted = caller.map_or(Ok(()), |caller| {
+            super::permissions::refuse_if_role_denies(
+                &self.config,
+                &caller.0,
+                &format!("sts:{action}"),
+                origin.source_ip,
+                self.clock.now(),
+            )
+        });
+        (record, permitted)
+    }
+
+    /// Ends a call: its metric, and its audit event unless it was a successful read.
+    pub fn finish(&self, mut record: CallRecord, refusal: Option<Refusal<'_>>) {
+        let m = crate::metrics::global();
+        let elapsed = record.started.elapsed();
+        let facts = &record.facts;
+        match refusal {
+            None => {
+                m.request(record.action, "ok", elapsed);
+                if let Some(role) = &facts.issued_for {
+                    m.issued(role, facts.provider.as_deref().unwrap_or("iam"));
+                }
+                if record.read_only {
+                    return;
+                }
+            }
+            Some(r) => {
+                m.request(record.action, r.code, elapsed);
+                record.event.error_code = Some(r.code.to_owned());
+                record.event.error_message = Some(r.message.to_owned());
+                record.event.matched = r.matched.map(str::to_owned);
+            }
+        }
+        let e = &mut record.event;
+        e.role.clone_from(&facts.role_arn);
+        e.session_name.clone_from(&facts.session_name);
+        e.provider.clone_from(&facts.provider);
+        self.audit.record(record.event);
+    }
+
+    /// A call refused before its action ran (malformed, unsigned, a bad signature): counted,
+    /// and audited within the per-IP budget for such refusals, since anyone can send them.
+    pub fn refused_early(&self, action: Option<&'static str>, origin: &Origin, r: Refusal<'_>) {
+        let action = action.unwrap_or("Unknown");
+        crate::metrics::global().request(action, r.code, std::time::Duration::ZERO);
+        if !self
+            .limiters
+            .audit_refusal(origin.source_ip, self.clock.now())
+        {
+            return;
+        }
+        let mut e = AuditEvent::new("sts", action, &origin.request_id);
+        e.event_time = self.clock.now();
+        e.source_ip_address = origin.source_ip.map(|ip| ip.to_string());
+        e.user_agent.clone_from(&origin.user_agent);
+        e.error_code = Some(r.code.to_owned());
+        e.error_message = Some(r.message.to_owned());
+        self.audit.record(e);
+    }
+
+    /// Seals why `record`'s call was refused into a message only DecodeAuthorizationMessage
+    /// opens. `None` only if the keyring cannot seal; the plain refusal is then still correct,
+    /// only less helpful.
+    pub fn seal_denial(&self, record: &CallRecord, reason: &str, explicit: bool) -> Option<String> {
+        let denial = crate::seal::denial::Denial {
+            principal: record.principal().map(str::to_owned),
+            action: format!("sts:{}", record.action),
+            // Only the actions that aim at a role name one; their RoleArn was validated.
+            resource: record.facts.role_arn.clone(),
+            reason: reason.to_owned(),
+            explicit_deny: explicit,
+            at: self.clock.now(),
+        };
+        crate::seal::denial::seal(&self.keyring, &denial)
+            .map_err(|err| tracing::warn!(error = %err, "could not seal the denial message"))
+            .ok()
+    }
+}
