@@ -30,12 +30,13 @@ use crate::authn::saml::SamlRegistry;
 use crate::authn::sigv4::SignedRequest;
 use crate::config::{Config, JwksSource, OidcProvider, SamlMetadataSource, SamlProvider};
 use crate::policy::{CallerPrincipal, ContextValue, PolicyKind, RequestContext};
-use crate::protocol::action::{
-    Action, AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
+use crate::protocol::action::Action;
+use crate::protocol::params::Params;
+use crate::protocol::requests::{
+    AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
     DecodeAuthorizationMessageParams, GetAccessKeyInfoParams, GetFederationTokenParams,
     GetSessionTokenParams,
 };
-use crate::protocol::params::Params;
 use crate::seal::{Keyring, SessionClaims};
 use crate::types::Secret;
 
@@ -412,7 +413,7 @@ pub fn params(data: &[u8]) {
     let _ = GetFederationTokenParams::parse(&params);
     let _ = GetAccessKeyInfoParams::parse(&params);
     let _ = DecodeAuthorizationMessageParams::parse(&params);
-    let _ = crate::protocol::action::parse_revoke_sessions(&params);
+    let _ = crate::protocol::requests::parse_revoke_sessions(&params);
 }
 
 fn policy_contexts() -> &'static [RequestContext] {

@@ -8,13 +8,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::action::{
-    Action, AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
+use super::action::Action;
+use super::error::StsError;
+use super::extract::StsCall;
+use super::requests::{
+    AssumeRoleParams, AssumeRoleWithSamlParams, AssumeRoleWithWebIdentityParams,
     DecodeAuthorizationMessageParams, GetAccessKeyInfoParams, GetFederationTokenParams,
     GetSessionTokenParams, parse_revoke_sessions,
 };
-use super::error::StsError;
-use super::extract::StsCall;
 use super::response::{error_response, xml_response};
 use super::xml::{
     ActionResult, AssumeRoleResult, AssumeRoleWithSamlResult, AssumeRoleWithWebIdentityResult,

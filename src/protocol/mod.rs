@@ -3,10 +3,13 @@
 
 pub mod action;
 pub mod authorize;
+mod constraints;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+mod members;
 pub mod params;
+pub mod requests;
 pub mod response;
 pub mod xml;
 

@@ -7,6 +7,7 @@ pub mod arn;
 pub mod duration;
 pub mod idp_url;
 pub mod secret;
+pub mod session_name;
 pub mod tag;
 
 pub use access_key::{AccessKeyId, AccessKeyKind};
@@ -14,6 +15,7 @@ pub use account_id::AccountId;
 pub use arn::{Arn, RoleArn};
 pub use duration::SessionDuration;
 pub use secret::{Secret, SecretAccessKey};
+pub use session_name::SessionName;
 
 /// Serde through `Display`/`FromStr`, so a typed value is written in its canonical text form
 /// and can only be read back if it parses.
