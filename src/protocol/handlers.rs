@@ -163,19 +163,13 @@ async fn assume_role(
     record: &mut CallRecord,
 ) -> Result<ActionResult, StsError> {
     let p = AssumeRoleParams::parse(&call.params)?;
-    let tags = p
-        .tags
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect::<Vec<_>>();
     let req = AssumeRoleRequest {
         role_arn: &p.role_arn,
         role_session_name: &p.role_session_name,
         duration_seconds: p.duration_seconds,
         policy: p.policy.as_deref(),
         policy_arns: &p.policy_arns,
-        tags: &tags,
-        transitive_tag_keys: &p.transitive_tag_keys,
+        tags: &p.tags,
         external_id: p.external_id.as_deref(),
         source_identity: p.source_identity.as_deref(),
         mfa_verified_at: None,

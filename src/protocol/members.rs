@@ -6,7 +6,7 @@ use super::error::{ErrorCode, StsError, Violations};
 use super::params::Params;
 use crate::types::arn::is_iam_name_char;
 use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
-use crate::types::{Arn, RoleArn};
+use crate::types::{Arn, RoleArn, SessionName, TagSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
@@ -109,14 +109,17 @@ pub(super) fn transitive_tag_keys(
     Ok(keys)
 }
 
-/// Semantic tag rules, checked once the syntax is valid (`types::tag::check_tag_set`).
-pub(super) fn check_tag_set(tags: &[Tag], transitive: &[String]) -> Result<(), StsError> {
-    let pairs: Vec<(String, String)> = tags
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect();
-    crate::types::tag::check_tag_set(&pairs, transitive)
+/// Semantic tag rules, checked once the syntax is valid: the session's [`TagSet`].
+pub(super) fn tag_set(tags: Vec<Tag>, transitive: Vec<String>) -> Result<TagSet, StsError> {
+    let pairs = tags.into_iter().map(|t| (t.key, t.value)).collect();
+    TagSet::new(pairs, transitive)
         .map_err(|e| StsError::new(ErrorCode::InvalidParameterValue, e.to_string()))
+}
+
+/// A member already checked by [`check_name`](super::constraints::check_name), as the type
+/// the service takes.
+pub(super) fn checked_session_name(text: &str) -> Result<SessionName, StsError> {
+    text.parse().map_err(|_| StsError::internal())
 }
 
 /// `RoleArn`: the model's `arnType`, and then it must be a role's ARN.

@@ -4,24 +4,24 @@
 use super::constraints::{check_arn, check_duration, check_len, check_name, check_pattern};
 use super::error::{ErrorCode, StsError, Violations};
 use super::members::{
-    Tag, check_tag_set, mfa_params, optional_policy, policy_arns, role_arn, role_session_scope,
-    tags, transitive_tag_keys,
+    Tag, checked_session_name, mfa_params, optional_policy, policy_arns, role_arn,
+    role_session_scope, tag_set, tags, transitive_tag_keys,
 };
 use super::params::Params;
 use crate::sts::revoke::RevokeRequest;
 use crate::types::arn::{ARN_MAX_LEN, is_iam_name_char};
-use crate::types::{Arn, RoleArn, Secret};
+use crate::types::{Arn, RoleArn, Secret, SessionName, TagSet};
 
 /// Parameters of AssumeRole (validated; authorisation is the service's job).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssumeRoleParams {
     pub role_arn: RoleArn,
-    pub role_session_name: String,
+    pub role_session_name: SessionName,
     pub duration_seconds: Option<u32>,
     pub policy: Option<String>,
     pub policy_arns: Vec<Arn>,
-    pub tags: Vec<Tag>,
-    pub transitive_tag_keys: Vec<String>,
+    /// `Tags` and `TransitiveTagKeys`.
+    pub tags: TagSet,
     pub external_id: Option<String>,
     pub serial_number: Option<String>,
     pub token_code: Option<String>,
@@ -55,15 +55,14 @@ impl AssumeRoleParams {
             check_name(&mut v, "sourceIdentity", s, 64);
         }
         v.into_result()?;
-        check_tag_set(&tags, &transitive_tag_keys)?;
+        let tags = tag_set(tags, transitive_tag_keys)?;
         Ok(Self {
             role_arn: role_arn.ok_or_else(StsError::internal)?,
-            role_session_name: session_name.to_owned(),
+            role_session_name: checked_session_name(session_name)?,
             duration_seconds,
             policy,
             policy_arns,
             tags,
-            transitive_tag_keys,
             external_id,
             serial_number,
             token_code,
@@ -75,7 +74,7 @@ impl AssumeRoleParams {
 #[derive(Debug, Clone)]
 pub struct AssumeRoleWithWebIdentityParams {
     pub role_arn: RoleArn,
-    pub role_session_name: String,
+    pub role_session_name: SessionName,
     /// The ID token; never logged or echoed.
     pub web_identity_token: Secret,
     pub duration_seconds: Option<u32>,
@@ -119,7 +118,7 @@ impl AssumeRoleWithWebIdentityParams {
         }
         Ok(Self {
             role_arn: role_arn.ok_or_else(StsError::internal)?,
-            role_session_name: session_name.to_owned(),
+            role_session_name: checked_session_name(session_name)?,
             web_identity_token: Secret::new(token),
             duration_seconds,
             policy,
@@ -331,14 +330,8 @@ mod tests {
             p.policy_arns[1].to_string(),
             "arn:aws:iam::aws:policy/ReadOnlyAccess"
         );
-        assert_eq!(
-            p.tags[1],
-            Tag {
-                key: "cost".into(),
-                value: "42".into()
-            }
-        );
-        assert_eq!(p.transitive_tag_keys, vec!["team".to_owned()]);
+        assert_eq!(p.tags.tags()[1], ("cost".into(), "42".into()));
+        assert_eq!(p.tags.transitive_keys(), vec!["team".to_owned()]);
         assert_eq!(p.token_code.as_deref(), Some("123456"));
     }
 

@@ -85,7 +85,7 @@ impl Bridge {
         mfa: MfaParams<'_>,
     ) -> Result<IssuedSession, ServiceError> {
         record.facts.role_arn = Some(req.role_arn.to_string());
-        record.facts.session_name = Some(req.role_session_name.to_owned());
+        record.facts.session_name = Some(req.role_session_name.to_string());
         let out = super::assume_role::assume_role_with_mfa(
             self.mfa_checker(),
             &self.keyring,

@@ -16,8 +16,7 @@ use crate::authn::Principal;
 use crate::config::{Config, Role};
 use crate::policy::{ContextValue, Decision, evaluate};
 use crate::seal::{Keyring, SessionClaims, SessionPrincipal};
-use crate::types::tag::check_tag_set;
-use crate::types::{Arn, RoleArn};
+use crate::types::{Arn, RoleArn, SessionName, TagSet};
 
 pub const ACTION: &str = "sts:AssumeRole";
 
@@ -25,12 +24,12 @@ pub const ACTION: &str = "sts:AssumeRole";
 #[derive(Debug, Clone, Copy)]
 pub struct AssumeRoleRequest<'a> {
     pub role_arn: &'a RoleArn,
-    pub role_session_name: &'a str,
+    pub role_session_name: &'a SessionName,
     pub duration_seconds: Option<u32>,
     pub policy: Option<&'a str>,
     pub policy_arns: &'a [Arn],
-    pub tags: &'a [(String, String)],
-    pub transitive_tag_keys: &'a [String],
+    /// The request's session tags and transitive keys.
+    pub tags: &'a TagSet,
     pub external_id: Option<&'a str>,
     pub source_identity: Option<&'a str>,
     /// When the request's MFA code was verified: set by [`assume_role_with_mfa`], which checks
@@ -105,7 +104,7 @@ fn authorize<'a>(
     let mut own = caller_context(caller, ACTION, Some(&role_arn), req.source_ip, now);
     own.set(
         "sts:RoleSessionName",
-        ContextValue::Single(req.role_session_name.to_owned()),
+        ContextValue::Single(req.role_session_name.to_string()),
     );
     match identity_decision(config, caller, &own) {
         Decision::Allow { .. } => {}
@@ -137,7 +136,7 @@ pub fn assume_role(
     let Authorized {
         role,
         parent,
-        carried: (tags, transitive, source_identity),
+        carried: (tags, source_identity),
     } = authorize(config, caller, req, now)?;
     let mfa_at = req
         .mfa_verified_at
@@ -147,12 +146,11 @@ pub fn assume_role(
         keyring,
         RoleSession {
             role,
-            session_name: req.role_session_name.to_owned(),
+            session_name: req.role_session_name.clone(),
             duration_seconds: req.duration_seconds,
             policy: req.policy,
             policy_arns: req.policy_arns,
             tags,
-            transitive_tag_keys: transitive,
             source_identity,
             issuer: caller.arn(),
             expires_cap: None,
@@ -216,7 +214,7 @@ pub async fn assume_role_with_mfa(
 }
 
 /// Session tags, transitive tag keys and source identity of the new session.
-type CarriedOver = (Vec<(String, String)>, Vec<String>, Option<String>);
+type CarriedOver = (TagSet, Option<String>);
 
 enum Refusal {
     Param(String),
@@ -241,6 +239,7 @@ fn carried_over(
         }
         if req
             .tags
+            .tags()
             .iter()
             .any(|(k, _)| transitive.iter().any(|t| t.eq_ignore_ascii_case(k)))
         {
@@ -250,9 +249,9 @@ fn carried_over(
             ));
         }
     }
-    tags.extend(req.tags.iter().cloned());
-    transitive.extend(req.transitive_tag_keys.iter().cloned());
-    check_tag_set(&tags, &transitive).map_err(|e| Refusal::Param(e.to_string()))?;
+    tags.extend(req.tags.tags().iter().cloned());
+    transitive.extend(req.tags.transitive_keys().iter().cloned());
+    let tags = TagSet::new(tags, transitive).map_err(|e| Refusal::Param(e.to_string()))?;
     let source_identity = match (
         parent.and_then(|p| p.source_identity.as_deref()),
         req.source_identity,
@@ -265,7 +264,7 @@ fn carried_over(
         (Some(inherited), _) => Some(inherited.to_owned()),
         (None, asked) => asked.map(str::to_owned),
     };
-    Ok((tags, transitive, source_identity))
+    Ok((tags, source_identity))
 }
 
 /// The role's trust policy must allow AssumeRole and, when used, TagSession and
@@ -280,7 +279,7 @@ fn check_trust(
         let mut ctx = caller_context(caller, action, None, req.source_ip, now);
         ctx.set(
             "sts:RoleSessionName",
-            ContextValue::Single(req.role_session_name.to_owned()),
+            ContextValue::Single(req.role_session_name.to_string()),
         );
         if let Some(id) = req.external_id {
             ctx.set("sts:ExternalId", ContextValue::Single(id.to_owned()));
@@ -292,8 +291,8 @@ fn check_trust(
                 ContextValue::Single((now - at).num_seconds().max(0).to_string()),
             );
         }
-        if !req.tags.is_empty() {
-            for (k, v) in req.tags {
+        if !req.tags.tags().is_empty() {
+            for (k, v) in req.tags.tags() {
                 ctx.set(
                     &format!("aws:RequestTag/{k}"),
                     ContextValue::Single(v.clone()),
@@ -301,13 +300,13 @@ fn check_trust(
             }
             ctx.set(
                 "aws:TagKeys",
-                ContextValue::Multi(req.tags.iter().map(|(k, _)| k.clone()).collect()),
+                ContextValue::Multi(req.tags.tags().iter().map(|(k, _)| k.clone()).collect()),
             );
         }
-        if !req.transitive_tag_keys.is_empty() {
+        if !req.tags.transitive_keys().is_empty() {
             ctx.set(
                 "sts:TransitiveTagKeys",
-                ContextValue::Multi(req.transitive_tag_keys.to_vec()),
+                ContextValue::Multi(req.tags.transitive_keys().to_vec()),
             );
         }
         if let Some(si) = req.source_identity {
@@ -316,7 +315,7 @@ fn check_trust(
         ctx
     };
     let mut actions = vec![ACTION];
-    if !req.tags.is_empty() || !req.transitive_tag_keys.is_empty() {
+    if !req.tags.tags().is_empty() || !req.tags.transitive_keys().is_empty() {
         actions.push("sts:TagSession");
     }
     if req.source_identity.is_some() {

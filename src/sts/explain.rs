@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::session::merge_tags;
 use super::trust::{FederatedRequest, authorize};
 use super::web_identity::{self, session_tags};
 use crate::config::{Config, Role};
 use crate::policy::{ContextValue, Decision, evaluate_with_trace};
 use crate::rules::{ClaimsView, RuleOutcome, evaluate_rules};
-use crate::types::tag::check_tag_set;
+use crate::types::session_name::SESSION_NAME_PATTERN;
+use crate::types::{SessionName, TagSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
@@ -128,18 +128,22 @@ pub fn explain_rules(
             "\nNo rules for this provider: each role's trust policy alone decides."
         );
     }
-    let (token_tags, transitive) = session_tags(claims).unwrap_or_else(|e| {
+    let token_tags = session_tags(claims).unwrap_or_else(|e| {
         notes.push(format!(
             "the session tags claim is refused ({e}): the API refuses this token"
         ));
-        (Vec::new(), Vec::new())
+        TagSet::default()
     });
-    let tags = merge_tags(token_tags, &rules.tags);
-    if let Err(e) = check_tag_set(&tags, &transitive) {
-        notes.push(format!(
+    let shown_tags = token_tags.overridden(&rules.tags);
+    let tags = token_tags
+        .clone()
+        .with_overrides(&rules.tags)
+        .unwrap_or_else(|e| {
+            notes.push(format!(
             "with the rules' tags the session's tags are refused ({e}): the API refuses this token"
         ));
-    }
+            token_tags
+        });
     let source_identity = web_identity::source_identity(claims).unwrap_or_else(|e| {
         notes.push(format!("{e}: the API refuses this token"));
         None
@@ -147,21 +151,28 @@ pub fn explain_rules(
     for note in &notes {
         let _ = writeln!(out, "NOTE: {note}");
     }
-    if !tags.is_empty() {
-        let shown: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if !shown_tags.is_empty() {
+        let shown: Vec<String> = shown_tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(out, "Session tags: {}", shown.join(", "));
     }
     let session_name = rules
         .session_name
-        .clone()
-        .unwrap_or_else(|| session_name.to_owned());
+        .as_deref()
+        .unwrap_or(session_name)
+        .parse::<SessionName>()
+        .unwrap_or_else(|_| {
+            let _ = writeln!(
+                out,
+                "NOTE: the session name is not valid ({SESSION_NAME_PATTERN}): the API refuses it"
+            );
+            SessionName::sanitized("explain").unwrap_or_else(|| unreachable!())
+        });
     let request = FederatedRequest {
         action: view.action,
         provider_arn: &view.arn,
         provider_keys: view.keys.clone(),
         session_name: &session_name,
         tags: &tags,
-        transitive_tag_keys: &transitive,
         source_identity: source_identity.as_deref(),
         source_ip: None,
         now,

@@ -15,9 +15,7 @@ use serde_json::{Map, Value};
 use super::bridge::Bridge;
 use super::call::CallRecord;
 use super::error::ServiceError;
-use super::session::{
-    IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
-};
+use super::session::{IssuedSession, RoleSession, mint_role_session, validate_source_identity};
 use super::trust::{FederatedRequest, authorize};
 use super::web_identity::RoleChoice;
 use crate::authn::revocation::RevocationList;
@@ -28,10 +26,9 @@ use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
 use crate::seal::Keyring;
 use crate::store::Store;
-use crate::types::arn::is_iam_name_char;
 use crate::types::duration::DEFAULT_ROLE_SESSION_SECONDS;
-use crate::types::tag::check_tag_set;
-use crate::types::{AccountId, Arn, RoleArn, Secret};
+use crate::types::session_name::SESSION_NAME_PATTERN;
+use crate::types::{AccountId, Arn, RoleArn, Secret, SessionName, TagSet};
 
 pub const ACTION: &str = "sts:AssumeRoleWithSAML";
 const ATTR: &str = "https://aws.amazon.com/SAML/Attributes/";
@@ -79,16 +76,17 @@ fn bad(message: impl Into<String>) -> ServiceError {
 fn resolve_session_name(
     attrs: &AwsAttributes,
     from_rules: Option<&String>,
-) -> Result<String, ServiceError> {
+) -> Result<SessionName, ServiceError> {
     let session_name = attrs
         .role_session_name
-        .clone()
-        .or_else(|| from_rules.cloned())
+        .as_ref()
+        .or(from_rules)
         .ok_or_else(|| bad("The RoleSessionName attribute (https://aws.amazon.com/SAML/Attributes/RoleSessionName) is required."))?;
-    if !(2..=64).contains(&session_name.len()) || !session_name.chars().all(is_iam_name_char) {
-        return Err(bad("RoleSessionName must match [a-zA-Z_0-9+=,.@-]{2,64}."));
-    }
-    Ok(session_name)
+    session_name.parse().map_err(|_| {
+        bad(format!(
+            "RoleSessionName must match {SESSION_NAME_PATTERN}."
+        ))
+    })
 }
 
 /// An assertion issued before a revocation of its subject (or provider) is refused.
@@ -207,8 +205,8 @@ struct Authorized<'c> {
     role: &'c Role,
     provider_arn: String,
     attrs: AwsAttributes,
-    session_name: String,
-    tags: Vec<(String, String)>,
+    session_name: SessionName,
+    tags: TagSet,
     subject_type: String,
     name_qualifier: String,
 }
@@ -245,7 +243,6 @@ pub fn assume_role_with_verified_assertion(
             policy: choice.policy,
             policy_arns: choice.policy_arns,
             tags: ok.tags,
-            transitive_tag_keys: ok.attrs.transitive_tag_keys,
             source_identity: ok.attrs.source_identity.clone(),
             issuer: ok.provider_arn.clone(),
             expires_cap: verified.session_not_on_or_after,
@@ -325,9 +322,12 @@ fn authorize_verified_assertion<'c>(
     let claims = claims_view(verified);
     let rules = evaluate_rules(&config.rules, &provider.name, ClaimsView(&claims));
     let session_name = resolve_session_name(&attrs, rules.session_name.as_ref())?;
-    let tags = merge_tags(attrs.tags.clone(), &rules.tags);
     // Rule tags are rendered from attributes: the whole set meets the session-tag rules.
-    check_tag_set(&tags, &attrs.transitive_tag_keys).map_err(|e| bad(e.to_string()))?;
+    let tags = attrs
+        .tags
+        .clone()
+        .with_overrides(&rules.tags)
+        .map_err(|e| bad(e.to_string()))?;
     let name_qualifier = name_qualifier(&verified.issuer, config.server.account_id, &provider.name);
     let subject_type = subject_type(verified.name_id_format.as_deref());
     let role_attribute = attrs.roles.as_ref().map(|pairs| {
@@ -341,7 +341,6 @@ fn authorize_verified_assertion<'c>(
         provider_keys: trust_keys(verified, &subject_type, &name_qualifier),
         session_name: &session_name,
         tags: &tags,
-        transitive_tag_keys: &attrs.transitive_tag_keys,
         source_identity: attrs.source_identity.as_deref(),
         source_ip: choice.source_ip,
         now,
@@ -369,14 +368,15 @@ struct AwsAttributes {
     roles: Option<Vec<(String, String)>>,
     role_session_name: Option<String>,
     session_duration: Option<u32>,
-    tags: Vec<(String, String)>,
-    transitive_tag_keys: Vec<String>,
+    tags: TagSet,
     source_identity: Option<String>,
 }
 
 impl AwsAttributes {
     fn read(a: &VerifiedAssertion) -> Result<Self, ServiceError> {
         let mut out = Self::default();
+        let mut tags = Vec::new();
+        let mut transitive = Vec::new();
         for attr in &a.attributes {
             let Some(short) = attr.name.strip_prefix(ATTR) else {
                 continue;
@@ -405,7 +405,7 @@ impl AwsAttributes {
                     }
                     out.session_duration = Some(seconds);
                 }
-                "TransitiveTagKeys" => out.transitive_tag_keys.extend(attr.values.iter().cloned()),
+                "TransitiveTagKeys" => transitive.extend(attr.values.iter().cloned()),
                 "SourceIdentity" => {
                     let value =
                         single(attr.values.as_slice(), "SourceIdentity")?.unwrap_or_default();
@@ -415,13 +415,13 @@ impl AwsAttributes {
                     if let Some(key) = other.strip_prefix("PrincipalTag:") {
                         let value =
                             single(attr.values.as_slice(), "PrincipalTag")?.unwrap_or_default();
-                        out.tags.push((key.to_owned(), value));
+                        tags.push((key.to_owned(), value));
                     }
                 }
             }
         }
-        // Same rules as every other tag source (types::tag::check_tag_set).
-        check_tag_set(&out.tags, &out.transitive_tag_keys).map_err(|e| bad(e.to_string()))?;
+        // Same rules as every other tag source.
+        out.tags = TagSet::new(tags, transitive).map_err(|e| bad(e.to_string()))?;
         Ok(out)
     }
 }

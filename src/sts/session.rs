@@ -10,7 +10,8 @@ use crate::seal::{
     Keyring, SessionClaims, SessionPrincipal, TemporaryCredentials, mint_credentials,
 };
 use crate::types::duration::DEFAULT_ROLE_SESSION_SECONDS;
-use crate::types::{AccessKeyId, AccessKeyKind, Arn, SecretAccessKey};
+use crate::types::session_name::is_session_name;
+use crate::types::{AccessKeyId, AccessKeyKind, Arn, SecretAccessKey, SessionName, TagSet};
 
 /// Bytes of session policy, policy ARNs and session tags a session may carry. AWS packs these
 /// with an undisclosed compression; we report the same percentage against a plain byte budget,
@@ -21,12 +22,11 @@ pub const PACKED_BUDGET_BYTES: usize = 4096;
 #[derive(Debug)]
 pub struct RoleSession<'a> {
     pub role: &'a Role,
-    pub session_name: String,
+    pub session_name: SessionName,
     pub duration_seconds: Option<u32>,
     pub policy: Option<&'a str>,
     pub policy_arns: &'a [Arn],
-    pub tags: Vec<(String, String)>,
-    pub transitive_tag_keys: Vec<String>,
+    pub tags: TagSet,
     pub source_identity: Option<String>,
     /// Who vouched for the caller (provider ARN, user ARN, parent session ARN), for audit.
     pub issuer: String,
@@ -53,24 +53,9 @@ pub struct IssuedSession {
     pub source_identity: Option<String>,
 }
 
-/// Operator rules' tags win over the identity provider's for the same key (case-insensitive):
-/// the rules are the bridge's own statement of what a provider's identities are.
-pub fn merge_tags(
-    mut tags: Vec<(String, String)>,
-    rule_tags: &std::collections::BTreeMap<String, String>,
-) -> Vec<(String, String)> {
-    for (key, value) in rule_tags {
-        tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
-        tags.push((key.clone(), value.clone()));
-    }
-    tags
-}
-
 /// A source identity from a token claim or SAML attribute, with AWS's rule and message.
 pub fn validate_source_identity(value: &str) -> Result<String, ServiceError> {
-    let ok = (2..=64).contains(&value.len())
-        && value.chars().all(crate::types::arn::is_iam_name_char)
-        && !value.starts_with("aws:");
+    let ok = is_session_name(value) && !value.starts_with("aws:");
     if ok {
         Ok(value.to_owned())
     } else {
@@ -161,11 +146,12 @@ pub fn mint_role_session(
         expires_at = expires_at.min(cap);
     }
     let (session_policy, policy_arns) = session_policies(config, s.policy, s.policy_arns)?;
-    let packed_policy_size = packed_size(session_policy.as_deref(), &policy_arns, &s.tags)?;
+    let packed_policy_size = packed_size(session_policy.as_deref(), &policy_arns, s.tags.tags())?;
+    let (tags, transitive_tag_keys) = s.tags.into_parts();
     let principal = SessionPrincipal::AssumedRole {
         role_arn: s.role.arn.clone(),
         role_id: s.role.role_id.clone(),
-        session_name: s.session_name,
+        session_name: s.session_name.into(),
     };
     let claims = SessionClaims {
         access_key_id: AccessKeyId::generate(AccessKeyKind::Temporary),
@@ -178,8 +164,8 @@ pub fn mint_role_session(
         source_identity: s.source_identity,
         session_policy,
         policy_arns,
-        tags: s.tags,
-        transitive_tag_keys: s.transitive_tag_keys,
+        tags,
+        transitive_tag_keys,
         mfa_authenticated: s.mfa_at.is_some(),
         mfa_at: s.mfa_at,
         chain_depth: s.chain_depth,

@@ -11,6 +11,7 @@ use super::error::ServiceError;
 use crate::config::Role;
 use crate::policy::{CallerPrincipal, ContextValue, Decision, RequestContext, evaluate};
 use crate::rules::RuleOutcome;
+use crate::types::{SessionName, TagSet};
 
 /// Everything a federated request puts into the trust policy's request context.
 #[derive(Debug, Clone)]
@@ -21,9 +22,8 @@ pub struct FederatedRequest<'a> {
     pub provider_arn: &'a str,
     /// Provider keys (`<issuer>:aud`, `:sub`, `saml:aud`, …).
     pub provider_keys: Vec<(String, ContextValue)>,
-    pub session_name: &'a str,
-    pub tags: &'a [(String, String)],
-    pub transitive_tag_keys: &'a [String],
+    pub session_name: &'a SessionName,
+    pub tags: &'a TagSet,
     pub source_identity: Option<&'a str>,
     pub source_ip: Option<IpAddr>,
     pub now: DateTime<Utc>,
@@ -42,7 +42,7 @@ impl FederatedRequest<'_> {
         }
         let single = |s: &str| ContextValue::Single(s.to_owned());
         ctx.set("aws:FederatedProvider", single(self.provider_arn));
-        ctx.set("sts:RoleSessionName", single(self.session_name));
+        ctx.set("sts:RoleSessionName", single(self.session_name.as_str()));
         ctx.set(
             "aws:CurrentTime",
             single(&self.now.to_rfc3339_opts(SecondsFormat::Secs, true)),
@@ -51,19 +51,19 @@ impl FederatedRequest<'_> {
         if let Some(ip) = self.source_ip {
             ctx.set("aws:SourceIp", single(&ip.to_string()));
         }
-        if !self.tags.is_empty() {
-            for (k, v) in self.tags {
+        if !self.tags.tags().is_empty() {
+            for (k, v) in self.tags.tags() {
                 ctx.set(&format!("aws:RequestTag/{k}"), single(v));
             }
             ctx.set(
                 "aws:TagKeys",
-                ContextValue::Multi(self.tags.iter().map(|(k, _)| k.clone()).collect()),
+                ContextValue::Multi(self.tags.tags().iter().map(|(k, _)| k.clone()).collect()),
             );
         }
-        if !self.transitive_tag_keys.is_empty() {
+        if !self.tags.transitive_keys().is_empty() {
             ctx.set(
                 "sts:TransitiveTagKeys",
-                ContextValue::Multi(self.transitive_tag_keys.to_vec()),
+                ContextValue::Multi(self.tags.transitive_keys().to_vec()),
             );
         }
         if let Some(si) = self.source_identity {
@@ -91,7 +91,7 @@ pub fn authorize(
         explicit: false,
     };
     let mut actions = vec![req.action];
-    if !req.tags.is_empty() || !req.transitive_tag_keys.is_empty() {
+    if !req.tags.tags().is_empty() || !req.tags.transitive_keys().is_empty() {
         actions.push("sts:TagSession");
     }
     if req.source_identity.is_some() {

@@ -12,9 +12,7 @@ use serde_json::{Map, Value};
 use super::bridge::Bridge;
 use super::call::CallRecord;
 use super::error::ServiceError;
-use super::session::{
-    IssuedSession, RoleSession, merge_tags, mint_role_session, validate_source_identity,
-};
+use super::session::{IssuedSession, RoleSession, mint_role_session, validate_source_identity};
 use super::trust::{FederatedRequest, authorize};
 use crate::authn::oidc::{OidcRegistry, VerifiedIdToken};
 use crate::authn::revocation::RevocationList;
@@ -23,9 +21,8 @@ use crate::limits::RateLimiter;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
 use crate::seal::Keyring;
-use crate::types::arn::is_iam_name_char;
-use crate::types::tag::check_tag_set;
-use crate::types::{Arn, RoleArn, Secret};
+use crate::types::session_name::SESSION_NAME_PATTERN;
+use crate::types::{Arn, RoleArn, Secret, SessionName, TagSet};
 
 pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 /// Session tags claim (AWS's documented name) and its members.
@@ -36,7 +33,7 @@ const SOURCE_IDENTITY_CLAIM: &str = "https://aws.amazon.com/source_identity";
 #[derive(Debug)]
 pub struct WebIdentityRequest<'a> {
     pub role_arn: &'a RoleArn,
-    pub role_session_name: &'a str,
+    pub role_session_name: &'a SessionName,
     pub token: &'a Secret,
     pub duration_seconds: Option<u32>,
     pub policy: Option<&'a str>,
@@ -65,7 +62,7 @@ impl Bridge {
     ) -> Result<WebIdentitySession, ServiceError> {
         let now = self.clock.now();
         record.facts.role_arn = Some(req.role_arn.to_string());
-        record.facts.session_name = Some(req.role_session_name.to_owned());
+        record.facts.session_name = Some(req.role_session_name.to_string());
         let token = verify_web_identity_token(
             &self.oidc,
             req.token.expose(),
@@ -118,7 +115,7 @@ pub async fn verify_web_identity_token(
 pub struct RoleChoice<'a> {
     pub role_arn: &'a RoleArn,
     /// The API's RoleSessionName; the browser leaves it to the rules or the identity's claims.
-    pub role_session_name: Option<&'a str>,
+    pub role_session_name: Option<&'a SessionName>,
     pub duration_seconds: Option<u32>,
     pub policy: Option<&'a str>,
     pub policy_arns: &'a [Arn],
@@ -128,9 +125,8 @@ pub struct RoleChoice<'a> {
 /// A verified token's role request, authorised (revocation, rules, trust policy) but not minted.
 struct Authorized<'c> {
     role: &'c Role,
-    session_name: String,
-    tags: Vec<(String, String)>,
-    transitive_tag_keys: Vec<String>,
+    session_name: SessionName,
+    tags: TagSet,
     source_identity: Option<String>,
 }
 
@@ -155,7 +151,6 @@ pub fn assume_role_with_verified_token(
             policy: choice.policy,
             policy_arns: choice.policy_arns,
             tags: ok.tags,
-            transitive_tag_keys: ok.transitive_tag_keys,
             source_identity: ok.source_identity.clone(),
             issuer: token.provider_arn.clone(),
             expires_cap: None,
@@ -218,14 +213,15 @@ fn authorize_verified_token<'c>(
     let role = config
         .role_by_arn(choice.role_arn)
         .ok_or_else(|| denied(format!("role {} is not configured", choice.role_arn)))?;
-    let (token_tags, transitive_tag_keys) = session_tags(&token.claims)?;
+    let token_tags = session_tags(&token.claims)?;
     let source_identity = source_identity(&token.claims)?;
     let rules = evaluate_rules(&config.rules, &token.issuer, ClaimsView(&token.claims));
-    let tags = merge_tags(token_tags, &rules.tags);
     // Rule tags are rendered from claims, so they meet the same rules as the token's own.
-    check_tag_set(&tags, &transitive_tag_keys).map_err(|e| bad_claim(e.to_string()))?;
+    let tags = token_tags
+        .with_overrides(&rules.tags)
+        .map_err(|e| bad_claim(e.to_string()))?;
     let session_name = match choice.role_session_name {
-        Some(name) => name.to_owned(),
+        Some(name) => name.clone(),
         None => browser_session_name(rules.session_name.as_deref(), &token.claims)?,
     };
     let fed = FederatedRequest {
@@ -239,7 +235,6 @@ fn authorize_verified_token<'c>(
         ),
         session_name: &session_name,
         tags: &tags,
-        transitive_tag_keys: &transitive_tag_keys,
         source_identity: source_identity.as_deref(),
         source_ip: choice.source_ip,
         now,
@@ -249,7 +244,6 @@ fn authorize_verified_token<'c>(
         role,
         session_name,
         tags,
-        transitive_tag_keys,
         source_identity,
     })
 }
@@ -260,27 +254,18 @@ fn authorize_verified_token<'c>(
 fn browser_session_name(
     from_rules: Option<&str>,
     claims: &Map<String, Value>,
-) -> Result<String, ServiceError> {
-    let valid = |s: &str| (2..=64).contains(&s.len()) && s.chars().all(is_iam_name_char);
+) -> Result<SessionName, ServiceError> {
     if let Some(name) = from_rules {
-        return if valid(name) {
-            Ok(name.to_owned())
-        } else {
-            Err(bad_claim(
-                "The rules' session_name must render to [a-zA-Z_0-9+=,.@-]{2,64}.",
+        return name.parse().map_err(|_| {
+            bad_claim(format!(
+                "The rules' session_name must render to {SESSION_NAME_PATTERN}."
             ))
-        };
+        });
     }
     ["email", "preferred_username", "sub"]
         .iter()
         .filter_map(|k| claims.get(*k).and_then(Value::as_str))
-        .map(|v| {
-            v.chars()
-                .filter(|c| is_iam_name_char(*c))
-                .take(64)
-                .collect::<String>()
-        })
-        .find(|v| valid(v))
+        .find_map(SessionName::sanitized)
         .ok_or_else(|| {
             bad_claim("No claim gives a usable session name (email, preferred_username or sub).")
         })
@@ -328,14 +313,11 @@ fn bad_claim(message: impl Into<String>) -> ServiceError {
     ServiceError::InvalidTokenClaim(message.into())
 }
 
-/// Session tags (key, value) and the keys marked transitive.
-pub(crate) type TokenTags = (Vec<(String, String)>, Vec<String>);
-
 /// Reads `https://aws.amazon.com/tags`: `principal_tags` (each value a one-element array, as
 /// STS tags are single-valued) and `transitive_tag_keys`, with the session-tag rules.
-pub(crate) fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, ServiceError> {
+pub(crate) fn session_tags(claims: &Map<String, Value>) -> Result<TagSet, ServiceError> {
     let Some(tags_claim) = claims.get(TAGS_CLAIM) else {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok(TagSet::default());
     };
     let obj = tags_claim
         .as_object()
@@ -372,8 +354,7 @@ pub(crate) fn session_tags(claims: &Map<String, Value>) -> Result<TokenTags, Ser
     };
     // Validated here for the token's own tags, and again by the caller once rule tags are
     // merged in, so a tag from any source meets the same rules.
-    check_tag_set(&tags, &transitive).map_err(|e| bad_claim(e.to_string()))?;
-    Ok((tags, transitive))
+    TagSet::new(tags, transitive).map_err(|e| bad_claim(e.to_string()))
 }
 
 /// `https://aws.amazon.com/source_identity`, with AWS's rule and message.
@@ -403,7 +384,7 @@ mod tests {
         let c = claims(
             json!({TAGS_CLAIM: {"principal_tags": {"Project": ["Automation"], "Cost": ["9"]}, "transitive_tag_keys": ["project"]}}),
         );
-        let (tags, transitive) = session_tags(&c).unwrap();
+        let (tags, transitive) = session_tags(&c).unwrap().into_parts();
         assert_eq!(
             tags,
             vec![
@@ -422,18 +403,21 @@ mod tests {
         ] {
             assert!(session_tags(&claims(bad.clone())).is_err(), "{bad}");
         }
-        assert_eq!(session_tags(&claims(json!({}))).unwrap(), (vec![], vec![]));
+        assert_eq!(session_tags(&claims(json!({}))).unwrap(), TagSet::default());
     }
 
     #[test]
     fn rule_tags_override_token_tags_case_insensitively() {
         let rules = std::collections::BTreeMap::from([("team".to_owned(), "ops".to_owned())]);
-        let merged = merge_tags(
+        let merged = TagSet::new(
             vec![("Team".into(), "dev".into()), ("x".into(), "1".into())],
-            &rules,
-        );
+            vec![],
+        )
+        .unwrap()
+        .with_overrides(&rules)
+        .unwrap();
         assert_eq!(
-            merged,
+            merged.tags(),
             vec![
                 ("x".to_owned(), "1".to_owned()),
                 ("team".to_owned(), "ops".to_owned())

@@ -16,6 +16,7 @@ pub use arn::{Arn, RoleArn};
 pub use duration::SessionDuration;
 pub use secret::{Secret, SecretAccessKey};
 pub use session_name::SessionName;
+pub use tag::TagSet;
 
 /// Serde through `Display`/`FromStr`, so a typed value is written in its canonical text form
 /// and can only be read back if it parses.

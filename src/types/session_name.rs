@@ -16,7 +16,8 @@ pub const SESSION_NAME_PATTERN: &str = "[a-zA-Z_0-9+=,.@-]{2,64}";
 
 /// Whether `text` has the session-name alphabet and length.
 pub fn is_session_name(text: &str) -> bool {
-    (SESSION_NAME_MIN..=SESSION_NAME_MAX).contains(&text.len()) && text.chars().all(is_iam_name_char)
+    (SESSION_NAME_MIN..=SESSION_NAME_MAX).contains(&text.len())
+        && text.chars().all(is_iam_name_char)
 }
 
 /// A valid session name.
@@ -62,6 +63,12 @@ impl fmt::Display for SessionName {
     }
 }
 
+impl From<SessionName> for String {
+    fn from(name: SessionName) -> Self {
+        name.0
+    }
+}
+
 impl AsRef<str> for SessionName {
     fn as_ref(&self) -> &str {
         &self.0
@@ -88,7 +95,13 @@ mod tests {
     fn sanitizing_keeps_the_alphabet_and_the_bound() {
         let s = SessionName::sanitized("Ann Lee <ann@example.com>").unwrap();
         assert_eq!(s.as_str(), "AnnLeeann@example.com");
-        assert_eq!(SessionName::sanitized(&"x".repeat(100)).unwrap().as_str().len(), 64);
+        assert_eq!(
+            SessionName::sanitized(&"x".repeat(100))
+                .unwrap()
+                .as_str()
+                .len(),
+            64
+        );
         assert!(SessionName::sanitized("é!").is_none());
     }
 }

@@ -81,6 +81,61 @@ pub fn check_tag_set(tags: &[(String, String)], transitive: &[String]) -> Result
     Ok(())
 }
 
+/// A session's tags and which of them are transitive, meeting [`check_tag_set`]'s rules: built
+/// once where the tags arrive (request, token claims, assertion attributes, rules), then passed
+/// on as this type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagSet {
+    tags: Vec<(String, String)>,
+    transitive: Vec<String>,
+}
+
+impl TagSet {
+    pub fn new(tags: Vec<(String, String)>, transitive: Vec<String>) -> Result<Self, TagSetError> {
+        check_tag_set(&tags, &transitive)?;
+        Ok(Self { tags, transitive })
+    }
+
+    /// Key/value pairs, in the order they were given.
+    pub fn tags(&self) -> &[(String, String)] {
+        &self.tags
+    }
+
+    /// The keys that pass on to sessions chained from this one.
+    pub fn transitive_keys(&self) -> &[String] {
+        &self.transitive
+    }
+
+    pub fn into_parts(self) -> (Vec<(String, String)>, Vec<String>) {
+        (self.tags, self.transitive)
+    }
+
+    /// Operator rules' tags win over the identity provider's for the same key
+    /// (case-insensitive): the rules are the bridge's own statement of what a provider's
+    /// identities are. The result must meet the rules too.
+    pub fn with_overrides(
+        self,
+        overrides: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self, TagSetError> {
+        let tags = self.overridden(overrides);
+        Self::new(tags, self.transitive)
+    }
+
+    /// The pairs [`Self::with_overrides`] would hold, whether or not they meet the rules (for
+    /// explaining a refusal).
+    pub fn overridden(
+        &self,
+        overrides: &std::collections::BTreeMap<String, String>,
+    ) -> Vec<(String, String)> {
+        let mut tags = self.tags.clone();
+        for (key, value) in overrides {
+            tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+            tags.push((key.clone(), value.clone()));
+        }
+        tags
+    }
+}
+
 #[cfg(test)]
 mod tests {
     fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -129,6 +184,25 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_tag_set_is_valid_by_construction_and_overrides_win() {
+        let rules: std::collections::BTreeMap<String, String> =
+            [("team".to_owned(), "ops".to_owned())].into();
+        let set = TagSet::new(tags(&[("Team", "dev"), ("cost", "1")]), vec!["TEAM".into()])
+            .unwrap()
+            .with_overrides(&rules)
+            .unwrap();
+        assert_eq!(
+            set.tags(),
+            tags(&[("cost", "1"), ("team", "ops")]).as_slice()
+        );
+        assert_eq!(set.transitive_keys(), ["TEAM".to_owned()].as_slice());
+        assert_eq!(
+            TagSet::new(tags(&[("a", "1"), ("A", "2")]), vec![]),
+            Err(TagSetError::Duplicate)
+        );
+    }
 
     #[test]
     fn tag_alphabet() {
