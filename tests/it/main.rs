@@ -20,6 +20,7 @@ mod demo;
 mod hardening;
 mod keep_alive;
 mod keys;
+mod layers;
 mod limits;
 mod malformed;
 mod metrics;
