@@ -148,7 +148,7 @@ impl Tree {
         let mut files = BTreeMap::new();
         for file in found {
             let text = std::fs::read_to_string(&file).unwrap();
-            let ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+            let ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let mut paths = Paths::default();
             paths.visit_file(&ast);
             files.insert(module_of(src, &file), paths);
