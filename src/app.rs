@@ -17,7 +17,8 @@ use crate::authn::revocation::RevocationList;
 use crate::authn::saml::{SamlError, SamlRegistry};
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::demo_idp::DemoIdp;
+#[cfg(feature = "demo")]
+use crate::demo::DemoIdp;
 use crate::protocol::handlers::{error_response, sts_endpoint};
 use crate::protocol::{ErrorCode, StsError};
 use crate::seal::Keyring;
@@ -69,6 +70,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub limits: ServeLimits,
     /// The built-in demo IdP, served under `/demo-idp` (demo configuration only).
+    #[cfg(feature = "demo")]
     pub demo_idp: Option<Arc<DemoIdp>>,
     /// OIDC providers and their cached keys.
     pub oidc: Arc<OidcRegistry>,
@@ -88,6 +90,7 @@ pub struct AppState {
 
 impl AppState {
     #[must_use]
+    #[cfg(feature = "demo")]
     pub fn with_demo_idp(mut self, idp: Arc<DemoIdp>) -> Self {
         self.demo_idp = Some(idp);
         self
@@ -131,6 +134,7 @@ impl AppState {
             keyring: Arc::new(keyring),
             clock,
             limits: ServeLimits::default(),
+            #[cfg(feature = "demo")]
             demo_idp: None,
             oidc: Arc::new(oidc),
             saml: Arc::new(saml),
@@ -286,6 +290,7 @@ pub fn router(state: AppState) -> Router {
             )
             .nest(&prefix, crate::web::routes(&state));
     }
+    #[cfg(feature = "demo")]
     if let Some(idp) = &state.demo_idp {
         // The demo IdP's pages get the same headers as ours (CSP, no framing, no caching).
         routes = routes.merge(

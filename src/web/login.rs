@@ -53,17 +53,16 @@ pub fn buttons(state: &AppState) -> Vec<ProviderButton> {
             kind: "SAML 2.0",
             href: format!("{base}/saml/login/{}", p.name),
         });
-    let mut all: Vec<ProviderButton> = oidc.chain(saml).collect();
-    if state.demo_idp.is_some() {
-        // The demo SAML IdP has no redirect SSO endpoint: it signs in IdP-initiated.
-        all.push(ProviderButton {
-            id: "demo-saml".to_owned(),
-            name: "Demo SAML IdP, IdP-initiated (DEMO ONLY)".to_owned(),
-            kind: "SAML 2.0",
-            href: format!("{base}{}/saml/login", crate::demo_idp::DEMO_IDP_PATH),
-        });
-    }
-    all
+    let all = oidc.chain(saml);
+    // The demo SAML IdP has no redirect SSO endpoint: it signs in IdP-initiated.
+    #[cfg(feature = "demo")]
+    let all = all.chain(state.demo_idp.as_ref().map(|_| ProviderButton {
+        id: "demo-saml".to_owned(),
+        name: "Demo SAML IdP, IdP-initiated (DEMO ONLY)".to_owned(),
+        kind: "SAML 2.0",
+        href: format!("{base}{}/saml/login", crate::demo::DEMO_IDP_PATH),
+    }));
+    all.collect()
 }
 
 pub async fn login_page(state: &AppState, headers: &HeaderMap) -> Result<Response, PageError> {

@@ -149,11 +149,11 @@ impl TestServer {
     }
 
     /// The embedded demo (its IdP included) on an ephemeral loopback port.
-    pub(crate) async fn start_demo() -> (Self, Vec<stsbridge::config::DemoCredentials>) {
+    pub(crate) async fn start_demo() -> (Self, Vec<stsbridge::demo::DemoCredentials>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let clock = Arc::new(ManualClock::starting_now());
-        let demo = config::demo_config(Some(&addr), clock.clone()).unwrap();
+        let demo = stsbridge::demo::demo_config(Some(&addr), clock.clone()).unwrap();
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
         let store = stsbridge::store::open(&demo.config.store).await.unwrap();
         let state = AppState::new(demo.config, keyring, clock.clone(), store)
