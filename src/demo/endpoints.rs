@@ -2,10 +2,9 @@
 //! metadata, and two sign-in endpoints that answer a typed-in user and groups with a signed ID
 //! token or SAMLResponse as plain text, so `TOKEN=$(curl -s -d user=alice …)` works.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{Form, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,6 +12,7 @@ use serde_json::json;
 
 use super::error::DemoError;
 use super::idp::DemoIdp;
+use super::page::Loopback;
 
 pub(super) async fn discovery(State(idp): State<Arc<DemoIdp>>) -> Response {
     axum::Json(json!({
@@ -52,11 +52,11 @@ pub(super) struct SignInForm {
 
 /// `POST /demo-idp/token` with `user=alice&groups=admins,dev`: the ID token as plain text.
 pub(super) async fn token(
+    _: Loopback,
     State(idp): State<Arc<DemoIdp>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    signed_text(peer, &form, |user, groups| {
+    signed_text(&form, |user, groups| {
         idp.mint(user, groups, None, idp.clock.now())
     })
 }
@@ -64,29 +64,21 @@ pub(super) async fn token(
 /// `POST /demo-idp/saml/response` with `user=alice&groups=admins`: a signed, base64 SAMLResponse
 /// as plain text, for `aws sts assume-role-with-saml --saml-assertion "$SAML"`.
 pub(super) async fn saml_response(
+    _: Loopback,
     State(idp): State<Arc<DemoIdp>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    signed_text(peer, &form, |user, groups| {
+    signed_text(&form, |user, groups| {
         idp.saml_response(user, groups, idp.clock.now())
     })
 }
 
-/// Both sign-in endpoints: loopback peers only, user and group names from a small alphabet
-/// (they end up in tokens, session names and tags), then what `sign` makes, as plain text.
+/// Both sign-in endpoints: user and group names from a small alphabet (they end up in tokens,
+/// session names and tags), then what `sign` makes, as plain text.
 fn signed_text(
-    peer: SocketAddr,
     form: &SignInForm,
     sign: impl FnOnce(&str, &[String]) -> Result<String, DemoError>,
 ) -> Response {
-    if !peer.ip().is_loopback() {
-        return (
-            StatusCode::FORBIDDEN,
-            "the demo IdP signs in loopback clients only\n",
-        )
-            .into_response();
-    }
     let name_ok = |s: &str| {
         (1..=64).contains(&s.len())
             && s.bytes()

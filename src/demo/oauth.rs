@@ -2,11 +2,10 @@
 //! loopback only): an authorization endpoint that checks the request like a strict IdP and
 //! shows the user picker, and a token endpoint that enforces PKCE S256 before it mints.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -16,7 +15,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::idp::{DEMO_CLIENT_ID, DemoIdp};
-use super::page::{busy, loopback_only, refuse};
+use super::page::{Loopback, busy, refuse};
 use super::pending::{AuthzRequest, IssuedCode, SignIn, unguessable};
 use super::picker::{self, PickedForm};
 
@@ -34,13 +33,10 @@ pub(super) struct AuthorizeQuery {
 /// `GET /demo-idp/authorize`: checks the request like a strict IdP (our client, our redirect
 /// URI, PKCE S256 required) and shows the user picker.
 pub(super) async fn authorize(
+    _: Loopback,
     State(idp): State<Arc<DemoIdp>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<AuthorizeQuery>,
 ) -> Response {
-    if let Some(r) = loopback_only(peer) {
-        return r;
-    }
     let expected_redirect = format!("{}/oidc/callback", idp.bridge_url);
     if q.response_type.as_deref() != Some("code")
         || q.client_id.as_deref() != Some(DEMO_CLIENT_ID)
@@ -66,12 +62,12 @@ pub(super) async fn authorize(
 
 /// `POST /demo-idp/authorize`: the picked user; back to the bridge with a code.
 pub(super) async fn approve(
+    _: Loopback,
     State(idp): State<Arc<DemoIdp>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<PickedForm>,
 ) -> Response {
     let now = idp.clock.now();
-    let (request, expires, groups) = match picker::picked(&idp, peer, &form, now) {
+    let (request, expires, groups) = match picker::picked(&idp, &form, now) {
         Ok((SignIn::Oidc(request), expires, groups)) => (request, expires, groups),
         Ok((SignIn::Saml { .. }, ..)) => {
             return refuse(StatusCode::BAD_REQUEST, "unknown or expired sign-in");
@@ -116,13 +112,10 @@ fn oauth_error(error: &str, description: &str) -> Response {
 
 /// `POST /demo-idp/oauth/token`: code for ID token, with RFC 7636 S256 verification.
 pub(super) async fn token_endpoint(
+    _: Loopback,
     State(idp): State<Arc<DemoIdp>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<TokenRequest>,
 ) -> Response {
-    if let Some(r) = loopback_only(peer) {
-        return r;
-    }
     if form.grant_type.as_deref() != Some("authorization_code") {
         return oauth_error("unsupported_grant_type", "authorization_code only");
     }

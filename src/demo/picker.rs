@@ -1,8 +1,6 @@
 //! The "pick a demo user" page both browser sign-ins (OIDC and SAML) show, and the form that
 //! answers it: which people the demo has, and which sign-in a submitted form belongs to.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::idp::DemoIdp;
-use super::page::{busy, loopback_only, refuse, render};
+use super::page::{busy, refuse, render};
 use super::pending::SignIn;
 
 /// The people of the demo: (user, groups, what they can do).
@@ -65,13 +63,9 @@ pub(super) struct PickedForm {
 /// The sign-in a picker form answers (spent now), with its expiry, and the picked user's groups.
 pub(super) fn picked(
     idp: &DemoIdp,
-    peer: SocketAddr,
     form: &PickedForm,
     now: DateTime<Utc>,
 ) -> Result<(SignIn, DateTime<Utc>, Vec<String>), Box<Response>> {
-    if let Some(r) = loopback_only(peer) {
-        return Err(Box::new(r));
-    }
     let (sign_in, expires) = idp.pending.take(&form.request, now).ok_or_else(|| {
         Box::new(refuse(
             StatusCode::BAD_REQUEST,

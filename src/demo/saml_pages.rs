@@ -2,30 +2,23 @@
 //! IdP-initiated or with the bridge's AuthnRequest, and a page that posts the signed
 //! SAMLResponse to the bridge's ACS (a plain form, no script needed).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::authn_request::read_authn_request;
 use super::idp::DemoIdp;
-use super::page::{loopback_only, refuse, render};
+use super::page::{Loopback, refuse, render};
 use super::pending::SignIn;
 use super::picker::{self, PickedForm};
 
 /// `GET /demo-idp/saml/login`: the user picker for an IdP-initiated SAML sign-in.
-pub(super) async fn saml_login(
-    State(idp): State<Arc<DemoIdp>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    if let Some(r) = loopback_only(peer) {
-        return r;
-    }
+pub(super) async fn saml_login(_: Loopback, State(idp): State<Arc<DemoIdp>>) -> Response {
     let sign_in = SignIn::Saml {
         in_response_to: None,
     };
@@ -41,13 +34,10 @@ pub(super) struct SsoQuery {
 /// `GET /demo-idp/saml/sso`: an AuthnRequest over HTTP-Redirect (SP-initiated). The request
 /// must name the bridge's ACS; its ID is answered in the response's InResponseTo.
 pub(super) async fn saml_sso(
+    _: Loopback,
     State(idp): State<Arc<DemoIdp>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<SsoQuery>,
 ) -> Response {
-    if let Some(r) = loopback_only(peer) {
-        return r;
-    }
     let Some((id, acs)) = q.saml_request.as_deref().and_then(read_authn_request) else {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -80,12 +70,12 @@ struct SamlPost {
 /// `POST /demo-idp/saml/login`: a signed SAMLResponse for the picked user, in a form the
 /// person submits to the bridge's ACS.
 pub(super) async fn saml_approve(
+    _: Loopback,
     State(idp): State<Arc<DemoIdp>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<PickedForm>,
 ) -> Response {
     let now = idp.clock.now();
-    let (in_response_to, groups) = match picker::picked(&idp, peer, &form, now) {
+    let (in_response_to, groups) = match picker::picked(&idp, &form, now) {
         Ok((SignIn::Saml { in_response_to }, _, groups)) => (in_response_to, groups),
         Ok((SignIn::Oidc(_), ..)) => {
             return refuse(StatusCode::BAD_REQUEST, "unknown or expired sign-in");
