@@ -180,4 +180,25 @@ mod tests {
             "http://127.0.0.1:9000/demo-idp"
         );
     }
+
+    #[test]
+    fn each_user_serves_the_keys_generated_for_it() {
+        let demo = demo_config(None, clock()).unwrap();
+        for c in &demo.credentials {
+            let user = demo.config.user_by_access_key(&c.access_key_id).unwrap();
+            assert_eq!(user.name, c.user);
+            assert_eq!(
+                user.secret_access_key.expose(),
+                c.secret_access_key.expose()
+            );
+        }
+        let again = demo_config(None, clock()).unwrap();
+        assert_ne!(
+            again.credentials[0].access_key_id, demo.credentials[0].access_key_id,
+            "fresh keys at every start"
+        );
+        // The generated secrets reach config through the demo's own lookup, never the process
+        // environment.
+        assert_eq!(GeneratedSecrets(&demo.credentials).var("HOME"), None);
+    }
 }
