@@ -17,7 +17,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use stsbridge::clock::{Clock, SystemClock};
-use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
+use stsbridge::demo::saml_idp::{SamlIdp, SamlResponseSpec};
 
 const KEY_PEM: &[u8] = include_bytes!("../certs/test-idp-rsa-key.pem");
 const ISSUER: &str = "https://bench-idp.invalid";
@@ -27,7 +27,7 @@ const SERVICE_KEY: &str = "AKIABENCHFILESSVC001";
 const SERVICE_SECRET: &str = "bench/FILES/service/not+a+secret+0000000";
 
 fn main() -> anyhow::Result<()> {
-    stsbridge::demo_idp::install_jwt_crypto();
+    stsbridge::demo::install_jwt_crypto();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
         .iter()

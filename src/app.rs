@@ -15,12 +15,14 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tower::{BoxError, ServiceBuilder, ServiceExt};
 
-use crate::demo_idp::DemoIdp;
+#[cfg(feature = "demo")]
+use crate::demo::DemoIdp;
 use crate::protocol::handlers::sts_endpoint;
 use crate::protocol::response::error_response;
 use crate::protocol::{ErrorCode, StsError};
 use crate::sts::bridge::{Bridge, Refresh};
 use crate::telemetry::{self, RequestId};
+#[cfg(feature = "demo")]
 use crate::web::login::{ExtraSignIn, ExtraSignIns};
 
 /// Protective limits of the HTTP layer, and how often the bridge looks for changes made
@@ -77,6 +79,7 @@ pub struct App {
     pub bridge: Arc<Bridge>,
     pub limits: ServeLimits,
     /// The built-in demo IdP, served under `/demo-idp` (demo configuration only).
+    #[cfg(feature = "demo")]
     pub demo_idp: Option<Arc<DemoIdp>>,
 }
 
@@ -85,6 +88,7 @@ impl App {
         Self {
             bridge: Arc::new(bridge),
             limits: ServeLimits::default(),
+            #[cfg(feature = "demo")]
             demo_idp: None,
         }
     }
@@ -96,6 +100,7 @@ impl App {
     }
 
     #[must_use]
+    #[cfg(feature = "demo")]
     pub fn with_demo_idp(mut self, idp: Arc<DemoIdp>) -> Self {
         self.demo_idp = Some(idp);
         self
@@ -141,13 +146,14 @@ pub fn router(app: &App) -> Router {
             )
             .nest(&prefix, crate::web::routes(state));
     }
+    #[cfg(feature = "demo")]
     if let Some(idp) = &app.demo_idp {
         // The demo SAML IdP has no redirect SSO endpoint: it signs in IdP-initiated.
         let link = ExtraSignIn {
             id: "demo-saml",
             name: "Demo SAML IdP, IdP-initiated (DEMO ONLY)",
             kind: "SAML 2.0",
-            path: format!("{}/saml/login", crate::demo_idp::DEMO_IDP_PATH),
+            path: format!("{}/saml/login", crate::demo::DEMO_IDP_PATH),
         };
         routes = routes.layer(axum::Extension(ExtraSignIns(Arc::from([link]))));
         // The demo IdP's pages get the same headers as ours (CSP, no framing, no caching).

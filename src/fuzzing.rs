@@ -107,9 +107,9 @@ pub fn fixtures_ready() -> bool {
         && keyring().is_some()
 }
 
-fn saml_idp() -> Option<&'static crate::saml_idp::SamlIdp> {
-    static IDP: LazyLock<Option<crate::saml_idp::SamlIdp>> = LazyLock::new(|| {
-        crate::saml_idp::SamlIdp::from_pem(
+fn saml_idp() -> Option<&'static crate::demo::saml_idp::SamlIdp> {
+    static IDP: LazyLock<Option<crate::demo::saml_idp::SamlIdp>> = LazyLock::new(|| {
+        crate::demo::saml_idp::SamlIdp::from_pem(
             SAML_ENTITY_ID,
             SAML_IDP_KEY.as_bytes(),
             SAML_IDP_CERT.as_bytes(),
@@ -326,7 +326,7 @@ pub fn authn_request(data: &[u8]) {
         }
         _ => STANDARD.encode(rest),
     };
-    let _ = crate::demo_idp::read_authn_request(&value);
+    let _ = crate::demo::read_authn_request(&value);
 }
 
 /// Splits `METHOD TARGET\nName: value\n...\n\nbody` into an HTTP request (lines that are not

@@ -11,8 +11,9 @@ pub mod audit;
 pub mod authn;
 pub mod clock;
 pub mod config;
-pub mod demo_idp;
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(feature = "demo")]
+pub mod demo;
+#[cfg(any(all(test, feature = "demo"), feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod limits;
 pub mod metrics;
@@ -20,7 +21,6 @@ pub mod native_stderr;
 pub mod policy;
 pub mod protocol;
 pub mod rules;
-pub mod saml_idp;
 pub mod seal;
 pub mod store;
 pub mod sts;

@@ -5,16 +5,16 @@ use std::path::PathBuf;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::sync::Arc;
 use stsbridge::app::{self, App};
-use stsbridge::sts::bridge::Bridge;
 
 use stsbridge::clock::{Clock, SharedClock, SystemClock};
-use stsbridge::config::{self, Config, DemoCredentials, KeySource, ProcessEnv};
-use stsbridge::demo_idp::DemoIdp;
+use stsbridge::config::{self, Config, KeySource, ProcessEnv};
 use stsbridge::seal::Keyring;
+use stsbridge::sts::bridge::Bridge;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,11 +29,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the STS API. Without --config, runs the embedded demo on 127.0.0.1:8080.
+    #[cfg_attr(
+        feature = "demo",
+        doc = "Serve the STS API. Without --config, runs the embedded demo on 127.0.0.1:8080."
+    )]
+    #[cfg_attr(
+        not(feature = "demo"),
+        doc = "Serve the STS API (needs --config FILE)."
+    )]
     Serve {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Override `server.listen` (the demo accepts loopback addresses only).
+        #[cfg_attr(
+            feature = "demo",
+            doc = "Override `server.listen` (the demo accepts loopback addresses only)."
+        )]
+        #[cfg_attr(not(feature = "demo"), doc = "Override `server.listen`.")]
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
     },
@@ -230,24 +241,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => print_audit(&config, &since, subject.as_deref(), limit),
         Command::RotateKeys { config } => keys_command(KeysCommand::Rotate { config }),
         Command::Keys { command } => keys_command(command),
-        Command::Serve { config, listen } => {
-            let clock: SharedClock = Arc::new(SystemClock);
-            let (config, demo) = if let Some(path) = config {
-                let mut c = config::load_file(&path, &ProcessEnv)?;
-                if let Some(l) = listen {
-                    c.server.listen = l.parse().context("--listen expects ip:port")?;
-                }
-                (c, None)
-            } else {
-                let demo = config::demo_config(listen.as_deref(), clock.clone())?;
-                (demo.config, Some((demo.credentials, demo.idp)))
-            };
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?
-                .block_on(serve(config, demo, clock))
+        Command::Serve {
+            config: Some(path),
+            listen,
+        } => {
+            let mut config = config::load_file(&path, &ProcessEnv)?;
+            if let Some(l) = listen {
+                config.server.listen = l.parse().context("--listen expects ip:port")?;
+            }
+            serve(config, Arc::new(SystemClock), |app, _| app)
         }
+        Command::Serve {
+            config: None,
+            listen,
+        } => serve_without_config(listen.as_deref()),
     }
+}
+
+/// `serve` without `--config`: the embedded demo, its banner printed once it listens.
+#[cfg(feature = "demo")]
+fn serve_without_config(listen: Option<&str>) -> anyhow::Result<()> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let demo = stsbridge::demo::demo_config(listen, clock.clone())?;
+    serve(demo.config, clock, move |app, addr| {
+        print_report(&stsbridge::demo::banner(
+            &addr.to_string(),
+            app.bridge.config(),
+            &demo.credentials,
+        ));
+        app.with_demo_idp(demo.idp)
+    })
+}
+
+#[cfg(not(feature = "demo"))]
+fn serve_without_config(_listen: Option<&str>) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "no configuration given: this build has no embedded demo, so run `stsbridge serve --config FILE`"
+    )
 }
 
 /// `stsbridge rules explain`: shows which rules and trust statements a set of claims meets.
@@ -276,10 +306,23 @@ fn explain(
     Ok(())
 }
 
-async fn serve(
+/// Runs the bridge on `config` until a shutdown signal; `attach` sees the app once the
+/// listener is bound (the demo prints its banner there and mounts its IdP).
+fn serve(
     config: Config,
-    demo: Option<(Vec<DemoCredentials>, Arc<DemoIdp>)>,
     clock: SharedClock,
+    attach: impl FnOnce(App, std::net::SocketAddr) -> App,
+) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve_async(config, clock, attach))
+}
+
+async fn serve_async(
+    config: Config,
+    clock: SharedClock,
+    attach: impl FnOnce(App, std::net::SocketAddr) -> App,
 ) -> anyhow::Result<()> {
     let keyring = match &config.tokens {
         KeySource::File(path) => Keyring::load_or_create(path, clock.now())?,
@@ -291,12 +334,9 @@ async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, demo = config.demo, "stsbridge listening");
     let store = stsbridge::store::open(&config.store).await?;
-    let mut app = App::new(Bridge::new(config, keyring, clock, store)?);
+    let app = App::new(Bridge::new(config, keyring, clock, store)?);
     app.start().await;
-    if let Some((credentials, idp)) = demo {
-        print_demo_banner(&addr.to_string(), app.bridge.config(), &credentials);
-        app = app.with_demo_idp(idp);
-    }
+    let app = attach(app, addr);
     let bridge = Arc::clone(&app.bridge);
     app::serve(listener, app, app::shutdown_signal()).await?;
     // Requests have finished: let the audit writer catch up before the process exits.
@@ -408,59 +448,4 @@ fn print_audit(
 #[expect(clippy::print_stdout, reason = "the report is the command's output")]
 fn print_report(report: &str) {
     print!("{report}");
-}
-
-#[expect(
-    clippy::print_stdout,
-    reason = "the demo banner is the command's output, meant for a person"
-)]
-fn print_demo_banner(addr: &str, config: &Config, demo: &[DemoCredentials]) {
-    println!("stsbridge DEMO mode on http://{addr}  (keys below are generated for this run only)");
-    for c in demo {
-        println!(
-            "  user {:<10} access key {}  secret {}",
-            c.user,
-            c.access_key_id,
-            c.secret_access_key.expose()
-        );
-    }
-    if let Some(admin) = demo.first() {
-        let region = &config.server.region;
-        let account = config.server.account_id;
-        println!();
-        println!("Try it: a signed call with the admin user's keys");
-        println!(
-            "  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} AWS_DEFAULT_REGION={region} aws sts get-caller-identity --endpoint-url http://{addr}",
-            admin.access_key_id,
-            admin.secret_access_key.expose(),
-        );
-        println!();
-        println!(
-            "Sign in at the demo IdP as alice (group admins) and swap her ID token for role credentials:"
-        );
-        println!("  TOKEN=$(curl -s -d user=alice -d groups=admins http://{addr}/demo-idp/token)");
-        println!(
-            "  aws sts assume-role-with-web-identity --endpoint-url http://{addr} --region {region} --role-arn arn:aws:iam::{account}:role/demo-admin --role-session-name alice --web-identity-token \"$TOKEN\""
-        );
-        println!();
-        println!("Or sign in at the demo SAML IdP and swap the signed assertion:");
-        println!(
-            "  SAML=$(curl -s -d user=alice -d groups=admins http://{addr}/demo-idp/saml/response)"
-        );
-        println!(
-            "  aws sts assume-role-with-saml --endpoint-url http://{addr} --region {region} --role-arn arn:aws:iam::{account}:role/demo-admin --principal-arn arn:aws:iam::{account}:saml-provider/demo-saml --saml-assertion \"$SAML\""
-        );
-        println!();
-        println!(
-            "More in README \"Temporary credentials\": role demo-partner (developer, ExternalId demo-external-id),"
-        );
-        println!(
-            "role demo-mfa (MFA device arn:aws:iam::{account}:mfa/developer, TOTP seed JBSWY3DPEHPK3PXP, DEMO ONLY),"
-        );
-        println!("revocation (RevokeSessions), DecodeAuthorizationMessage and POST /authorize.");
-        println!();
-        println!(
-            "Or open http://{addr} in a browser: sign in at a demo IdP, choose a role, copy the credentials."
-        );
-    }
 }

@@ -5,7 +5,6 @@
 //! resolved, policy documents parsed, referenced files loaded. `check-config` and `serve` run the
 //! very same [`load_file`], so a file that checks clean is a file that serves.
 
-mod demo;
 pub mod raw;
 mod secret_ref;
 mod validate;
@@ -17,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-pub use demo::{Demo, DemoCredentials, demo_config};
 pub use secret_ref::{Env, ProcessEnv};
 
 use crate::policy::Policy;

@@ -118,7 +118,7 @@ fn saml_response_xml(in_response_to: Option<&str>, extra: bool) -> String {
     };
     let signed = saml_idp()
         .unwrap()
-        .response_xml(&crate::saml_idp::SamlResponseSpec {
+        .response_xml(&crate::demo::saml_idp::SamlResponseSpec {
             name_id: "alice@example.com",
             recipient: SAML_ACS,
             audience: SAML_AUDIENCE,
@@ -484,7 +484,7 @@ fn write_seeds() {
         e.finish().unwrap()
     };
     let b64 = STANDARD.encode(&deflated);
-    assert!(crate::demo_idp::read_authn_request(&b64).is_some());
+    assert!(crate::demo::read_authn_request(&b64).is_some());
     deflated.insert(0, 2);
     write_seeds_for(
         "authn_request",

@@ -251,8 +251,9 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "demo")] // its fixture is the embedded demo
     fn explains_the_demo_configuration() {
-        let demo = crate::config::demo_config(
+        let demo = crate::demo::demo_config(
             None,
             std::sync::Arc::new(crate::clock::ManualClock::starting_now()),
         )

@@ -5,7 +5,7 @@
 use chrono::TimeDelta;
 use stsbridge::app::ServeLimits;
 use stsbridge::clock::{Clock, SystemClock};
-use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
+use stsbridge::demo::saml_idp::{SamlIdp, SamlResponseSpec};
 use stsbridge::seal::Keyring;
 
 use crate::common::postgres::{Proxy, TestDb};

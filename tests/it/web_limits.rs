@@ -9,7 +9,7 @@ use base64::Engine as _;
 use chrono::TimeDelta;
 use stsbridge::app::ServeLimits;
 use stsbridge::clock::{Clock as _, SystemClock};
-use stsbridge::saml_idp::{SamlIdp, SamlResponseSpec};
+use stsbridge::demo::saml_idp::{SamlIdp, SamlResponseSpec};
 
 use crate::common::idp::TestIdp;
 use crate::common::web::WebClient;

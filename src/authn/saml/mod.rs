@@ -509,7 +509,7 @@ fn load_keys(xml: &str, rules: &ProviderRules) -> Result<ProviderKeys, String> {
 
 /// What loading `metadata_file` or a refreshed metadata document does with its text ([`load_keys`]
 /// for a provider with these audience and ACS URL), for the fuzz targets.
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(any(all(test, feature = "demo"), feature = "fuzzing"))] // as `crate::fuzzing`
 pub(crate) fn load_metadata(xml: &str, audience: &str, acs_url: &str) -> Result<(), String> {
     let rules = ProviderRules {
         name: "fuzz".to_owned(),

@@ -104,7 +104,7 @@ pub(crate) struct TestIdp {
 impl TestIdp {
     /// Serves discovery and a JWKS with the RSA and EC keys (not yet the rotated one).
     pub(crate) async fn start() -> Self {
-        stsbridge::demo_idp::install_jwt_crypto();
+        stsbridge::demo::install_jwt_crypto();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}/idp", listener.local_addr().unwrap());
         let published = Published {

@@ -106,7 +106,7 @@ pub(crate) struct TestServer {
     pub clock: Arc<ManualClock>,
     pub bridge: Arc<Bridge>,
     /// The demo IdP, when the server runs the embedded demo.
-    pub demo_idp: Option<Arc<stsbridge::demo_idp::DemoIdp>>,
+    pub demo_idp: Option<Arc<stsbridge::demo::DemoIdp>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -152,11 +152,11 @@ impl TestServer {
     }
 
     /// The embedded demo (its IdP included) on an ephemeral loopback port.
-    pub(crate) async fn start_demo() -> (Self, Vec<stsbridge::config::DemoCredentials>) {
+    pub(crate) async fn start_demo() -> (Self, Vec<stsbridge::demo::DemoCredentials>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let clock = Arc::new(ManualClock::starting_now());
-        let demo = config::demo_config(Some(&addr), clock.clone()).unwrap();
+        let demo = stsbridge::demo::demo_config(Some(&addr), clock.clone()).unwrap();
         let keyring = Keyring::generate(stsbridge::clock::Clock::now(clock.as_ref()));
         let store = stsbridge::store::open(&demo.config.store).await.unwrap();
         let state = App::new(Bridge::new(demo.config, keyring, clock.clone(), store).unwrap())

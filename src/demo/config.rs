@@ -1,20 +1,27 @@
 //! The embedded demo configuration: what `stsbridge serve` runs with no `--config`, so a
 //! newcomer has a working bridge in a minute. Its user keys are generated at every start (and
-//! printed once by `main`), so no demo secret is ever shared between machines.
+//! printed once in the banner), so no demo secret is ever shared between machines.
+//!
+//! It is built through `config`'s public entry point, [`config::from_toml`], like any file, and
+//! then pointed at the demo IdP (keys and metadata given directly, not fetched from itself);
+//! `config` knows nothing of the demo.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::secret_ref::ProcessEnv;
-use super::{
-    Config, ConfigError, JwksSource, KeyError, SamlMetadataSource, SamlProvider, parse_raw,
-    validate,
-};
+use super::error::DemoError;
+use super::idp::{DEMO_IDP_PATH, DEMO_SAML_PROVIDER, DemoIdp};
 use crate::clock::SharedClock;
-use crate::demo_idp::{DEMO_IDP_PATH, DEMO_SAML_PROVIDER, DemoIdp};
-use crate::types::{AccessKeyId, AccessKeyKind, Secret, SecretAccessKey};
+use crate::config::{self, Config, Env, JwksSource, KeySource, SamlMetadataSource, SamlProvider};
+use crate::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
 
-const DEMO_TOML: &str = include_str!("demo.toml");
+const DEMO_TOML: &str = include_str!("config.toml");
+const DEFAULT_DEMO_LISTEN: &str = "127.0.0.1:8080";
+/// The IAM users `config.toml` declares, each given fresh keys at start.
+const USERS: [&str; 2] = ["admin", "developer"];
+/// `config.toml`'s `env:` references to the generated secrets are this plus the user's name.
+const SECRET_VAR_PREFIX: &str = "DEMO_SECRET_";
 
 /// Keys of a demo user, for the start-up banner.
 #[derive(Debug)]
@@ -32,14 +39,34 @@ pub struct Demo {
     pub idp: Arc<DemoIdp>,
 }
 
-const DEFAULT_DEMO_LISTEN: &str = "127.0.0.1:8080";
+/// Serves `config.toml`'s `env:DEMO_SECRET_<user>` references from the generated keys.
+struct GeneratedSecrets<'a>(&'a [DemoCredentials]);
+
+impl Env for GeneratedSecrets<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        let user = name.strip_prefix(SECRET_VAR_PREFIX)?;
+        self.0
+            .iter()
+            .find(|c| c.user == user)
+            .map(|c| c.secret_access_key.expose().to_owned())
+    }
+}
 
 /// Builds the demo configuration, optionally on another loopback address.
-pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, ConfigError> {
-    let listen = listen.unwrap_or(DEFAULT_DEMO_LISTEN);
+pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, DemoError> {
+    let listen = loopback(listen.unwrap_or(DEFAULT_DEMO_LISTEN))?;
     let host = format!("{listen}{DEMO_IDP_PATH}");
     let issuer = format!("http://{host}");
-    let text = DEMO_TOML
+    let credentials: Vec<DemoCredentials> = USERS
+        .iter()
+        .map(|user| DemoCredentials {
+            user: (*user).to_owned(),
+            access_key_id: AccessKeyId::generate(AccessKeyKind::LongTerm),
+            secret_access_key: SecretAccessKey::generate(),
+        })
+        .collect();
+    let mut text = DEMO_TOML
+        .replace("{DEMO_LISTEN}", &listen.to_string())
         .replace("{DEMO_ISSUER}", &issuer)
         .replace(
             "{DEMO_PROVIDER_ARN}",
@@ -51,28 +78,18 @@ pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, Con
             &format!("arn:aws:iam::000000000000:saml-provider/{DEMO_SAML_PROVIDER}"),
         )
         .replace("{DEMO_ACS}", &format!("http://{listen}/saml/acs"));
-    let mut raw = parse_raw(&text)?;
-    raw.server.listen = Some(listen.to_owned());
-    let mut credentials = Vec::new();
-    for user in &mut raw.users {
-        let id = AccessKeyId::generate(AccessKeyKind::LongTerm);
-        let secret = SecretAccessKey::generate();
-        user.access_key_id = id.to_string();
-        user.secret_access_key = Secret::new(secret.expose());
-        credentials.push(DemoCredentials {
-            user: user.name.clone(),
-            access_key_id: id,
-            secret_access_key: secret,
-        });
+    for c in &credentials {
+        text = text.replace(
+            &format!("{{ACCESS_KEY_ID:{}}}", c.user),
+            &c.access_key_id.to_string(),
+        );
     }
-    let mut config = validate::validate(raw, Path::new("."), &ProcessEnv, true)?;
+    let mut config = config::from_toml(&text, Path::new("."), &GeneratedSecrets(&credentials))?;
+    // Sessions die with the process, and nothing may treat this as a production config.
+    config.tokens = KeySource::Ephemeral;
+    config.demo = true;
     let account = config.server.account_id.to_string();
-    let idp = DemoIdp::new(issuer.clone(), &account, clock).map_err(|e| {
-        ConfigError::Invalid(vec![KeyError {
-            path: "(demo IdP)".into(),
-            message: e.to_string(),
-        }])
-    })?;
+    let idp = DemoIdp::new(issuer.clone(), &account, clock)?;
     // The bridge trusts its own demo IdP through the published keys directly, rather than
     // fetching them from itself over HTTP at start.
     for provider in config
@@ -108,10 +125,20 @@ pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, Con
     })
 }
 
+/// The demo's keys and IdP are public: it listens on a loopback `ip:port` only.
+fn loopback(listen: &str) -> Result<SocketAddr, DemoError> {
+    listen
+        .parse::<SocketAddr>()
+        .ok()
+        .filter(|addr| addr.ip().is_loopback())
+        .ok_or_else(|| DemoError::NotLoopback(listen.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+    use crate::types::Secret;
 
     fn clock() -> SharedClock {
         Arc::new(ManualClock::starting_now())
@@ -122,10 +149,7 @@ mod tests {
         let demo = demo_config(None, clock()).unwrap();
         assert!(demo.config.demo);
         assert_eq!(demo.credentials.len(), 2);
-        assert!(matches!(
-            demo.config.tokens,
-            super::super::KeySource::Ephemeral
-        ));
+        assert!(matches!(demo.config.tokens, KeySource::Ephemeral));
         assert_eq!(demo.idp.issuer(), "http://127.0.0.1:8080/demo-idp");
         assert!(matches!(
             demo.config.oidc_providers[0].jwks,
@@ -155,5 +179,26 @@ mod tests {
             other.config.oidc_providers[0].issuer,
             "http://127.0.0.1:9000/demo-idp"
         );
+    }
+
+    #[test]
+    fn each_user_serves_the_keys_generated_for_it() {
+        let demo = demo_config(None, clock()).unwrap();
+        for c in &demo.credentials {
+            let user = demo.config.user_by_access_key(&c.access_key_id).unwrap();
+            assert_eq!(user.name, c.user);
+            assert_eq!(
+                user.secret_access_key.expose(),
+                c.secret_access_key.expose()
+            );
+        }
+        let again = demo_config(None, clock()).unwrap();
+        assert_ne!(
+            again.credentials[0].access_key_id, demo.credentials[0].access_key_id,
+            "fresh keys at every start"
+        );
+        // The generated secrets reach config through the demo's own lookup, never the process
+        // environment.
+        assert_eq!(GeneratedSecrets(&demo.credentials).var("HOME"), None);
     }
 }

@@ -9,14 +9,12 @@
 
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use quick_xml::escape::escape as esc;
 use samael::crypto::{Crypto, CryptoProvider};
 use zeroize::Zeroizing;
 
+use super::error::DemoError;
 use crate::types::secret::fill_random;
-
-#[derive(Debug, thiserror::Error)]
-#[error("SAML IdP: {0}")]
-pub struct SamlIdpError(String);
 
 /// A signing key, its certificate, and the IdP's entity id.
 pub struct SamlIdp {
@@ -55,14 +53,6 @@ pub struct SamlResponseSpec<'a> {
     pub in_response_to: Option<&'a str>,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
-
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -76,22 +66,11 @@ fn new_id() -> String {
 
 impl SamlIdp {
     /// From a PEM private key (PKCS#8 or PKCS#1) and a PEM certificate.
-    pub fn from_pem(
-        entity_id: &str,
-        key_pem: &[u8],
-        cert_pem: &[u8],
-    ) -> Result<Self, SamlIdpError> {
-        let key = openssl::pkey::PKey::private_key_from_pem(key_pem)
-            .map_err(|e| SamlIdpError(e.to_string()))?;
-        let rsa = key.rsa().map_err(|e| SamlIdpError(e.to_string()))?;
-        let key_der = Zeroizing::new(
-            rsa.private_key_to_der()
-                .map_err(|e| SamlIdpError(e.to_string()))?,
-        );
-        let cert =
-            openssl::x509::X509::from_pem(cert_pem).map_err(|e| SamlIdpError(e.to_string()))?;
-        let cert_b64 = base64::engine::general_purpose::STANDARD
-            .encode(cert.to_der().map_err(|e| SamlIdpError(e.to_string()))?);
+    pub fn from_pem(entity_id: &str, key_pem: &[u8], cert_pem: &[u8]) -> Result<Self, DemoError> {
+        let key = openssl::pkey::PKey::private_key_from_pem(key_pem)?;
+        let key_der = Zeroizing::new(key.rsa()?.private_key_to_der()?);
+        let cert = openssl::x509::X509::from_pem(cert_pem)?;
+        let cert_b64 = base64::engine::general_purpose::STANDARD.encode(cert.to_der()?);
         Ok(Self {
             entity_id: entity_id.to_owned(),
             key_der,
@@ -136,13 +115,13 @@ impl SamlIdp {
 
     /// A signed Response (assertion-signed), base64-encoded as the POST binding and
     /// AssumeRoleWithSAML carry it.
-    pub fn response_b64(&self, spec: &SamlResponseSpec<'_>) -> Result<String, SamlIdpError> {
+    pub fn response_b64(&self, spec: &SamlResponseSpec<'_>) -> Result<String, DemoError> {
         let xml = self.response_xml(spec)?;
         Ok(base64::engine::general_purpose::STANDARD.encode(xml))
     }
 
     /// The signed Response XML.
-    pub fn response_xml(&self, s: &SamlResponseSpec<'_>) -> Result<String, SamlIdpError> {
+    pub fn response_xml(&self, s: &SamlResponseSpec<'_>) -> Result<String, DemoError> {
         let (response_id, signed_id) = (new_id(), new_id());
         let issue_instant = ts(s.now);
         let not_before = ts(s.now - TimeDelta::minutes(1));
@@ -193,6 +172,6 @@ impl SamlIdp {
             name_id = esc(s.name_id),
             audience = esc(s.audience),
         );
-        Crypto::sign_xml(xml, &self.key_der).map_err(|e| SamlIdpError(e.to_string()))
+        Ok(Crypto::sign_xml(xml, &self.key_der)?)
     }
 }
