@@ -23,18 +23,6 @@ use url::Url;
 use super::error::{FetchError, JwksError};
 use super::fetch::{self, Fetched};
 
-/// Every algorithm any key may allow; anything else in a token header is refused outright.
-pub(super) const SUPPORTED_ALGORITHMS: [Algorithm; 8] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-];
-
 const RSA_ALGORITHMS: [Algorithm; 6] = [
     Algorithm::RS256,
     Algorithm::RS384,
@@ -43,6 +31,12 @@ const RSA_ALGORITHMS: [Algorithm; 6] = [
     Algorithm::PS384,
     Algorithm::PS512,
 ];
+
+/// Whether any key may ever allow `alg`: every algorithm of an RSA key, ES256 and ES384.
+/// Anything else in a token header is refused outright.
+pub(super) fn is_supported_algorithm(alg: Algorithm) -> bool {
+    RSA_ALGORITHMS.contains(&alg) || matches!(alg, Algorithm::ES256 | Algorithm::ES384)
+}
 
 /// aws-lc verifies RSA signatures only for 2048- to 8192-bit moduli; a key outside that range
 /// could never verify anything, so it is refused where the reason can still be logged.
@@ -110,6 +104,11 @@ pub(super) fn parse_jwks(issuer: &str, text: &[u8]) -> Result<KeySet, JwksError>
         .get("keys")
         .and_then(Value::as_array)
         .ok_or(JwksError::NoKeysArray)?;
+    key_set(issuer, entries)
+}
+
+/// The usable keys among a JWKS's `keys` entries (at most [`MAX_KEYS`]).
+fn key_set(issuer: &str, entries: &[Value]) -> Result<KeySet, JwksError> {
     let mut keys = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         if keys.len() >= MAX_KEYS {

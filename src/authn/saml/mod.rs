@@ -53,12 +53,11 @@ mod testkit;
 mod tests;
 mod verify;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use url::Url;
 
 pub use authn_request::{AuthnRequestError, AuthnRequestParams};
@@ -66,7 +65,7 @@ pub use error::SamlError;
 pub use fetch::MetadataFetchError;
 pub use parse::MAX_RESPONSE_CHARS;
 
-use crate::authn::oidc::RefreshPolicy;
+use crate::authn::refresh::{RefreshPolicy, RefreshTasks, Refreshable};
 use crate::config::{SamlMetadataSource, SamlProvider};
 use crate::types::Secret;
 use decrypt::SpKey;
@@ -206,9 +205,7 @@ pub struct SamlRegistry {
     sp_key: Option<SpKey>,
     http: reqwest::Client,
     policy: RefreshPolicy,
-    started: AtomicBool,
-    /// Never sent on: dropping it with the registry wakes every refresh task, which then ends.
-    shutdown: watch::Sender<()>,
+    tasks: RefreshTasks,
 }
 
 impl SamlRegistry {
@@ -230,7 +227,7 @@ impl SamlRegistry {
     }
 
     /// [`SamlRegistry::new`] with non-default fetch timing.
-    pub fn with_policy(
+    pub(crate) fn with_policy(
         providers: &[SamlProvider],
         sp_key_pem: Option<&Secret>,
         http: reqwest::Client,
@@ -280,8 +277,7 @@ impl SamlRegistry {
             sp_key,
             http,
             policy,
-            started: AtomicBool::new(false),
-            shutdown: watch::Sender::new(()),
+            tasks: RefreshTasks::default(),
         })
     }
 
@@ -290,27 +286,14 @@ impl SamlRegistry {
     /// retry succeeds), then leaves one refresh task per URL provider running. The tasks hold
     /// only a `Weak` and end when the registry is dropped. Calling it again does nothing.
     pub async fn start(self: &Arc<Self>) {
-        if self.started.swap(true, Ordering::SeqCst) {
+        if !self.tasks.first_start() {
             return;
         }
-        let mut initial_loads = Vec::new();
-        for (index, provider) in self.providers.iter().enumerate() {
-            if matches!(provider.origin, MetadataOrigin::File) {
-                continue;
-            }
-            let (done, loaded) = oneshot::channel();
-            tokio::spawn(crate::authn::refresh::refresh_loop(
-                Arc::downgrade(self),
-                index,
-                self.shutdown.subscribe(),
-                done,
-            ));
-            initial_loads.push(loaded);
-        }
-        for loaded in initial_loads {
-            // An error only means the task ended early; it has logged why.
-            let _ = loaded.await;
-        }
+        let fetched = self.providers.iter().enumerate();
+        let fetched = fetched.filter(|(_, p)| matches!(p.origin, MetadataOrigin::Url(_)));
+        self.tasks
+            .spawn_and_wait(self, fetched.map(|(i, _)| i))
+            .await;
     }
 
     /// Verifies a base64 `SAMLResponse` for the provider named `provider` at time `now`. CPU-bound
@@ -522,7 +505,7 @@ pub(crate) fn load_metadata(xml: &str, audience: &str, acs_url: &str) -> Result<
     load_keys(xml, &rules).map(drop)
 }
 
-impl crate::authn::refresh::Refreshable for SamlRegistry {
+impl Refreshable for SamlRegistry {
     fn refresh_policy(&self) -> &RefreshPolicy {
         &self.policy
     }
