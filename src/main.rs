@@ -168,10 +168,19 @@ fn user_error(e: &anyhow::Error) -> String {
     text
 }
 
+/// The config file as `check-config` and `serve` accept it: valid, and with provider keys and
+/// metadata the registries can use (they parse those; built here before `serve` writes a
+/// keyring, listens or opens the store, so a bad file fails with no side effect).
+fn load_checked(path: &std::path::Path) -> anyhow::Result<Config> {
+    let config = config::load_file(path, &ProcessEnv)?;
+    stsbridge::authn::IdpRegistries::new(&config, reqwest::Client::builder().build()?)?;
+    Ok(config)
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::CheckConfig { file } => {
-            let config = config::load_file(&file, &ProcessEnv)?;
+            let config = load_checked(&file)?;
             eprintln!(
                 "{}: OK ({} users, {} roles, {} OIDC providers, {} SAML providers, {} rules)",
                 file.display(),
@@ -232,7 +241,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { config, listen } => {
             let clock: SharedClock = Arc::new(SystemClock);
             let (config, demo) = if let Some(path) = config {
-                let mut c = config::load_file(&path, &ProcessEnv)?;
+                let mut c = load_checked(&path)?;
                 if let Some(l) = listen {
                     c.server.listen = l.parse().context("--listen expects ip:port")?;
                 }

@@ -4,6 +4,11 @@
 //! [`Config`] that runtime code sees: ARNs parsed, durations range-checked, `env:` secrets
 //! resolved, policy documents parsed, referenced files loaded. `check-config` and `serve` run the
 //! very same [`load_file`], so a file that checks clean is a file that serves.
+//!
+//! Identity-provider documents are the one thing kept as given: a `jwks_file` or
+//! `metadata_file` is read here (bounded) but parsed by the registry that uses it
+//! (`authn::IdpRegistries`, which `check-config` builds too), so this layer knows nothing of
+//! JWKS or SAML.
 
 mod demo;
 pub mod raw;
@@ -104,7 +109,15 @@ pub struct OidcProvider {
     pub login_client_secret: Option<Secret>,
     pub scopes: Vec<String>,
     /// Browser-login endpoints when configured; otherwise discovery supplies them.
-    pub login_endpoints: Option<crate::authn::oidc::LoginEndpoints>,
+    pub login_endpoints: Option<LoginEndpoints>,
+}
+
+/// Where a browser signs in (authorization code + PKCE) and where the code is exchanged: as
+/// configured, or as the OIDC registry discovered them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginEndpoints {
+    pub authorization: Url,
+    pub token: Url,
 }
 
 #[derive(Debug)]
@@ -112,7 +125,7 @@ pub enum JwksSource {
     /// From the issuer's discovery document.
     Discovery,
     Url(Url),
-    /// Keys read from a file at start (JSON text, already checked to hold a `keys` array).
+    /// Keys read from a file at start: its JSON text, parsed by the OIDC registry.
     File {
         path: PathBuf,
         json: String,
@@ -134,10 +147,10 @@ pub struct SamlProvider {
 
 #[derive(Debug)]
 pub enum SamlMetadataSource {
+    /// Metadata read from a file at start: its XML text, parsed by the SAML registry.
     File {
         path: PathBuf,
         xml: String,
-        entity_id: String,
     },
     Url(Url),
 }
@@ -304,5 +317,7 @@ pub(crate) fn parse_raw(text: &str) -> Result<raw::RawConfig, ConfigError> {
     })
 }
 
+#[cfg(test)]
+pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;

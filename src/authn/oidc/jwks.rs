@@ -107,6 +107,23 @@ pub(super) fn parse_jwks(issuer: &str, text: &[u8]) -> Result<KeySet, JwksError>
     key_set(issuer, entries)
 }
 
+/// What a `jwks_file` that is no JWKS document at all is told (the wording config validation
+/// has always used for it).
+const NOT_A_JWKS_FILE: &str =
+    "expected a JWKS document: a JSON object with a non-empty \"keys\" array";
+
+/// Parses a `jwks_file`'s text, the reason worded for the operator who wrote the file.
+pub(super) fn parse_jwks_file(issuer: &str, text: &str) -> Result<KeySet, String> {
+    let doc: Option<Value> = serde_json::from_str(text).ok();
+    let entries = doc
+        .as_ref()
+        .and_then(|d| d.get("keys"))
+        .and_then(Value::as_array)
+        .filter(|keys| !keys.is_empty())
+        .ok_or(NOT_A_JWKS_FILE)?;
+    key_set(issuer, entries).map_err(|e| e.to_string())
+}
+
 /// The usable keys among a JWKS's `keys` entries (at most [`MAX_KEYS`]).
 fn key_set(issuer: &str, entries: &[Value]) -> Result<KeySet, JwksError> {
     let mut keys = Vec::new();

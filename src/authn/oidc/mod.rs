@@ -26,23 +26,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use url::Url;
 
 pub use error::{FetchError, JwksError, MAX_TOKEN_CHARS, OidcError};
 pub use verify::VerifiedIdToken;
 
+/// The endpoints are a plain configuration value, also what discovery fills in.
+pub use crate::config::LoginEndpoints;
+
 use crate::authn::refresh::{RefreshPolicy, RefreshTasks, Refreshable};
+use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::OidcProvider;
 use jwks::KeySet;
 use provider::{KeyOrigin, Provider};
 use verify::{ProviderInfo, UnverifiedToken};
-
-/// Where a browser signs in (authorization code + PKCE) and where the code is exchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginEndpoints {
-    pub authorization: Url,
-    pub token: Url,
-}
 
 /// The configured OIDC providers and their keys. Share it as `Arc<OidcRegistry>`.
 #[derive(Debug)]
@@ -66,14 +62,30 @@ impl OidcRegistry {
         http: reqwest::Client,
         policy: RefreshPolicy,
     ) -> Result<Self, OidcError> {
+        Self::build(providers, http, policy)
+            .map_err(|problems| OidcError::Config(setup_problem::render(&problems)))
+    }
+
+    /// The registry, or every provider that cannot be set up.
+    pub(crate) fn build(
+        providers: &[OidcProvider],
+        http: reqwest::Client,
+        policy: RefreshPolicy,
+    ) -> Result<Self, Vec<SetupProblem>> {
         install_crypto_provider();
-        let providers = providers
-            .iter()
-            .enumerate()
-            .map(|(index, p)| Provider::new(index, p))
-            .collect::<Result<_, _>>()?;
+        let mut entries = Vec::with_capacity(providers.len());
+        let mut problems = Vec::new();
+        for (index, p) in providers.iter().enumerate() {
+            match Provider::new(index, p) {
+                Ok(entry) => entries.push(entry),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         Ok(Self {
-            providers,
+            providers: entries,
             http,
             policy,
             tasks: RefreshTasks::default(),

@@ -8,12 +8,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 use tokio::sync::watch;
 use url::Url;
 
-use super::LoginEndpoints;
-use super::error::OidcError;
 use super::jwks::{self, KeySet};
 use super::verify::ProviderInfo;
 use crate::authn::refresh::OnDemand;
-use crate::config::{JwksSource, OidcProvider};
+use crate::authn::setup_problem::SetupProblem;
+use crate::config::{JwksSource, LoginEndpoints, OidcProvider};
 
 /// Where a provider's keys come from.
 #[derive(Debug)]
@@ -43,17 +42,19 @@ pub(super) struct Provider {
 }
 
 impl Provider {
-    /// Provider `index` of the configuration; a `jwks_file` without a usable key is an error
+    /// Provider `index` of the configuration; a `jwks_file` without a usable key is a problem
     /// naming the provider.
-    pub(super) fn new(index: usize, p: &OidcProvider) -> Result<Self, OidcError> {
+    pub(super) fn new(index: usize, p: &OidcProvider) -> Result<Self, SetupProblem> {
         let (origin, keys) = match &p.jwks {
             JwksSource::File { path, json } => {
-                let set = jwks::parse_jwks(&p.issuer, json.as_bytes()).map_err(|e| {
-                    OidcError::Config(format!(
-                        "oidc_providers[{index}] ({}): jwks_file {}: {e}",
+                let set = jwks::parse_jwks_file(&p.issuer, json).map_err(|reason| {
+                    let label = format!(
+                        "oidc_providers[{index}] ({}): jwks_file {}",
                         p.issuer,
                         path.display()
-                    ))
+                    );
+                    let key = format!("oidc_providers[{index}].jwks_file");
+                    SetupProblem::new(key, Some(label), reason)
                 })?;
                 (KeyOrigin::File, Some(Arc::new(set)))
             }

@@ -11,6 +11,7 @@ use axum::routing::get;
 use chrono::TimeDelta;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
+use url::Url;
 
 use super::testkit::*;
 use super::*;

@@ -66,6 +66,7 @@ pub use fetch::MetadataFetchError;
 pub use parse::MAX_RESPONSE_CHARS;
 
 use crate::authn::refresh::{RefreshPolicy, RefreshTasks, Refreshable};
+use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::{SamlMetadataSource, SamlProvider};
 use crate::types::Secret;
 use decrypt::SpKey;
@@ -192,6 +193,46 @@ struct Provider {
 }
 
 impl Provider {
+    /// Provider `index` of the configuration: `metadata_file` metadata is loaded now. No
+    /// audience or ACS URL, or metadata without a usable signing certificate (none, not X.509,
+    /// RSA under 2048 bits), is a problem naming the provider.
+    fn new(index: usize, p: &SamlProvider) -> Result<Self, SetupProblem> {
+        let label = format!("saml_providers[{index}] ({})", p.name);
+        if p.audiences.is_empty() || p.acs_urls.is_empty() {
+            let reason = "needs at least one audience and one ACS URL";
+            return Err(SetupProblem::new(
+                format!("saml_providers[{index}]"),
+                Some(label),
+                reason,
+            ));
+        }
+        let rules = ProviderRules {
+            name: p.name.clone(),
+            arn: p.arn.clone(),
+            audiences: p.audiences.clone(),
+            acs_urls: p.acs_urls.clone(),
+            allow_sha1: p.allow_sha1,
+            skew: TimeDelta::seconds(i64::from(p.clock_skew_s)),
+        };
+        let (origin, keys) = match &p.metadata {
+            SamlMetadataSource::File { path, xml } => {
+                let keys = load_keys(xml, &rules).map_err(|reason| {
+                    let key = format!("saml_providers[{index}].metadata_file");
+                    let label = format!("{label}: metadata_file {}", path.display());
+                    SetupProblem::new(key, Some(label), reason)
+                })?;
+                (MetadataOrigin::File, Some(Arc::new(keys)))
+            }
+            SamlMetadataSource::Url(url) => (MetadataOrigin::Url(url.clone()), None),
+        };
+        Ok(Self {
+            rules,
+            origin,
+            keys: watch::Sender::new(keys),
+            failures: FailureLog::default(),
+        })
+    }
+
     fn current_keys(&self) -> Option<Arc<ProviderKeys>> {
         self.keys.borrow().clone()
     }
@@ -233,44 +274,40 @@ impl SamlRegistry {
         http: reqwest::Client,
         policy: RefreshPolicy,
     ) -> Result<Self, SamlError> {
-        let sp_key = sp_key_pem
-            .map(SpKey::from_pem)
-            .transpose()
-            .map_err(|e| SamlError::Config(format!("server.saml_sp_key_file: {e}")))?;
+        Self::build(providers, sp_key_pem, http, policy)
+            .map_err(|problems| SamlError::Config(setup_problem::render(&problems)))
+    }
+
+    /// The registry, or every problem with the SP key and the providers.
+    pub(crate) fn build(
+        providers: &[SamlProvider],
+        sp_key_pem: Option<&Secret>,
+        http: reqwest::Client,
+        policy: RefreshPolicy,
+    ) -> Result<Self, Vec<SetupProblem>> {
+        let mut problems = Vec::new();
+        let sp_key = match sp_key_pem.map(SpKey::from_pem).transpose() {
+            Ok(key) => key,
+            Err(reason) => {
+                let key = "server.saml_sp_key_file";
+                problems.push(SetupProblem::new(key, Some(key.to_owned()), reason));
+                None
+            }
+        };
         let mut entries = Vec::with_capacity(providers.len());
         for (index, p) in providers.iter().enumerate() {
-            let config_error = |msg: &str| {
-                SamlError::Config(format!("saml_providers[{index}] ({}): {msg}", p.name))
-            };
-            if p.audiences.is_empty() || p.acs_urls.is_empty() {
-                return Err(config_error("needs at least one audience and one ACS URL"));
+            match Provider::new(index, p) {
+                Ok(entry) => entries.push(entry),
+                Err(problem) => problems.push(problem),
             }
-            let rules = ProviderRules {
-                name: p.name.clone(),
-                arn: p.arn.clone(),
-                audiences: p.audiences.clone(),
-                acs_urls: p.acs_urls.clone(),
-                allow_sha1: p.allow_sha1,
-                skew: TimeDelta::seconds(i64::from(p.clock_skew_s)),
-            };
-            let (origin, keys) = match &p.metadata {
-                SamlMetadataSource::File { path, xml, .. } => {
-                    let keys = load_keys(xml, &rules).map_err(|e| {
-                        config_error(&format!("metadata_file {}: {e}", path.display()))
-                    })?;
-                    (MetadataOrigin::File, Some(Arc::new(keys)))
-                }
-                SamlMetadataSource::Url(url) => (MetadataOrigin::Url(url.clone()), None),
-            };
-            entries.push(Provider {
-                rules,
-                origin,
-                keys: watch::Sender::new(keys),
-                failures: FailureLog::default(),
-            });
         }
-        if !entries.is_empty() {
-            verify::self_test().map_err(SamlError::Config)?;
+        if !providers.is_empty()
+            && let Err(e) = verify::self_test()
+        {
+            problems.push(SetupProblem::new("saml_providers", None, e));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
         }
         Ok(Self {
             providers: entries,
