@@ -48,6 +48,23 @@ impl fmt::Display for SetupProblem {
     }
 }
 
+/// Sets up every configured provider with `set_up` (given its index), collecting the problems
+/// of those that cannot be, so all are reported at once.
+pub(crate) fn set_up_all<P, T>(
+    configured: &[P],
+    problems: &mut Vec<SetupProblem>,
+    set_up: impl Fn(usize, &P) -> Result<T, SetupProblem>,
+) -> Vec<T> {
+    let mut ready = Vec::with_capacity(configured.len());
+    for (index, p) in configured.iter().enumerate() {
+        match set_up(index, p) {
+            Ok(entry) => ready.push(entry),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    ready
+}
+
 /// The registry constructors' one-line error text for `problems`.
 pub(crate) fn render(problems: &[SetupProblem]) -> String {
     let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();

@@ -73,19 +73,13 @@ impl OidcRegistry {
         policy: RefreshPolicy,
     ) -> Result<Self, Vec<SetupProblem>> {
         install_crypto_provider();
-        let mut entries = Vec::with_capacity(providers.len());
         let mut problems = Vec::new();
-        for (index, p) in providers.iter().enumerate() {
-            match Provider::new(index, p) {
-                Ok(entry) => entries.push(entry),
-                Err(problem) => problems.push(problem),
-            }
-        }
+        let providers = setup_problem::set_up_all(providers, &mut problems, Provider::new);
         if !problems.is_empty() {
             return Err(problems);
         }
         Ok(Self {
-            providers: entries,
+            providers,
             http,
             policy,
             tasks: RefreshTasks::default(),

@@ -294,13 +294,7 @@ impl SamlRegistry {
                 None
             }
         };
-        let mut entries = Vec::with_capacity(providers.len());
-        for (index, p) in providers.iter().enumerate() {
-            match Provider::new(index, p) {
-                Ok(entry) => entries.push(entry),
-                Err(problem) => problems.push(problem),
-            }
-        }
+        let entries = setup_problem::set_up_all(providers, &mut problems, Provider::new);
         if !providers.is_empty()
             && let Err(e) = verify::self_test()
         {
