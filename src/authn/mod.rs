@@ -5,7 +5,7 @@
 //! constant-time signature check, in that order, so every failure has exactly one cause.
 
 pub mod error;
-pub mod oidc;
+pub(crate) mod oidc;
 pub mod principal;
 mod refresh;
 mod registries;

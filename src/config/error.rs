@@ -29,8 +29,9 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// The individual problems (empty for a read error).
-    pub fn key_errors(&self) -> &[KeyError] {
+    /// The individual problems (empty for a read error), for tests that look for one.
+    #[cfg(test)]
+    pub(crate) fn key_errors(&self) -> &[KeyError] {
         match self {
             Self::Invalid(errors) => errors,
             Self::Read { .. } => &[],

@@ -179,16 +179,19 @@ pub struct Limits {
 }
 
 impl Config {
-    pub fn user_by_access_key(&self, id: &AccessKeyId) -> Option<&User> {
+    pub(crate) fn user_by_access_key(&self, id: &AccessKeyId) -> Option<&User> {
         self.users.iter().find(|u| &u.access_key_id == id)
     }
 
-    pub fn user_by_name(&self, name: &str) -> Option<&User> {
+    pub(crate) fn user_by_name(&self, name: &str) -> Option<&User> {
         self.users.iter().find(|u| u.name == name)
     }
 
     /// Managed policy documents by name (names are checked at load).
-    pub fn managed<'a>(&'a self, names: &'a [String]) -> impl Iterator<Item = &'a Policy> + 'a {
+    pub(crate) fn managed<'a>(
+        &'a self,
+        names: &'a [String],
+    ) -> impl Iterator<Item = &'a Policy> + 'a {
         names
             .iter()
             .filter_map(|n| self.policies.iter().find(|p| &p.name == n))
@@ -196,14 +199,14 @@ impl Config {
     }
 
     /// A managed policy document by ARN (`PolicyArns`).
-    pub fn managed_by_arn(&self, arn: &str) -> Option<&Policy> {
+    pub(crate) fn managed_by_arn(&self, arn: &str) -> Option<&Policy> {
         self.policies
             .iter()
             .find(|p| p.arn == arn)
             .map(|p| &p.document)
     }
 
-    pub fn role_by_arn(&self, arn: &RoleArn) -> Option<&Role> {
+    pub(crate) fn role_by_arn(&self, arn: &RoleArn) -> Option<&Role> {
         self.roles.iter().find(|r| &r.arn == arn)
     }
 }

@@ -27,11 +27,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use error::{FetchError, JwksError, MAX_TOKEN_CHARS, OidcError};
-pub use verify::VerifiedIdToken;
+pub(crate) use error::{FetchError, OidcError};
+pub(crate) use verify::VerifiedIdToken;
 
 /// The endpoints are a plain configuration value, also what discovery fills in.
-pub use crate::config::LoginEndpoints;
+pub(crate) use crate::config::LoginEndpoints;
 
 use crate::authn::refresh::{RefreshPolicy, RefreshTasks, Refreshable};
 use crate::authn::setup_problem::{self, SetupProblem};
@@ -52,7 +52,10 @@ pub struct OidcRegistry {
 impl OidcRegistry {
     /// Builds the registry without touching the network. `jwks_file` providers get their keys
     /// now; a file without a usable key is an error naming the provider.
-    pub fn new(providers: &[OidcProvider], http: reqwest::Client) -> Result<Self, OidcError> {
+    pub(crate) fn new(
+        providers: &[OidcProvider],
+        http: reqwest::Client,
+    ) -> Result<Self, OidcError> {
         Self::with_policy(providers, http, RefreshPolicy::default())
     }
 
@@ -90,7 +93,7 @@ impl OidcRegistry {
     /// logged, not fatal: such a provider answers [`OidcError::KeysUnavailable`] until a
     /// retry succeeds), then leaves one refresh task per network provider running. The tasks
     /// hold only a `Weak` and end when the registry is dropped. Calling it again does nothing.
-    pub async fn start(self: &Arc<Self>) {
+    pub(crate) async fn start(self: &Arc<Self>) {
         if !self.tasks.first_start() {
             return;
         }
@@ -111,7 +114,7 @@ impl OidcRegistry {
 
     /// Verifies an ID token at time `now`, in the order of sts-api.md 6.2. No network, except
     /// one rate-limited JWKS refetch when no key of a network provider matches the token.
-    pub async fn verify(
+    pub(crate) async fn verify(
         &self,
         token: &str,
         now: DateTime<Utc>,
@@ -139,18 +142,22 @@ impl OidcRegistry {
     }
 
     /// Fetches provider `provider_index`'s keys now (rediscovering its `jwks_uri`) and installs
-    /// them; the refresh tasks keep their own schedule.
-    pub async fn refresh(&self, provider_index: usize) -> Result<(), FetchError> {
+    /// them; the refresh tasks keep their own schedule. Tests only: the bridge refreshes on
+    /// its own schedule and on unknown `kid`s.
+    #[cfg(test)]
+    pub(crate) async fn refresh(&self, provider_index: usize) -> Result<(), FetchError> {
         let provider = self
             .providers
             .get(provider_index)
-            .ok_or(FetchError::NoSuchProvider(provider_index))?;
+            .expect("a configured provider");
         self.fetch_and_install(provider, true).await.map(|_| ())
     }
 
-    /// Whether provider `provider_index` has keys. Not part of `/readyz`: one IdP being down
-    /// must not take the bridge out of rotation for every other provider and caller.
-    pub fn keys_loaded(&self, provider_index: usize) -> bool {
+    /// Whether provider `provider_index` has keys. Tests only; not part of `/readyz` either:
+    /// one IdP being down must not take the bridge out of rotation for every other provider
+    /// and caller.
+    #[cfg(test)]
+    pub(crate) fn keys_loaded(&self, provider_index: usize) -> bool {
         self.providers
             .get(provider_index)
             .is_some_and(|p| p.current_keys().is_some())
@@ -323,7 +330,7 @@ impl Refreshable for OidcRegistry {
 /// jsonwebtoken panics on first use when it cannot tell which crypto backend to use (neither
 /// or both of its backend features on after feature unification); naming aws-lc explicitly
 /// removes that risk. An error means a provider is already installed, which is fine.
-pub fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
         &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
     );

@@ -11,9 +11,7 @@ use crate::authn::refresh::fetch::{self, GetError, MAX_BODY_BYTES as MAX_METADAT
 
 /// Why fetching or installing a provider's metadata failed. Operator-facing (logged).
 #[derive(Debug, thiserror::Error)]
-pub enum MetadataFetchError {
-    #[error("no SAML provider named '{0}'")]
-    NoSuchProvider(String),
+pub(crate) enum MetadataFetchError {
     #[error("SAML provider '{0}' reads its metadata from a file")]
     NotFetched(String),
     #[error("GET {url}: {reason}")]

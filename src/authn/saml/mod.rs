@@ -45,7 +45,7 @@ pub mod authn_request;
 mod decrypt;
 mod error;
 mod fetch;
-pub mod metadata;
+pub(crate) mod metadata;
 mod parse;
 #[cfg(test)]
 mod testkit;
@@ -62,7 +62,7 @@ use url::Url;
 
 pub use authn_request::{AuthnRequestError, AuthnRequestParams};
 pub use error::SamlError;
-pub use fetch::MetadataFetchError;
+pub(crate) use fetch::MetadataFetchError;
 pub use parse::MAX_RESPONSE_CHARS;
 
 use crate::authn::refresh::{RefreshPolicy, RefreshTasks, Refreshable};
@@ -259,7 +259,7 @@ impl SamlRegistry {
     /// `sp_key_pem` is `[server] saml_sp_key_file`'s content: the key that decrypts
     /// EncryptedAssertions (RSA, at least 2048 bits, unencrypted PEM; anything else is a config
     /// error). Without it, encrypted assertions are refused.
-    pub fn new(
+    pub(crate) fn new(
         providers: &[SamlProvider],
         sp_key_pem: Option<&Secret>,
         http: reqwest::Client,
@@ -316,7 +316,7 @@ impl SamlRegistry {
     /// are logged, not fatal: such a provider answers [`SamlError::MetadataUnavailable`] until a
     /// retry succeeds), then leaves one refresh task per URL provider running. The tasks hold
     /// only a `Weak` and end when the registry is dropped. Calling it again does nothing.
-    pub async fn start(self: &Arc<Self>) {
+    pub(crate) async fn start(self: &Arc<Self>) {
         if !self.tasks.first_start() {
             return;
         }
@@ -330,7 +330,7 @@ impl SamlRegistry {
     /// Verifies a base64 `SAMLResponse` for the provider named `provider` at time `now`. CPU-bound
     /// (about 1 ms): run it in `spawn_blocking`. Rejections are logged, rate-limited per
     /// provider; the returned error's `Display` is safe to show to the client.
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         provider: &str,
         saml_response_b64: &str,
@@ -366,7 +366,7 @@ impl SamlRegistry {
     /// when there is just one, and is refused when there are several: trying each would let
     /// one anonymous POST cost an RSA decryption per provider. Only a hint from unverified
     /// content: [`Self::verify`] still checks everything against the chosen provider.
-    pub fn candidates_for_response(&self, saml_response_b64: &str) -> Candidates {
+    pub(crate) fn candidates_for_response(&self, saml_response_b64: &str) -> Candidates {
         let issuer =
             parse::decode_response(saml_response_b64).and_then(|xml| parse::response_issuer(&xml));
         let names = self.providers.iter().map(|p| p.rules.name.clone());
@@ -384,25 +384,24 @@ impl SamlRegistry {
     }
 
     /// Fetches the metadata of URL provider `provider` now and installs it if it parses; the
-    /// refresh tasks keep their own schedule.
-    pub async fn refresh(&self, provider: &str) -> Result<(), MetadataFetchError> {
-        let p = self
-            .providers
-            .iter()
-            .find(|p| p.rules.name == provider)
-            .ok_or_else(|| MetadataFetchError::NoSuchProvider(provider.to_owned()))?;
+    /// refresh tasks keep their own schedule. Tests only: the bridge refreshes on its own
+    /// schedule.
+    #[cfg(test)]
+    pub(crate) async fn refresh(&self, provider: &str) -> Result<(), MetadataFetchError> {
+        let p = self.provider(provider).expect("a configured provider");
         self.fetch_and_install(p).await.map(|_| ())
     }
 
-    /// Whether provider `provider` can verify (for readiness reporting).
-    pub fn metadata_loaded(&self, provider: &str) -> bool {
+    /// Whether provider `provider` can verify. Tests only.
+    #[cfg(test)]
+    pub(crate) fn metadata_loaded(&self, provider: &str) -> bool {
         self.providers
             .iter()
             .any(|p| p.rules.name == provider && p.current_keys().is_some())
     }
 
     /// The IdP entity id currently trusted for `provider`, if loaded.
-    pub fn entity_id(&self, provider: &str) -> Option<String> {
+    pub(crate) fn entity_id(&self, provider: &str) -> Option<String> {
         self.provider(provider)
             .and_then(Provider::current_keys)
             .map(|k| k.entity_id.clone())
@@ -411,7 +410,7 @@ impl SamlRegistry {
     /// Where SP-initiated logins for `provider` go: the HTTP-Redirect SingleSignOnService of
     /// its currently loaded metadata, if that names an acceptable URL (see
     /// [`metadata::sso_location`]).
-    pub fn sso_redirect_url(&self, provider: &str) -> Option<String> {
+    pub(crate) fn sso_redirect_url(&self, provider: &str) -> Option<String> {
         self.provider(provider)
             .and_then(Provider::current_keys)
             .and_then(|k| k.sso_redirect_url.clone())
@@ -420,7 +419,7 @@ impl SamlRegistry {
     /// The browser redirect that starts an SP-initiated login at `provider`'s IdP: an
     /// AuthnRequest for its current SSO endpoint, signed when an SP key is configured (the SP
     /// metadata then advertises `AuthnRequestsSigned="true"`).
-    pub fn authn_request_url(
+    pub(crate) fn authn_request_url(
         &self,
         provider: &str,
         request: &AuthnRequestParams<'_>,
