@@ -33,7 +33,7 @@ pub(crate) use verify::VerifiedIdToken;
 /// The endpoints are a plain configuration value, also what discovery fills in.
 pub(crate) use crate::config::LoginEndpoints;
 
-use crate::authn::refresh::{RefreshPolicy, RefreshTasks, Refreshable};
+use crate::authn::refresh::{self, RefreshPolicy, RefreshTasks, Refreshable};
 use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::OidcProvider;
 use jwks::KeySet;
@@ -203,11 +203,7 @@ impl OidcRegistry {
         rediscover: bool,
     ) -> Result<Duration, FetchError> {
         let result = self.fetch_and_install_keys(provider, rediscover).await;
-        crate::metrics::global().idp_refresh(
-            provider.issuer(),
-            result.is_ok(),
-            crate::clock::Clock::now(&crate::clock::SystemClock).timestamp(),
-        );
+        refresh::record_fetch(provider.issuer(), &result);
         result
     }
 

@@ -7,7 +7,8 @@
 //!   exponential backoff ([`RefreshPolicy`]), until the registry is dropped;
 //! - **on demand** ([`OnDemand`]): single flight and rate-limited, for a token whose key the
 //!   current set lacks;
-//! - **fetching** ([`fetch`]): one bounded GET.
+//! - **fetching** ([`fetch`]): one bounded GET, and one place that records each fetch in
+//!   the metrics.
 
 pub(crate) mod fetch;
 mod policy;
@@ -113,6 +114,16 @@ async fn refresh_loop<R: Refreshable>(
             _ = shutdown.changed() => return,
         }
     }
+}
+
+/// Counts one fetch of provider `provider`'s document, and when it last succeeded, in the IdP
+/// refresh metrics (both registries label a provider by its issuer or SAML name).
+pub(crate) fn record_fetch<T, E>(provider: &str, result: &Result<T, E>) {
+    crate::metrics::global().idp_refresh(
+        provider,
+        result.is_ok(),
+        crate::clock::Clock::now(&crate::clock::SystemClock).timestamp(),
+    );
 }
 
 /// One provider's refreshes on demand: single flight (concurrent callers queue and then see

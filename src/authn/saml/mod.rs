@@ -65,7 +65,7 @@ pub use error::SamlError;
 pub(crate) use fetch::MetadataFetchError;
 pub use parse::MAX_RESPONSE_CHARS;
 
-use crate::authn::refresh::{RefreshPolicy, RefreshTasks, Refreshable};
+use crate::authn::refresh::{self, RefreshPolicy, RefreshTasks, Refreshable};
 use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::{SamlMetadataSource, SamlProvider};
 use crate::types::Secret;
@@ -446,11 +446,7 @@ impl SamlRegistry {
     /// Fetches, parses and installs a URL provider's metadata; returns when to refresh next.
     async fn fetch_and_install(&self, provider: &Provider) -> Result<Duration, MetadataFetchError> {
         let result = self.fetch_and_install_metadata(provider).await;
-        crate::metrics::global().idp_refresh(
-            &provider.rules.name,
-            result.is_ok(),
-            crate::clock::Clock::now(&crate::clock::SystemClock).timestamp(),
-        );
+        refresh::record_fetch(&provider.rules.name, &result);
         result
     }
 
