@@ -33,7 +33,7 @@ pub(crate) use verify::VerifiedIdToken;
 /// The endpoints are a plain configuration value, also what discovery fills in.
 pub(crate) use crate::config::LoginEndpoints;
 
-use crate::authn::refresh::{self, RefreshPolicy, RefreshTasks, Refreshable};
+use crate::authn::refresh::{self, RefreshPolicy, Refreshable, Refresher};
 use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::OidcProvider;
 use jwks::KeySet;
@@ -44,9 +44,7 @@ use verify::{ProviderInfo, UnverifiedToken};
 #[derive(Debug)]
 pub struct OidcRegistry {
     providers: Vec<Provider>,
-    http: reqwest::Client,
-    policy: RefreshPolicy,
-    tasks: RefreshTasks,
+    refresher: Refresher,
 }
 
 impl OidcRegistry {
@@ -83,18 +81,16 @@ impl OidcRegistry {
         }
         Ok(Self {
             providers,
-            http,
-            policy,
-            tasks: RefreshTasks::default(),
+            refresher: Refresher::new(http, policy),
         })
     }
 
-    /// Loads every network provider once (each bounded by the fetch timeout; failures are
-    /// logged, not fatal: such a provider answers [`OidcError::KeysUnavailable`] until a
-    /// retry succeeds), then leaves one refresh task per network provider running. The tasks
-    /// hold only a `Weak` and end when the registry is dropped. Calling it again does nothing.
+    /// Starts the refresh of every network provider ([`Refresher`]: returns once each has
+    /// been loaded or has failed; one whose first load failed answers
+    /// [`OidcError::KeysUnavailable`] until a retry succeeds), and the login-endpoint discovery
+    /// of those that need it. Calling it again does nothing.
     pub(crate) async fn start(self: &Arc<Self>) {
-        if !self.tasks.first_start() {
+        if !self.refresher.first_start() {
             return;
         }
         for provider in &self.providers {
@@ -109,7 +105,7 @@ impl OidcRegistry {
         }
         let fetched = self.providers.iter().enumerate();
         let fetched = fetched.filter(|(_, p)| p.is_fetched()).map(|(i, _)| i);
-        self.tasks.spawn_and_wait(self, fetched).await;
+        self.refresher.spawn_and_wait(self, fetched).await;
     }
 
     /// Verifies an ID token at time `now`, in the order of sts-api.md 6.2. No network, except
@@ -187,7 +183,7 @@ impl OidcRegistry {
         provider
             .on_demand
             .refresh(
-                &self.policy,
+                &self.refresher.policy,
                 now,
                 || provider.keys_newer_than(seen),
                 || tracing::debug!(issuer = %issuer, "unknown kid; JWKS refetch rate-limited"),
@@ -212,7 +208,7 @@ impl OidcRegistry {
         provider: &Provider,
         rediscover: bool,
     ) -> Result<Duration, FetchError> {
-        let timeout = self.policy.fetch_timeout;
+        let timeout = self.refresher.policy.fetch_timeout;
         let (set, cache_control) =
             tokio::time::timeout(timeout, self.fetch_keys(provider, rediscover))
                 .await
@@ -220,7 +216,7 @@ impl OidcRegistry {
         let count = set.keys().len();
         provider.keys.send_replace(Some(Arc::new(set)));
         tracing::info!(issuer = %provider.issuer(), keys = count, "OIDC provider keys loaded");
-        Ok(self.policy.ttl(cache_control.as_deref()))
+        Ok(self.refresher.policy.ttl(cache_control.as_deref()))
     }
 
     async fn fetch_keys(
@@ -236,7 +232,7 @@ impl OidcRegistry {
                 if let Some(url) = provider.cached_jwks_uri().filter(|_| !rediscover) {
                     (url, true)
                 } else {
-                    let found = discovery::fetch_discovery(&self.http, issuer).await?;
+                    let found = discovery::fetch_discovery(&self.refresher.http, issuer).await?;
                     provider.set_jwks_uri(Some(found.jwks_uri.clone()));
                     if let Some(login) = found.login {
                         provider.set_discovered_login(login);
@@ -245,30 +241,12 @@ impl OidcRegistry {
                 }
             }
         };
-        let result = jwks::fetch_jwks(&self.http, issuer, &url).await;
+        let result = jwks::fetch_jwks(&self.refresher.http, issuer, &url).await;
         if result.is_err() && cached {
             // The IdP may have moved its keys; ask discovery again next time.
             provider.set_jwks_uri(None);
         }
         result
-    }
-
-    /// The background refresh of one provider: returns when to refresh next, or `None` after
-    /// a failure (logged; the previous keys stay).
-    async fn refresh_once(&self, index: usize) -> Option<Duration> {
-        let provider = self.providers.get(index)?;
-        match self.fetch_and_install(provider, true).await {
-            Ok(ttl) => Some(ttl),
-            Err(e) => {
-                tracing::warn!(
-                    issuer = %provider.issuer(),
-                    error = %e,
-                    loaded = provider.current_keys().is_some(),
-                    "could not load OIDC provider keys; will retry"
-                );
-                None
-            }
-        }
     }
 }
 
@@ -280,7 +258,7 @@ async fn discover_login(registry: std::sync::Weak<OidcRegistry>, issuer: String)
         let Some(reg) = registry.upgrade() else {
             return;
         };
-        let found = discovery::fetch_discovery(&reg.http, &issuer).await;
+        let found = discovery::fetch_discovery(&reg.refresher.http, &issuer).await;
         match found {
             Ok(d) if d.login.is_some() => {
                 if let (Some(p), Some(login)) = (reg.provider(&issuer), d.login) {
@@ -311,15 +289,26 @@ fn check_token(
 }
 
 impl Refreshable for OidcRegistry {
-    fn refresh_policy(&self) -> &RefreshPolicy {
-        &self.policy
+    fn refresher(&self) -> &Refresher {
+        &self.refresher
     }
 
-    fn refresh_provider(
-        &self,
-        index: usize,
-    ) -> impl std::future::Future<Output = Option<Duration>> + Send {
-        self.refresh_once(index)
+    /// The background refresh of one provider: returns when to refresh next, or `None` after
+    /// a failure (logged; the previous keys stay).
+    async fn refresh_provider(&self, index: usize) -> Option<Duration> {
+        let provider = self.providers.get(index)?;
+        match self.fetch_and_install(provider, true).await {
+            Ok(ttl) => Some(ttl),
+            Err(e) => {
+                tracing::warn!(
+                    issuer = %provider.issuer(),
+                    error = %e,
+                    loaded = provider.current_keys().is_some(),
+                    "could not load OIDC provider keys; will retry"
+                );
+                None
+            }
+        }
     }
 }
 

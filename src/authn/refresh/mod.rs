@@ -25,37 +25,41 @@ pub(crate) use policy::RefreshPolicy;
 
 /// A registry whose providers can be refreshed one at a time.
 pub(crate) trait Refreshable: Send + Sync + 'static {
-    fn refresh_policy(&self) -> &RefreshPolicy;
+    fn refresher(&self) -> &Refresher;
     /// Refreshes provider `index`; `Some(ttl)` on success.
     fn refresh_provider(&self, index: usize) -> impl Future<Output = Option<Duration>> + Send;
 }
 
-/// A registry's refresh tasks: started once, ended when the registry (which owns this value)
-/// is dropped.
+/// What a registry keeps its IdP documents current with: the outbound HTTP client (bounded, no
+/// redirects), the timing, and its refresh tasks, which start once and end when the registry
+/// (which owns this value) is dropped.
 #[derive(Debug)]
-pub(crate) struct RefreshTasks {
+pub(crate) struct Refresher {
+    pub(crate) http: reqwest::Client,
+    pub(crate) policy: RefreshPolicy,
     started: AtomicBool,
     /// Never sent on: dropping it with the registry wakes every refresh task, which then ends.
     shutdown: watch::Sender<()>,
 }
 
-impl Default for RefreshTasks {
-    fn default() -> Self {
+impl Refresher {
+    pub(crate) fn new(http: reqwest::Client, policy: RefreshPolicy) -> Self {
         Self {
+            http,
+            policy,
             started: AtomicBool::new(false),
             shutdown: watch::Sender::new(()),
         }
     }
-}
 
-impl RefreshTasks {
     /// True on the first call only: a registry starts its tasks once.
     pub(crate) fn first_start(&self) -> bool {
         !self.started.swap(true, Ordering::SeqCst)
     }
 
     /// Spawns one refresh task for each provider index of `registry` in `fetched`, then waits
-    /// until each has made its first attempt. The tasks hold only a `Weak`.
+    /// until each has made its first attempt (bounded by the fetch timeout; a failure is
+    /// logged, not fatal). The tasks hold only a `Weak` and end when the registry is dropped.
     pub(crate) async fn spawn_and_wait<R: Refreshable>(
         &self,
         registry: &Arc<R>,
@@ -101,7 +105,7 @@ async fn refresh_loop<R: Refreshable>(
                 ttl
             } else {
                 failures = failures.saturating_add(1);
-                registry.refresh_policy().backoff(failures)
+                registry.refresher().policy.backoff(failures)
             }
         };
         if let Some(initial) = initial.take() {

@@ -65,7 +65,7 @@ pub use error::SamlError;
 pub(crate) use fetch::MetadataFetchError;
 pub use parse::MAX_RESPONSE_CHARS;
 
-use crate::authn::refresh::{self, RefreshPolicy, RefreshTasks, Refreshable};
+use crate::authn::refresh::{self, RefreshPolicy, Refreshable, Refresher};
 use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::{SamlMetadataSource, SamlProvider};
 use crate::types::Secret;
@@ -244,9 +244,7 @@ pub struct SamlRegistry {
     providers: Vec<Provider>,
     /// Decrypts EncryptedAssertions; `None` refuses them.
     sp_key: Option<SpKey>,
-    http: reqwest::Client,
-    policy: RefreshPolicy,
-    tasks: RefreshTasks,
+    refresher: Refresher,
 }
 
 impl SamlRegistry {
@@ -306,23 +304,21 @@ impl SamlRegistry {
         Ok(Self {
             providers: entries,
             sp_key,
-            http,
-            policy,
-            tasks: RefreshTasks::default(),
+            refresher: Refresher::new(http, policy),
         })
     }
 
-    /// Fetches every `metadata_url` provider once (each bounded by the fetch timeout; failures
-    /// are logged, not fatal: such a provider answers [`SamlError::MetadataUnavailable`] until a
-    /// retry succeeds), then leaves one refresh task per URL provider running. The tasks hold
-    /// only a `Weak` and end when the registry is dropped. Calling it again does nothing.
+    /// Starts the refresh of every `metadata_url` provider ([`Refresher`]: returns once each
+    /// has been fetched or has failed; one whose first fetch failed answers
+    /// [`SamlError::MetadataUnavailable`] until a retry succeeds). Calling it again does
+    /// nothing.
     pub(crate) async fn start(self: &Arc<Self>) {
-        if !self.tasks.first_start() {
+        if !self.refresher.first_start() {
             return;
         }
         let fetched = self.providers.iter().enumerate();
         let fetched = fetched.filter(|(_, p)| matches!(p.origin, MetadataOrigin::Url(_)));
-        self.tasks
+        self.refresher
             .spawn_and_wait(self, fetched.map(|(i, _)| i))
             .await;
     }
@@ -457,8 +453,8 @@ impl SamlRegistry {
         let MetadataOrigin::Url(url) = &provider.origin else {
             return Err(MetadataFetchError::NotFetched(provider.rules.name.clone()));
         };
-        let timeout = self.policy.fetch_timeout;
-        let fetched = tokio::time::timeout(timeout, fetch::get_metadata(&self.http, url))
+        let timeout = self.refresher.policy.fetch_timeout;
+        let fetched = tokio::time::timeout(timeout, fetch::get_metadata(&self.refresher.http, url))
             .await
             .map_err(|_| MetadataFetchError::Timeout {
                 url: url.to_string(),
@@ -487,25 +483,7 @@ impl SamlRegistry {
             "SAML provider metadata loaded"
         );
         provider.keys.send_replace(Some(Arc::new(keys)));
-        Ok(self.policy.ttl(fetched.cache_control.as_deref()))
-    }
-
-    /// The background refresh of one provider: when to refresh next, or `None` after a failure
-    /// (logged; the previous metadata stays).
-    async fn refresh_once(&self, index: usize) -> Option<Duration> {
-        let provider = self.providers.get(index)?;
-        match self.fetch_and_install(provider).await {
-            Ok(ttl) => Some(ttl),
-            Err(e) => {
-                tracing::warn!(
-                    saml_provider = %provider.rules.name,
-                    error = %e,
-                    loaded = provider.current_keys().is_some(),
-                    "could not load SAML provider metadata; will retry"
-                );
-                None
-            }
-        }
+        Ok(self.refresher.policy.ttl(fetched.cache_control.as_deref()))
     }
 }
 
@@ -532,14 +510,25 @@ pub(crate) fn load_metadata(xml: &str, audience: &str, acs_url: &str) -> Result<
 }
 
 impl Refreshable for SamlRegistry {
-    fn refresh_policy(&self) -> &RefreshPolicy {
-        &self.policy
+    fn refresher(&self) -> &Refresher {
+        &self.refresher
     }
 
-    fn refresh_provider(
-        &self,
-        index: usize,
-    ) -> impl std::future::Future<Output = Option<Duration>> + Send {
-        self.refresh_once(index)
+    /// The background refresh of one provider: when to refresh next, or `None` after a failure
+    /// (logged; the previous metadata stays).
+    async fn refresh_provider(&self, index: usize) -> Option<Duration> {
+        let provider = self.providers.get(index)?;
+        match self.fetch_and_install(provider).await {
+            Ok(ttl) => Some(ttl),
+            Err(e) => {
+                tracing::warn!(
+                    saml_provider = %provider.rules.name,
+                    error = %e,
+                    loaded = provider.current_keys().is_some(),
+                    "could not load SAML provider metadata; will retry"
+                );
+                None
+            }
+        }
     }
 }
