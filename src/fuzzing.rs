@@ -138,7 +138,6 @@ fn saml_registry() -> Option<&'static SamlRegistry> {
             metadata: SamlMetadataSource::File {
                 path: "fuzz-idp-metadata.xml".into(),
                 xml: saml_metadata_xml()?,
-                entity_id: SAML_ENTITY_ID.to_owned(),
             },
             display_name: "Fuzz IdP".to_owned(),
             audiences: vec![SAML_AUDIENCE.to_owned()],

@@ -180,10 +180,19 @@ fn user_error(e: &anyhow::Error) -> String {
     text
 }
 
+/// The config file as every command accepts it: valid, and with provider keys and metadata the
+/// registries can use (they parse those; built here before `serve` writes a keyring, listens
+/// or opens the store, so a bad file fails with no side effect).
+fn load_checked(path: &std::path::Path) -> anyhow::Result<Config> {
+    let config = config::load_file(path, &ProcessEnv)?;
+    stsbridge::authn::IdpRegistries::new(&config, reqwest::Client::builder().build()?)?;
+    Ok(config)
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::CheckConfig { file } => {
-            let config = config::load_file(&file, &ProcessEnv)?;
+            let config = load_checked(&file)?;
             eprintln!(
                 "{}: OK ({} users, {} roles, {} OIDC providers, {} SAML providers, {} rules)",
                 file.display(),
@@ -214,7 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             reason,
             list,
         } => {
-            let config = config::load_file(&config, &ProcessEnv)?;
+            let config = load_checked(&config)?;
             if matches!(config.store, stsbridge::config::StoreUrl::SqliteMemory) {
                 anyhow::bail!(
                     "the configured store is in memory: a revocation written here would reach no server"
@@ -245,7 +254,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             config: Some(path),
             listen,
         } => {
-            let mut config = config::load_file(&path, &ProcessEnv)?;
+            let mut config = load_checked(&path)?;
             if let Some(l) = listen {
                 config.server.listen = l.parse().context("--listen expects ip:port")?;
             }
@@ -287,7 +296,7 @@ fn explain(
     claims: &std::path::Path,
     session_name: &str,
 ) -> anyhow::Result<()> {
-    let config = config::load_file(config, &ProcessEnv)?;
+    let config = load_checked(config)?;
     let text = std::fs::read_to_string(claims)
         .with_context(|| format!("cannot read {}", claims.display()))?;
     let claims: serde_json::Value =
@@ -411,7 +420,7 @@ fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
 
 /// The keyring file a config names.
 fn keyring_path(config: &std::path::Path) -> anyhow::Result<PathBuf> {
-    let config = config::load_file(config, &ProcessEnv)?;
+    let config = load_checked(config)?;
     match config.tokens {
         KeySource::File(path) => Ok(path),
         KeySource::Ephemeral => anyhow::bail!("this configuration has no keyring file"),
@@ -425,7 +434,7 @@ fn print_audit(
     subject: Option<&str>,
     limit: u32,
 ) -> anyhow::Result<()> {
-    let config = config::load_file(config, &ProcessEnv)?;
+    let config = load_checked(config)?;
     let now = SystemClock.now();
     let since =
         stsbridge::audit::parse_since(since, now).map_err(|e| anyhow::anyhow!("--since: {e}"))?;

@@ -5,11 +5,13 @@
 //! constant-time signature check, in that order, so every failure has exactly one cause.
 
 pub mod error;
-pub mod oidc;
+pub(crate) mod oidc;
 pub mod principal;
 mod refresh;
+mod registries;
 pub mod revocation;
 pub mod saml;
+mod setup_problem;
 pub mod sigv4;
 pub mod totp;
 
@@ -17,6 +19,7 @@ use chrono::{DateTime, Utc};
 
 pub use error::AuthnError;
 pub use principal::Principal;
+pub use registries::IdpRegistries;
 
 use crate::config::Config;
 use crate::seal::{Keyring, SessionClaims, session_token};

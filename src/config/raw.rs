@@ -11,159 +11,163 @@ use crate::types::Secret;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     #[serde(default)]
-    pub server: RawServer,
+    pub(crate) server: RawServer,
     #[serde(default)]
-    pub store: RawStore,
+    pub(crate) store: RawStore,
     #[serde(default)]
-    pub tokens: RawTokens,
+    pub(crate) tokens: RawTokens,
     #[serde(default)]
-    pub users: Vec<RawUser>,
+    pub(crate) users: Vec<RawUser>,
     #[serde(default)]
-    pub oidc_providers: Vec<RawOidcProvider>,
+    pub(crate) oidc_providers: Vec<RawOidcProvider>,
     #[serde(default)]
-    pub saml_providers: Vec<RawSamlProvider>,
+    pub(crate) saml_providers: Vec<RawSamlProvider>,
     #[serde(default)]
-    pub policies: Vec<RawPolicy>,
+    pub(crate) policies: Vec<RawPolicy>,
     #[serde(default)]
-    pub roles: Vec<RawRole>,
+    pub(crate) roles: Vec<RawRole>,
     #[serde(default)]
-    pub rules: Vec<RawRule>,
+    pub(crate) rules: Vec<RawRule>,
     #[serde(default)]
-    pub audit: RawAudit,
+    pub(crate) audit: RawAudit,
     #[serde(default)]
-    pub limits: RawLimits,
+    pub(crate) limits: RawLimits,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawServer {
-    pub listen: Option<String>,
-    pub public_url: Option<String>,
-    pub account_id: Option<String>,
-    pub region: Option<String>,
+pub(crate) struct RawServer {
+    pub(crate) listen: Option<String>,
+    pub(crate) public_url: Option<String>,
+    pub(crate) account_id: Option<String>,
+    pub(crate) region: Option<String>,
     #[serde(default)]
-    pub cors_origins: Vec<String>,
+    pub(crate) cors_origins: Vec<String>,
     #[serde(default)]
-    pub console_destinations: Vec<String>,
-    pub saml_sp_key_file: Option<String>,
-    pub saml_sp_cert_file: Option<String>,
+    pub(crate) console_destinations: Vec<String>,
+    pub(crate) saml_sp_key_file: Option<String>,
+    pub(crate) saml_sp_cert_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStore {
+pub(crate) struct RawStore {
     /// May hold a database password.
-    pub url: Option<Secret>,
+    pub(crate) url: Option<Secret>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTokens {
-    pub keys_file: Option<String>,
+pub(crate) struct RawTokens {
+    pub(crate) keys_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawUser {
-    pub name: String,
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-    pub mfa_totp_secret: Option<Secret>,
+pub(crate) struct RawUser {
+    pub(crate) name: String,
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: Secret,
+    pub(crate) mfa_totp_secret: Option<Secret>,
     #[serde(default)]
-    pub policies: Vec<String>,
+    pub(crate) policies: Vec<String>,
     #[serde(default)]
-    pub managed_policies: Vec<String>,
+    pub(crate) managed_policies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawOidcProvider {
-    pub url: String,
-    pub client_ids: Vec<String>,
-    pub jwks_url: Option<String>,
-    pub jwks_file: Option<String>,
-    pub clock_skew_s: Option<u32>,
-    pub display_name: Option<String>,
-    pub login_client_id: Option<String>,
-    pub login_client_secret: Option<Secret>,
-    pub scopes: Option<Vec<String>>,
-    pub authorization_endpoint: Option<String>,
-    pub token_endpoint: Option<String>,
+pub(crate) struct RawOidcProvider {
+    pub(crate) url: String,
+    pub(crate) client_ids: Vec<String>,
+    pub(crate) jwks_url: Option<String>,
+    pub(crate) jwks_file: Option<String>,
+    pub(crate) clock_skew_s: Option<u32>,
+    pub(crate) display_name: Option<String>,
+    pub(crate) login_client_id: Option<String>,
+    pub(crate) login_client_secret: Option<Secret>,
+    pub(crate) scopes: Option<Vec<String>>,
+    pub(crate) authorization_endpoint: Option<String>,
+    pub(crate) token_endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSamlProvider {
-    pub name: String,
-    pub metadata_file: Option<String>,
-    pub metadata_url: Option<String>,
-    pub display_name: Option<String>,
-    pub audiences: Option<Vec<String>>,
-    pub acs_urls: Option<Vec<String>>,
+pub(crate) struct RawSamlProvider {
+    pub(crate) name: String,
+    pub(crate) metadata_file: Option<String>,
+    pub(crate) metadata_url: Option<String>,
+    pub(crate) display_name: Option<String>,
+    pub(crate) audiences: Option<Vec<String>>,
+    pub(crate) acs_urls: Option<Vec<String>>,
     #[serde(default)]
     pub allow_sha1: bool,
-    pub clock_skew_s: Option<u32>,
+    pub(crate) clock_skew_s: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPolicy {
-    pub name: String,
-    pub document: String,
+pub(crate) struct RawPolicy {
+    pub(crate) name: String,
+    pub(crate) document: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRole {
-    pub name: String,
-    pub path: Option<String>,
-    pub max_session_duration: Option<u32>,
-    pub trust_policy: String,
+pub(crate) struct RawRole {
+    pub(crate) name: String,
+    pub(crate) path: Option<String>,
+    pub(crate) max_session_duration: Option<u32>,
+    pub(crate) trust_policy: String,
     #[serde(default)]
-    pub policies: Vec<String>,
+    pub(crate) policies: Vec<String>,
     #[serde(default)]
-    pub managed_policies: Vec<String>,
+    pub(crate) managed_policies: Vec<String>,
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub(crate) tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRule {
-    pub provider: String,
+pub(crate) struct RawRule {
+    pub(crate) provider: String,
     #[serde(default)]
-    pub when: Vec<RawCondition>,
+    pub(crate) when: Vec<RawCondition>,
     #[serde(default)]
-    pub roles: Vec<String>,
+    pub(crate) roles: Vec<String>,
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
-    pub session_name: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) session_name: Option<String>,
     #[serde(default)]
-    pub stop: bool,
+    pub(crate) stop: bool,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCondition {
-    pub claim: String,
-    pub op: String,
-    pub value: Option<String>,
+pub(crate) struct RawCondition {
+    pub(crate) claim: String,
+    pub(crate) op: String,
+    pub(crate) value: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawAudit {
-    pub file: Option<String>,
-    pub retention_days: Option<u32>,
+pub(crate) struct RawAudit {
+    pub(crate) file: Option<String>,
+    pub(crate) retention_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLimits {
-    pub unauthenticated_per_ip_per_s: Option<u32>,
-    pub per_subject_per_s: Option<u32>,
-    pub per_access_key_per_s: Option<u32>,
-    pub mfa_per_user_per_s: Option<u32>,
+#[expect(
+    clippy::struct_field_names,
+    reason = "the field names are the file's keys"
+)]
+pub(crate) struct RawLimits {
+    pub(crate) unauthenticated_per_ip_per_s: Option<u32>,
+    pub(crate) per_subject_per_s: Option<u32>,
+    pub(crate) per_access_key_per_s: Option<u32>,
+    pub(crate) mfa_per_user_per_s: Option<u32>,
 }

@@ -110,7 +110,6 @@ pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, Dem
         metadata: SamlMetadataSource::File {
             path: "(built-in demo SAML IdP)".into(),
             xml: idp.saml_metadata_xml(),
-            entity_id: idp.saml_entity_id().to_owned(),
         },
         display_name: "Demo SAML IdP (DEMO ONLY)".to_owned(),
         audiences: vec![format!("{base}/saml/metadata")],

@@ -145,10 +145,6 @@ impl DemoIdp {
         )
     }
 
-    pub(super) fn saml_entity_id(&self) -> &str {
-        self.saml.entity_id()
-    }
-
     /// A signed, IdP-initiated SAML Response for `user` (see [`Self::saml_response_to`]).
     pub fn saml_response(
         &self,

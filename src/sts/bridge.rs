@@ -9,11 +9,12 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::audit::Auditor;
-use crate::authn::oidc::{OidcError, OidcRegistry};
+use crate::authn::IdpRegistries;
+use crate::authn::oidc::OidcRegistry;
 use crate::authn::revocation::RevocationList;
-use crate::authn::saml::{SamlError, SamlRegistry};
+use crate::authn::saml::SamlRegistry;
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::limits::Limiters;
 use crate::seal::Keyring;
 use crate::store::Store;
@@ -70,10 +71,9 @@ pub struct Bridge {
 pub enum StartError {
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
+    /// A provider's keys or metadata (from a file or inline) could not be set up.
     #[error(transparent)]
-    Oidc(OidcError),
-    #[error(transparent)]
-    Saml(SamlError),
+    Providers(ConfigError),
 }
 
 impl Bridge {
@@ -94,14 +94,9 @@ impl Bridge {
             .user_agent(concat!("stsbridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StartError::Http(e.to_string()))?;
-        let oidc =
-            OidcRegistry::new(&config.oidc_providers, http.clone()).map_err(StartError::Oidc)?;
-        let saml = SamlRegistry::new(
-            &config.saml_providers,
-            config.server.saml_sp_key_pem.as_ref(),
-            http.clone(),
-        )
-        .map_err(StartError::Saml)?;
+        // The same constructors check-config runs, so a file that checks clean starts.
+        let IdpRegistries { oidc, saml } =
+            IdpRegistries::new(&config, http.clone()).map_err(StartError::Providers)?;
         Ok(Self {
             audit: Arc::new(Auditor::new(&config.audit)),
             limiters: Limiters::new(&config.limits),

@@ -9,6 +9,7 @@ use url::Url;
 
 use super::error::FetchError;
 use super::fetch::{self, Fetched};
+use crate::config::LoginEndpoints;
 
 /// The fields of the discovery document the bridge uses; others are ignored.
 #[derive(Debug, Deserialize)]
@@ -27,7 +28,7 @@ struct DiscoveryDocument {
 #[derive(Debug, Clone)]
 pub(super) struct Discovered {
     pub(super) jwks_uri: Url,
-    pub(super) login: Option<super::LoginEndpoints>,
+    pub(super) login: Option<LoginEndpoints>,
 }
 
 /// The discovery URL of `issuer`. Discovery §4 appends the well-known path after removing a
@@ -57,13 +58,13 @@ pub(super) async fn fetch_discovery(
     })
 }
 
-fn login_endpoints_of(doc: &DiscoveryDocument) -> Option<super::LoginEndpoints> {
+fn login_endpoints_of(doc: &DiscoveryDocument) -> Option<LoginEndpoints> {
     let parse = |s: &Option<String>| {
         s.as_deref()
             .and_then(|s| Url::parse(s).ok())
             .filter(fetch::is_allowed_idp_url)
     };
-    Some(super::LoginEndpoints {
+    Some(LoginEndpoints {
         authorization: parse(&doc.authorization_endpoint)?,
         token: parse(&doc.token_endpoint)?,
     })

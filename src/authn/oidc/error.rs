@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 /// AWS's maximum length of `WebIdentityToken` (API model `clientTokenType`).
-pub const MAX_TOKEN_CHARS: usize = 20_000;
+pub(crate) const MAX_TOKEN_CHARS: usize = 20_000;
 
 /// The longest `iss` echoed back in [`OidcError::UnknownIssuer`].
 const MAX_ECHOED_ISSUER_CHARS: usize = 256;
@@ -84,7 +84,7 @@ impl OidcError {
 
 /// Why fetching a provider's discovery document or JWKS failed.
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     #[error("HTTP request failed: {0}")]
     Http(#[from] reqwest::Error),
     #[error("{url} answered HTTP {status}")]
@@ -101,13 +101,11 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("this provider's keys come from a file and are not fetched")]
     NotFetched,
-    #[error("there is no OIDC provider number {0}")]
-    NoSuchProvider(usize),
 }
 
 /// Why a JWKS document yields no key set.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JwksError {
+pub(crate) enum JwksError {
     #[error("not valid JSON: {0}")]
     Json(String),
     #[error("expected a JSON object with a \"keys\" array")]

@@ -1,64 +1,27 @@
-//! The one way this module talks to an IdP: a GET whose body is capped before parsing.
-//!
-//! The caller's `reqwest::Client` carries the timeouts and the no-redirect policy. The cap is
-//! enforced while reading, because `Content-Length` may be absent (chunked) or lie; a declared
-//! length over the cap only lets us give up before reading anything.
+//! How this module talks to an IdP: the shared bounded GET ([`crate::authn::refresh::fetch`]),
+//! asking for JSON, its failures worded for the OIDC log lines.
 
-use reqwest::header::{ACCEPT, CACHE_CONTROL};
 use url::Url;
 
 use super::error::FetchError;
-
-/// Discovery documents and JWKS are a few KiB; 1 MiB is far beyond any real one.
-pub(super) const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// A successful response: its body and the `Cache-Control` header, if any.
-#[derive(Debug)]
-pub(super) struct Fetched {
-    pub(super) body: Vec<u8>,
-    pub(super) cache_control: Option<String>,
-}
+pub(super) use crate::authn::refresh::fetch::Fetched;
+use crate::authn::refresh::fetch::{GetError, MAX_BODY_BYTES, bounded_get};
 
 /// GETs `url` expecting JSON; non-2xx and bodies over [`MAX_BODY_BYTES`] are errors.
 pub(super) async fn get_json(http: &reqwest::Client, url: &Url) -> Result<Fetched, FetchError> {
-    let mut response = http
-        .get(url.clone())
-        .header(ACCEPT, "application/json")
-        .send()
-        .await?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(FetchError::Status {
-            url: url.to_string(),
-            status: status.as_u16(),
-        });
-    }
-    let too_large = || FetchError::TooLarge {
-        url: url.to_string(),
-        limit: MAX_BODY_BYTES,
-    };
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let cache_control = response
-        .headers()
-        .get(CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len().saturating_add(chunk.len()) > MAX_BODY_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Fetched {
-        body,
-        cache_control,
-    })
+    bounded_get(http, url, "application/json")
+        .await
+        .map_err(|e| match e {
+            GetError::Http(e) => FetchError::Http(e),
+            GetError::Status(status) => FetchError::Status {
+                url: url.to_string(),
+                status,
+            },
+            GetError::TooLarge => FetchError::TooLarge {
+                url: url.to_string(),
+                limit: MAX_BODY_BYTES,
+            },
+        })
 }
 
 /// Parses a fetched body as JSON of type `T`, naming the URL in the error.

@@ -23,18 +23,6 @@ use url::Url;
 use super::error::{FetchError, JwksError};
 use super::fetch::{self, Fetched};
 
-/// Every algorithm any key may allow; anything else in a token header is refused outright.
-pub(super) const SUPPORTED_ALGORITHMS: [Algorithm; 8] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-];
-
 const RSA_ALGORITHMS: [Algorithm; 6] = [
     Algorithm::RS256,
     Algorithm::RS384,
@@ -43,6 +31,12 @@ const RSA_ALGORITHMS: [Algorithm; 6] = [
     Algorithm::PS384,
     Algorithm::PS512,
 ];
+
+/// Whether any key may ever allow `alg`: every algorithm of an RSA key, ES256 and ES384.
+/// Anything else in a token header is refused outright.
+pub(super) fn is_supported_algorithm(alg: Algorithm) -> bool {
+    RSA_ALGORITHMS.contains(&alg) || matches!(alg, Algorithm::ES256 | Algorithm::ES384)
+}
 
 /// aws-lc verifies RSA signatures only for 2048- to 8192-bit moduli; a key outside that range
 /// could never verify anything, so it is refused where the reason can still be logged.
@@ -110,6 +104,28 @@ pub(super) fn parse_jwks(issuer: &str, text: &[u8]) -> Result<KeySet, JwksError>
         .get("keys")
         .and_then(Value::as_array)
         .ok_or(JwksError::NoKeysArray)?;
+    key_set(issuer, entries)
+}
+
+/// What a `jwks_file` that is no JWKS document at all is told (the wording config validation
+/// has always used for it).
+const NOT_A_JWKS_FILE: &str =
+    "expected a JWKS document: a JSON object with a non-empty \"keys\" array";
+
+/// Parses a `jwks_file`'s text, the reason worded for the operator who wrote the file.
+pub(super) fn parse_jwks_file(issuer: &str, text: &str) -> Result<KeySet, String> {
+    let doc: Option<Value> = serde_json::from_str(text).ok();
+    let entries = doc
+        .as_ref()
+        .and_then(|d| d.get("keys"))
+        .and_then(Value::as_array)
+        .filter(|keys| !keys.is_empty())
+        .ok_or(NOT_A_JWKS_FILE)?;
+    key_set(issuer, entries).map_err(|e| e.to_string())
+}
+
+/// The usable keys among a JWKS's `keys` entries (at most [`MAX_KEYS`]).
+fn key_set(issuer: &str, entries: &[Value]) -> Result<KeySet, JwksError> {
     let mut keys = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         if keys.len() >= MAX_KEYS {

@@ -18,7 +18,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
 
 use super::error::{MAX_TOKEN_CHARS, OidcError};
-use super::jwks::{KeySet, SUPPORTED_ALGORITHMS, VerificationKey};
+use super::jwks::{KeySet, VerificationKey, is_supported_algorithm};
 
 /// A successfully verified ID token (serialisable: a browser session keeps it between sign-in
 /// and the role choice).
@@ -140,7 +140,7 @@ pub(super) fn select_keys<'k>(
     token: &UnverifiedToken<'_>,
 ) -> Result<(Algorithm, Vec<&'k VerificationKey>), OidcError> {
     let alg = match token.alg {
-        HeaderAlg::Known(alg) if SUPPORTED_ALGORITHMS.contains(&alg) => alg,
+        HeaderAlg::Known(alg) if is_supported_algorithm(alg) => alg,
         HeaderAlg::Known(_) | HeaderAlg::Unrecognised => {
             return Err(OidcError::AlgorithmNotAllowed);
         }

@@ -1,21 +1,17 @@
-//! Fetching IdP metadata from `metadata_url`: one GET whose body is capped while reading.
+//! Fetching IdP metadata from `metadata_url`: the shared bounded GET
+//! ([`crate::authn::refresh::fetch`]), its failures worded for the SAML log lines.
 //!
-//! The caller's `reqwest::Client` carries TLS settings and the redirect policy; config
-//! validation has already limited the URL to https (or http on loopback). The metadata itself
-//! is not signature-checked: its authenticity rests on TLS to the configured URL, as with AWS's
-//! own metadata upload.
+//! Config validation has already limited the URL to https (or http on loopback). The metadata
+//! itself is not signature-checked: its authenticity rests on TLS to the configured URL, as
+//! with AWS's own metadata upload.
 
-use reqwest::header::{ACCEPT, CACHE_CONTROL};
 use url::Url;
 
-/// One IdP's metadata is a few KiB; aggregates (which we refuse anyway) are what get large.
-pub(super) const MAX_METADATA_BYTES: usize = 1024 * 1024;
+use crate::authn::refresh::fetch::{self, GetError, MAX_BODY_BYTES as MAX_METADATA_BYTES};
 
 /// Why fetching or installing a provider's metadata failed. Operator-facing (logged).
 #[derive(Debug, thiserror::Error)]
-pub enum MetadataFetchError {
-    #[error("no SAML provider named '{0}'")]
-    NoSuchProvider(String),
+pub(crate) enum MetadataFetchError {
     #[error("SAML provider '{0}' reads its metadata from a file")]
     NotFetched(String),
     #[error("GET {url}: {reason}")]
@@ -44,50 +40,24 @@ pub(super) async fn get_metadata(
     http: &reqwest::Client,
     url: &Url,
 ) -> Result<Fetched, MetadataFetchError> {
-    let http_error = |e: reqwest::Error| MetadataFetchError::Http {
-        url: url.to_string(),
-        reason: e.to_string(),
-    };
-    let mut response = http
-        .get(url.clone())
-        .header(
-            ACCEPT,
-            "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8",
-        )
-        .send()
-        .await
-        .map_err(http_error)?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(MetadataFetchError::Status {
-            url: url.to_string(),
-            status: status.as_u16(),
-        });
-    }
-    let too_large = || MetadataFetchError::TooLarge {
-        url: url.to_string(),
-    };
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_METADATA_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let cache_control = response
-        .headers()
-        .get(CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(http_error)? {
-        if body.len().saturating_add(chunk.len()) > MAX_METADATA_BYTES {
-            return Err(too_large());
+    let accept = "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8";
+    let fetched = fetch::bounded_get(http, url, accept).await.map_err(|e| {
+        let url = url.to_string();
+        match e {
+            GetError::Http(e) => MetadataFetchError::Http {
+                url,
+                reason: e.to_string(),
+            },
+            GetError::Status(status) => MetadataFetchError::Status { url, status },
+            GetError::TooLarge => MetadataFetchError::TooLarge { url },
         }
-        body.extend_from_slice(&chunk);
-    }
-    let xml = String::from_utf8(body).map_err(|_| MetadataFetchError::Invalid {
+    })?;
+    let xml = String::from_utf8(fetched.body).map_err(|_| MetadataFetchError::Invalid {
         url: url.to_string(),
         reason: "metadata is not UTF-8".into(),
     })?;
-    Ok(Fetched { xml, cache_control })
+    Ok(Fetched {
+        xml,
+        cache_control: fetched.cache_control,
+    })
 }

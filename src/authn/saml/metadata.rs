@@ -14,21 +14,21 @@ use quick_xml::events::{BytesStart, Event};
 use url::{Host, Url};
 
 /// The binding of the SingleSignOnService we send AuthnRequests to.
-pub const HTTP_REDIRECT_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+pub(crate) const HTTP_REDIRECT_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 
 /// What the bridge needs from IdP metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdpMetadata {
-    pub entity_id: String,
+pub(crate) struct IdpMetadata {
+    pub(crate) entity_id: String,
     /// DER-encoded X.509 certificates usable for signing (`use="signing"` or no `use`).
-    pub signing_certs: Vec<Vec<u8>>,
+    pub(crate) signing_certs: Vec<Vec<u8>>,
     /// The `Location` of the IdP's first HTTP-Redirect `SingleSignOnService`, when it is an
     /// acceptable redirect target (see [`sso_location`]); `None` otherwise.
-    pub sso_redirect_url: Option<String>,
+    pub(crate) sso_redirect_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MetadataError {
+pub(crate) enum MetadataError {
     #[error("metadata is not well-formed XML: {0}")]
     Xml(String),
     #[error("metadata must not contain a DOCTYPE")]
@@ -70,7 +70,7 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
 /// and the RelayState to the network. URLs with user info (credentials in metadata) or a
 /// fragment (our query would land inside it) are refused too. The URL comes back in its
 /// normalised form: ASCII only, no whitespace, so it is safe in a `Location` header.
-pub fn sso_location(location: &str) -> Option<String> {
+pub(crate) fn sso_location(location: &str) -> Option<String> {
     let url = Url::parse(location).ok()?;
     let loopback = match url.host()? {
         Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
@@ -87,7 +87,7 @@ pub fn sso_location(location: &str) -> Option<String> {
 }
 
 /// Parses IdP metadata text.
-pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
+pub(crate) fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(true);
     let mut stack: Vec<Vec<u8>> = Vec::new();

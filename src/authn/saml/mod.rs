@@ -45,7 +45,7 @@ pub mod authn_request;
 mod decrypt;
 mod error;
 mod fetch;
-pub mod metadata;
+pub(crate) mod metadata;
 mod parse;
 #[cfg(test)]
 mod testkit;
@@ -53,20 +53,20 @@ mod testkit;
 mod tests;
 mod verify;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use url::Url;
 
 pub use authn_request::{AuthnRequestError, AuthnRequestParams};
 pub use error::SamlError;
-pub use fetch::MetadataFetchError;
+pub(crate) use fetch::MetadataFetchError;
 pub use parse::MAX_RESPONSE_CHARS;
 
-use crate::authn::oidc::RefreshPolicy;
+use crate::authn::refresh::{self, RefreshPolicy, Refreshable, Refresher};
+use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::{SamlMetadataSource, SamlProvider};
 use crate::types::Secret;
 use decrypt::SpKey;
@@ -193,6 +193,46 @@ struct Provider {
 }
 
 impl Provider {
+    /// Provider `index` of the configuration: `metadata_file` metadata is loaded now. No
+    /// audience or ACS URL, or metadata without a usable signing certificate (none, not X.509,
+    /// RSA under 2048 bits), is a problem naming the provider.
+    fn new(index: usize, p: &SamlProvider) -> Result<Self, SetupProblem> {
+        let label = format!("saml_providers[{index}] ({})", p.name);
+        if p.audiences.is_empty() || p.acs_urls.is_empty() {
+            let reason = "needs at least one audience and one ACS URL";
+            return Err(SetupProblem::new(
+                format!("saml_providers[{index}]"),
+                Some(label),
+                reason,
+            ));
+        }
+        let rules = ProviderRules {
+            name: p.name.clone(),
+            arn: p.arn.clone(),
+            audiences: p.audiences.clone(),
+            acs_urls: p.acs_urls.clone(),
+            allow_sha1: p.allow_sha1,
+            skew: TimeDelta::seconds(i64::from(p.clock_skew_s)),
+        };
+        let (origin, keys) = match &p.metadata {
+            SamlMetadataSource::File { path, xml } => {
+                let keys = load_keys(xml, &rules).map_err(|reason| {
+                    let key = format!("saml_providers[{index}].metadata_file");
+                    let label = format!("{label}: metadata_file {}", path.display());
+                    SetupProblem::new(key, Some(label), reason)
+                })?;
+                (MetadataOrigin::File, Some(Arc::new(keys)))
+            }
+            SamlMetadataSource::Url(url) => (MetadataOrigin::Url(url.clone()), None),
+        };
+        Ok(Self {
+            rules,
+            origin,
+            keys: watch::Sender::new(keys),
+            failures: FailureLog::default(),
+        })
+    }
+
     fn current_keys(&self) -> Option<Arc<ProviderKeys>> {
         self.keys.borrow().clone()
     }
@@ -204,14 +244,11 @@ pub struct SamlRegistry {
     providers: Vec<Provider>,
     /// Decrypts EncryptedAssertions; `None` refuses them.
     sp_key: Option<SpKey>,
-    http: reqwest::Client,
-    policy: RefreshPolicy,
-    started: AtomicBool,
-    /// Never sent on: dropping it with the registry wakes every refresh task, which then ends.
-    shutdown: watch::Sender<()>,
+    refresher: Refresher,
 }
 
 impl SamlRegistry {
+    #[cfg(any(test, feature = "fuzzing"))]
     /// Builds the registry without touching the network: `metadata_file` providers get their
     /// samael configuration now. A provider whose metadata has no usable signing certificate
     /// (none, not X.509, RSA under 2048 bits) or no audience/ACS URL is an error naming it.
@@ -221,7 +258,7 @@ impl SamlRegistry {
     /// `sp_key_pem` is `[server] saml_sp_key_file`'s content: the key that decrypts
     /// EncryptedAssertions (RSA, at least 2048 bits, unencrypted PEM; anything else is a config
     /// error). Without it, encrypted assertions are refused.
-    pub fn new(
+    pub(crate) fn new(
         providers: &[SamlProvider],
         sp_key_pem: Option<&Secret>,
         http: reqwest::Client,
@@ -229,94 +266,69 @@ impl SamlRegistry {
         Self::with_policy(providers, sp_key_pem, http, RefreshPolicy::default())
     }
 
+    #[cfg(any(test, feature = "fuzzing"))]
     /// [`SamlRegistry::new`] with non-default fetch timing.
-    pub fn with_policy(
+    pub(crate) fn with_policy(
         providers: &[SamlProvider],
         sp_key_pem: Option<&Secret>,
         http: reqwest::Client,
         policy: RefreshPolicy,
     ) -> Result<Self, SamlError> {
-        let sp_key = sp_key_pem
-            .map(SpKey::from_pem)
-            .transpose()
-            .map_err(|e| SamlError::Config(format!("server.saml_sp_key_file: {e}")))?;
-        let mut entries = Vec::with_capacity(providers.len());
-        for (index, p) in providers.iter().enumerate() {
-            let config_error = |msg: &str| {
-                SamlError::Config(format!("saml_providers[{index}] ({}): {msg}", p.name))
-            };
-            if p.audiences.is_empty() || p.acs_urls.is_empty() {
-                return Err(config_error("needs at least one audience and one ACS URL"));
+        Self::build(providers, sp_key_pem, http, policy)
+            .map_err(|problems| SamlError::Config(setup_problem::render(&problems)))
+    }
+
+    /// The registry, or every problem with the SP key and the providers.
+    pub(crate) fn build(
+        providers: &[SamlProvider],
+        sp_key_pem: Option<&Secret>,
+        http: reqwest::Client,
+        policy: RefreshPolicy,
+    ) -> Result<Self, Vec<SetupProblem>> {
+        let mut problems = Vec::new();
+        let sp_key = match sp_key_pem.map(SpKey::from_pem).transpose() {
+            Ok(key) => key,
+            Err(reason) => {
+                let key = "server.saml_sp_key_file";
+                problems.push(SetupProblem::new(key, Some(key.to_owned()), reason));
+                None
             }
-            let rules = ProviderRules {
-                name: p.name.clone(),
-                arn: p.arn.clone(),
-                audiences: p.audiences.clone(),
-                acs_urls: p.acs_urls.clone(),
-                allow_sha1: p.allow_sha1,
-                skew: TimeDelta::seconds(i64::from(p.clock_skew_s)),
-            };
-            let (origin, keys) = match &p.metadata {
-                SamlMetadataSource::File { path, xml, .. } => {
-                    let keys = load_keys(xml, &rules).map_err(|e| {
-                        config_error(&format!("metadata_file {}: {e}", path.display()))
-                    })?;
-                    (MetadataOrigin::File, Some(Arc::new(keys)))
-                }
-                SamlMetadataSource::Url(url) => (MetadataOrigin::Url(url.clone()), None),
-            };
-            entries.push(Provider {
-                rules,
-                origin,
-                keys: watch::Sender::new(keys),
-                failures: FailureLog::default(),
-            });
+        };
+        let entries = setup_problem::set_up_all(providers, &mut problems, Provider::new);
+        if !providers.is_empty()
+            && let Err(e) = verify::self_test()
+        {
+            problems.push(SetupProblem::new("saml_providers", None, e));
         }
-        if !entries.is_empty() {
-            verify::self_test().map_err(SamlError::Config)?;
+        if !problems.is_empty() {
+            return Err(problems);
         }
         Ok(Self {
             providers: entries,
             sp_key,
-            http,
-            policy,
-            started: AtomicBool::new(false),
-            shutdown: watch::Sender::new(()),
+            refresher: Refresher::new(http, policy),
         })
     }
 
-    /// Fetches every `metadata_url` provider once (each bounded by the fetch timeout; failures
-    /// are logged, not fatal: such a provider answers [`SamlError::MetadataUnavailable`] until a
-    /// retry succeeds), then leaves one refresh task per URL provider running. The tasks hold
-    /// only a `Weak` and end when the registry is dropped. Calling it again does nothing.
-    pub async fn start(self: &Arc<Self>) {
-        if self.started.swap(true, Ordering::SeqCst) {
+    /// Starts the refresh of every `metadata_url` provider ([`Refresher`]: returns once each
+    /// has been fetched or has failed; one whose first fetch failed answers
+    /// [`SamlError::MetadataUnavailable`] until a retry succeeds). Calling it again does
+    /// nothing.
+    pub(crate) async fn start(self: &Arc<Self>) {
+        if !self.refresher.first_start() {
             return;
         }
-        let mut initial_loads = Vec::new();
-        for (index, provider) in self.providers.iter().enumerate() {
-            if matches!(provider.origin, MetadataOrigin::File) {
-                continue;
-            }
-            let (done, loaded) = oneshot::channel();
-            tokio::spawn(crate::authn::refresh::refresh_loop(
-                Arc::downgrade(self),
-                index,
-                self.shutdown.subscribe(),
-                done,
-            ));
-            initial_loads.push(loaded);
-        }
-        for loaded in initial_loads {
-            // An error only means the task ended early; it has logged why.
-            let _ = loaded.await;
-        }
+        let fetched = self.providers.iter().enumerate();
+        let fetched = fetched.filter(|(_, p)| matches!(p.origin, MetadataOrigin::Url(_)));
+        self.refresher
+            .spawn_and_wait(self, fetched.map(|(i, _)| i))
+            .await;
     }
 
     /// Verifies a base64 `SAMLResponse` for the provider named `provider` at time `now`. CPU-bound
     /// (about 1 ms): run it in `spawn_blocking`. Rejections are logged, rate-limited per
     /// provider; the returned error's `Display` is safe to show to the client.
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         provider: &str,
         saml_response_b64: &str,
@@ -352,7 +364,7 @@ impl SamlRegistry {
     /// when there is just one, and is refused when there are several: trying each would let
     /// one anonymous POST cost an RSA decryption per provider. Only a hint from unverified
     /// content: [`Self::verify`] still checks everything against the chosen provider.
-    pub fn candidates_for_response(&self, saml_response_b64: &str) -> Candidates {
+    pub(crate) fn candidates_for_response(&self, saml_response_b64: &str) -> Candidates {
         let issuer =
             parse::decode_response(saml_response_b64).and_then(|xml| parse::response_issuer(&xml));
         let names = self.providers.iter().map(|p| p.rules.name.clone());
@@ -370,25 +382,24 @@ impl SamlRegistry {
     }
 
     /// Fetches the metadata of URL provider `provider` now and installs it if it parses; the
-    /// refresh tasks keep their own schedule.
-    pub async fn refresh(&self, provider: &str) -> Result<(), MetadataFetchError> {
-        let p = self
-            .providers
-            .iter()
-            .find(|p| p.rules.name == provider)
-            .ok_or_else(|| MetadataFetchError::NoSuchProvider(provider.to_owned()))?;
+    /// refresh tasks keep their own schedule. Tests only: the bridge refreshes on its own
+    /// schedule.
+    #[cfg(test)]
+    pub(crate) async fn refresh(&self, provider: &str) -> Result<(), MetadataFetchError> {
+        let p = self.provider(provider).expect("a configured provider");
         self.fetch_and_install(p).await.map(|_| ())
     }
 
-    /// Whether provider `provider` can verify (for readiness reporting).
-    pub fn metadata_loaded(&self, provider: &str) -> bool {
+    /// Whether provider `provider` can verify. Tests only.
+    #[cfg(test)]
+    pub(crate) fn metadata_loaded(&self, provider: &str) -> bool {
         self.providers
             .iter()
             .any(|p| p.rules.name == provider && p.current_keys().is_some())
     }
 
     /// The IdP entity id currently trusted for `provider`, if loaded.
-    pub fn entity_id(&self, provider: &str) -> Option<String> {
+    pub(crate) fn entity_id(&self, provider: &str) -> Option<String> {
         self.provider(provider)
             .and_then(Provider::current_keys)
             .map(|k| k.entity_id.clone())
@@ -397,7 +408,7 @@ impl SamlRegistry {
     /// Where SP-initiated logins for `provider` go: the HTTP-Redirect SingleSignOnService of
     /// its currently loaded metadata, if that names an acceptable URL (see
     /// [`metadata::sso_location`]).
-    pub fn sso_redirect_url(&self, provider: &str) -> Option<String> {
+    pub(crate) fn sso_redirect_url(&self, provider: &str) -> Option<String> {
         self.provider(provider)
             .and_then(Provider::current_keys)
             .and_then(|k| k.sso_redirect_url.clone())
@@ -406,7 +417,7 @@ impl SamlRegistry {
     /// The browser redirect that starts an SP-initiated login at `provider`'s IdP: an
     /// AuthnRequest for its current SSO endpoint, signed when an SP key is configured (the SP
     /// metadata then advertises `AuthnRequestsSigned="true"`).
-    pub fn authn_request_url(
+    pub(crate) fn authn_request_url(
         &self,
         provider: &str,
         request: &AuthnRequestParams<'_>,
@@ -433,11 +444,7 @@ impl SamlRegistry {
     /// Fetches, parses and installs a URL provider's metadata; returns when to refresh next.
     async fn fetch_and_install(&self, provider: &Provider) -> Result<Duration, MetadataFetchError> {
         let result = self.fetch_and_install_metadata(provider).await;
-        crate::metrics::global().idp_refresh(
-            &provider.rules.name,
-            result.is_ok(),
-            crate::clock::Clock::now(&crate::clock::SystemClock).timestamp(),
-        );
+        refresh::record_fetch(&provider.rules.name, &result);
         result
     }
 
@@ -448,8 +455,8 @@ impl SamlRegistry {
         let MetadataOrigin::Url(url) = &provider.origin else {
             return Err(MetadataFetchError::NotFetched(provider.rules.name.clone()));
         };
-        let timeout = self.policy.fetch_timeout;
-        let fetched = tokio::time::timeout(timeout, fetch::get_metadata(&self.http, url))
+        let timeout = self.refresher.policy.fetch_timeout;
+        let fetched = tokio::time::timeout(timeout, fetch::get_metadata(&self.refresher.http, url))
             .await
             .map_err(|_| MetadataFetchError::Timeout {
                 url: url.to_string(),
@@ -478,25 +485,7 @@ impl SamlRegistry {
             "SAML provider metadata loaded"
         );
         provider.keys.send_replace(Some(Arc::new(keys)));
-        Ok(self.policy.ttl(fetched.cache_control.as_deref()))
-    }
-
-    /// The background refresh of one provider: when to refresh next, or `None` after a failure
-    /// (logged; the previous metadata stays).
-    async fn refresh_once(&self, index: usize) -> Option<Duration> {
-        let provider = self.providers.get(index)?;
-        match self.fetch_and_install(provider).await {
-            Ok(ttl) => Some(ttl),
-            Err(e) => {
-                tracing::warn!(
-                    saml_provider = %provider.rules.name,
-                    error = %e,
-                    loaded = provider.current_keys().is_some(),
-                    "could not load SAML provider metadata; will retry"
-                );
-                None
-            }
-        }
+        Ok(self.refresher.policy.ttl(fetched.cache_control.as_deref()))
     }
 }
 
@@ -522,15 +511,26 @@ pub(crate) fn load_metadata(xml: &str, audience: &str, acs_url: &str) -> Result<
     load_keys(xml, &rules).map(drop)
 }
 
-impl crate::authn::refresh::Refreshable for SamlRegistry {
-    fn refresh_policy(&self) -> &RefreshPolicy {
-        &self.policy
+impl Refreshable for SamlRegistry {
+    fn refresher(&self) -> &Refresher {
+        &self.refresher
     }
 
-    fn refresh_provider(
-        &self,
-        index: usize,
-    ) -> impl std::future::Future<Output = Option<Duration>> + Send {
-        self.refresh_once(index)
+    /// The background refresh of one provider: when to refresh next, or `None` after a failure
+    /// (logged; the previous metadata stays).
+    async fn refresh_provider(&self, index: usize) -> Option<Duration> {
+        let provider = self.providers.get(index)?;
+        match self.fetch_and_install(provider).await {
+            Ok(ttl) => Some(ttl),
+            Err(e) => {
+                tracing::warn!(
+                    saml_provider = %provider.rules.name,
+                    error = %e,
+                    loaded = provider.current_keys().is_some(),
+                    "could not load SAML provider metadata; will retry"
+                );
+                None
+            }
+        }
     }
 }

@@ -133,7 +133,6 @@ pub(super) fn file_source(xml: String) -> SamlMetadataSource {
     SamlMetadataSource::File {
         path: PathBuf::from("idp-metadata.xml"),
         xml,
-        entity_id: ENTITY_ID.to_owned(),
     }
 }
 
