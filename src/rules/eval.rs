@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{ClaimCondition, ClaimOp, Rule, Template, TemplatePart};
+use super::rule::{ClaimCondition, ClaimOp, Rule, Template, TemplatePart};
 
 /// Claims as rules see them: a JSON object, addressed by dotted paths.
 #[derive(Debug, Clone, Copy)]

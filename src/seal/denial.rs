@@ -132,7 +132,7 @@ mod tests {
         // A session token is sealed under another associated data: never a denial.
         let token = super::super::session_token::seal(
             &ring,
-            &super::super::session_token::tests::sample_claims(now),
+            &super::super::session_token::sample_claims(now),
         )
         .unwrap();
         assert!(open(&ring, token.expose()).is_err());

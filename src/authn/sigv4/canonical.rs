@@ -2,14 +2,14 @@
 //! signature, exactly as a client computes them. Nothing here decides whether a request is
 //! acceptable beyond "can it be canonicalised"; `parse` and `verify` do that.
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 use chrono::{DateTime, NaiveDate, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
 use zeroize::Zeroizing;
 
-use super::{
-    ALGORITHM, AuthLocation, CredentialScope, SCOPE_TERMINATOR, SigV4Error, SignedRequest,
-};
+use super::auth::{ALGORITHM, AuthLocation, CredentialScope, SCOPE_TERMINATOR, to_amz_date};
+use super::error::SigV4Error;
+use super::request::{SignedRequest, payload_hash};
 use crate::types::SecretAccessKey;
 
 /// RFC 3986 unreserved characters are the only ones `SigV4` leaves unencoded.
@@ -23,16 +23,6 @@ const PATH_UNRESERVED: &AsciiSet = &UNRESERVED.remove(b'/');
 
 /// Query parameter whose value is the signature itself and so cannot be part of what is signed.
 pub(super) const SIGNATURE_PARAM: &str = "X-Amz-Signature";
-
-/// `yyyymmddTHHMMSSZ`, the timestamp form used in `X-Amz-Date` and the string to sign.
-pub fn to_amz_date(t: DateTime<Utc>) -> String {
-    t.format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// Lowercase hex SHA-256 of the body, the last line of every canonical request.
-pub fn payload_hash(body: &[u8]) -> String {
-    hex::encode(digest::digest(&digest::SHA256, body))
-}
 
 /// Builds the canonical request text:
 /// `METHOD\nURI\nQUERY\nHEADERS\n\nSIGNED_HEADERS\nPAYLOAD_HASH`.

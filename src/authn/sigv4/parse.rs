@@ -5,11 +5,13 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use http::header::AUTHORIZATION;
 
-use super::canonical::{SIGNATURE_PARAM, query_pairs};
-use super::{
+use super::auth::{
     ALGORITHM, AuthLocation, CredentialScope, MAX_AUTHORIZATION_LEN, MAX_PRESIGN_EXPIRES,
-    MAX_SIGNED_HEADERS, SCOPE_TERMINATOR, SigV4Auth, SigV4Error, Signature, SignedRequest,
+    MAX_SIGNED_HEADERS, SCOPE_TERMINATOR, SigV4Auth, Signature,
 };
+use super::canonical::{SIGNATURE_PARAM, query_pairs};
+use super::error::SigV4Error;
+use super::request::SignedRequest;
 use crate::types::Secret;
 
 const ALGORITHM_PARAM: &str = "X-Amz-Algorithm";

@@ -5,8 +5,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::auth::{AuthLocation, MAX_SKEW, SigV4Auth};
 use super::canonical::{canonical_request, sign, signing_key, string_to_sign};
-use super::{AuthLocation, MAX_SKEW, SigV4Auth, SigV4Error, SignedRequest};
+use super::error::SigV4Error;
+use super::request::SignedRequest;
 use crate::types::SecretAccessKey;
 
 /// Header form: the request time must be within [`MAX_SKEW`] of `now`, either side.
