@@ -23,9 +23,10 @@ pub use condition::ConditionFailure;
 pub use context::{CallerPrincipal, ContextValue, RequestContext};
 pub use error::PolicyError;
 pub use eval::{Decision, Mismatch, StatementTrace, evaluate, evaluate_with_trace};
+pub use json::MAX_POLICY_BYTES;
 pub use model::{
     ActionClause, ActionPattern, BaseOperator, ConditionBlock, ConditionEntry, ConditionKey,
     ConditionOperator, ConditionValue, Effect, Policy, PolicyVersion, PrincipalClause,
     PrincipalKind, PrincipalSpec, ResourceClause, ResourcePattern, SetQualifier, Statement,
 };
-pub use parse::{MAX_POLICY_BYTES, PolicyKind, TRUST_POLICY_ACTIONS, parse_policy};
+pub use parse::{PolicyKind, TRUST_POLICY_ACTIONS, parse_policy};

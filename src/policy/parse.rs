@@ -9,17 +9,12 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::error::{PolicyError, excerpt};
-use super::json::{Json, TreeError, parse_tree};
+use super::json::{Json, MAX_POLICY_BYTES, TreeError, parse_tree};
 use super::model::{
     ActionClause, ActionPattern, ConditionBlock, ConditionEntry, ConditionKey, ConditionOperator,
     ConditionValue, Effect, Policy, PolicyVersion, PrincipalClause, PrincipalKind, PrincipalSpec,
     ResourceClause, ResourcePattern, Statement,
 };
-
-/// Largest policy text accepted, in bytes; checked before any parsing. Generous next to IAM's
-/// own quotas (6,144 characters for a managed policy, 2,048 for a session policy), which the
-/// callers enforce per policy kind.
-pub const MAX_POLICY_BYTES: usize = 131_072;
 
 /// The actions a role trust policy may name: the three role-assumption APIs and the
 /// permission-only actions checked in the same trust policy.
