@@ -36,23 +36,27 @@ impl DataAlg {
             Self::Aes256Cbc | Self::Aes256Gcm => 32,
         }
     }
+
+    fn cipher(self) -> Cipher {
+        match self {
+            Self::Aes128Cbc => Cipher::aes_128_cbc(),
+            Self::Aes256Cbc => Cipher::aes_256_cbc(),
+            Self::Aes128Gcm => Cipher::aes_128_gcm(),
+            Self::Aes256Gcm => Cipher::aes_256_gcm(),
+        }
+    }
 }
 
 /// AES-CBC (IV first, XML-Enc padding) or AES-GCM (IV first, tag last).
 pub(super) fn symmetric(alg: DataAlg, key: &[u8], data: &[u8]) -> Result<Vec<u8>, Cause> {
     match alg {
         DataAlg::Aes128Cbc | DataAlg::Aes256Cbc => {
-            let cipher = if alg == DataAlg::Aes128Cbc {
-                Cipher::aes_128_cbc()
-            } else {
-                Cipher::aes_256_cbc()
-            };
             let (iv, body) = data.split_at_checked(AES_BLOCK).ok_or(Cause::Cipher)?;
             if body.is_empty() || body.len() % AES_BLOCK != 0 {
                 return Err(Cause::Cipher);
             }
-            let mut crypter =
-                Crypter::new(cipher, Mode::Decrypt, key, Some(iv)).map_err(|_| Cause::Cipher)?;
+            let mut crypter = Crypter::new(alg.cipher(), Mode::Decrypt, key, Some(iv))
+                .map_err(|_| Cause::Cipher)?;
             crypter.pad(false);
             let mut out = vec![0u8; body.len() + AES_BLOCK];
             let n = crypter.update(body, &mut out).map_err(|_| Cause::Cipher)?;
@@ -68,15 +72,11 @@ pub(super) fn symmetric(alg: DataAlg, key: &[u8], data: &[u8]) -> Result<Vec<u8>
             Ok(out)
         }
         DataAlg::Aes128Gcm | DataAlg::Aes256Gcm => {
-            let cipher = if alg == DataAlg::Aes128Gcm {
-                Cipher::aes_128_gcm()
-            } else {
-                Cipher::aes_256_gcm()
-            };
             let (iv, rest) = data.split_at_checked(GCM_IV).ok_or(Cause::Cipher)?;
             let body_len = rest.len().checked_sub(GCM_TAG).ok_or(Cause::Cipher)?;
             let (body, tag) = rest.split_at_checked(body_len).ok_or(Cause::Cipher)?;
-            symm::decrypt_aead(cipher, key, Some(iv), &[], body, tag).map_err(|_| Cause::Cipher)
+            symm::decrypt_aead(alg.cipher(), key, Some(iv), &[], body, tag)
+                .map_err(|_| Cause::Cipher)
         }
     }
 }

@@ -549,12 +549,7 @@ proptest::proptest! {
     ) {
         let _ = decrypt_document(&text, sp_key());
         let doc = encrypted_sample();
-        let mangled: String = doc
-            .chars()
-            .take(cut)
-            .chain(insert.chars())
-            .chain(doc.chars().skip(cut))
-            .collect();
+        let mangled = splice(doc, cut, &insert);
         let _ = decrypt_document(&mangled, sp_key());
         let _ = sp_registry().verify("corp", &b64(&mangled), now());
         let truncated: String = doc.chars().take(cut).collect();

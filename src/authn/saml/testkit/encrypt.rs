@@ -7,6 +7,7 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::idp::TestIdp;
+use super::tool::run;
 
 /// Data encryption of an EncryptedAssertion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,17 +142,10 @@ pub(crate) fn encrypt_xmlsec1(
             cmd.arg("--binary-data").arg(path("data.bin"));
         }
     }
-    let out = cmd
-        .arg("--output")
+    cmd.arg("--output")
         .arg(path("out.xml"))
-        .arg(path("template.xml"))
-        .output()
-        .expect("the `xmlsec1` tool (apt-get install xmlsec1)");
-    assert!(
-        out.status.success(),
-        "xmlsec1 --encrypt failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(path("template.xml"));
+    run(&mut cmd, "xmlsec1", "encrypt SAML assertions");
     let mut xml = std::fs::read_to_string(path("out.xml")).unwrap();
     if let Plaintext::Bytes(_) = plain {
         let start = xml.find("<xenc:EncryptedData").unwrap();
@@ -228,8 +222,8 @@ fn openssl_oaep_sha256(
     let input = dir.join("session.raw");
     let output = dir.join("session.wrapped");
     std::fs::write(&input, key).unwrap();
-    let out = Command::new("openssl")
-        .args(["pkeyutl", "-encrypt", "-certin", "-inkey"])
+    let mut cmd = Command::new("openssl");
+    cmd.args(["pkeyutl", "-encrypt", "-certin", "-inkey"])
         .arg(cert)
         .arg("-in")
         .arg(&input)
@@ -248,13 +242,7 @@ fn openssl_oaep_sha256(
             } else {
                 "rsa_mgf1_md:sha1"
             },
-        ])
-        .output()
-        .expect("the `openssl` tool");
-    assert!(
-        out.status.success(),
-        "openssl pkeyutl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        ]);
+    run(&mut cmd, "openssl", "wrap keys with RSA-OAEP SHA-256");
     std::fs::read(&output).unwrap()
 }

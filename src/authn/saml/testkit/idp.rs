@@ -147,6 +147,16 @@ pub(crate) fn b64(xml: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(xml)
 }
 
+/// `doc` with `insert` put in after its first `at` characters: how the never-panics properties
+/// mangle a valid document.
+pub(crate) fn splice(doc: &str, at: usize, insert: &str) -> String {
+    doc.chars()
+        .take(at)
+        .chain(insert.chars())
+        .chain(doc.chars().skip(at))
+        .collect()
+}
+
 /// The SP's own key pair: what encrypted assertions are encrypted to.
 pub(crate) fn sp() -> &'static TestIdp {
     static SP: OnceLock<TestIdp> = OnceLock::new();

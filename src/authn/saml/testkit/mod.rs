@@ -6,6 +6,7 @@
 mod encrypt;
 mod idp;
 mod response;
+mod tool;
 
 pub(super) use encrypt::*;
 pub(super) use idp::*;

@@ -7,6 +7,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use samael::crypto::{Crypto, CryptoProvider};
 
 use super::idp::{ACCOUNT, ACS_AWS, AUD_AWS, ENTITY_ID, ROLE_ATTR, ROLE_DEV, TestIdp, idp, now};
+use super::tool::run;
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -14,6 +15,13 @@ fn ts(t: DateTime<Utc>) -> String {
 
 fn esc(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
+}
+
+/// ` name="value"` (escaped), or nothing without a value.
+fn optional_attr(name: &str, value: Option<&str>) -> String {
+    value
+        .map(|v| format!(r#" {name}="{}""#, esc(v)))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,20 +162,12 @@ impl ResponseSpec {
         } else {
             String::new()
         };
-        let format = self
-            .name_id_format
-            .as_ref()
-            .map(|f| format!(r#" Format="{}""#, esc(f)))
-            .unwrap_or_default();
-        let confirmation_noa = self
-            .confirmation_not_on_or_after
-            .map(|t| format!(r#" NotOnOrAfter="{}""#, ts(t)))
-            .unwrap_or_default();
-        let confirmation_irt = self
-            .in_response_to
-            .as_ref()
-            .map(|r| format!(r#" InResponseTo="{}""#, esc(r)))
-            .unwrap_or_default();
+        let format = optional_attr("Format", self.name_id_format.as_deref());
+        let confirmation_noa = optional_attr(
+            "NotOnOrAfter",
+            self.confirmation_not_on_or_after.map(ts).as_deref(),
+        );
+        let confirmation_irt = optional_attr("InResponseTo", self.in_response_to.as_deref());
         let audience = self
             .audience
             .as_ref()
@@ -191,10 +191,7 @@ impl ResponseSpec {
             .attributes
             .iter()
             .map(|(name, friendly, values)| {
-                let friendly = friendly
-                    .as_ref()
-                    .map(|f| format!(r#" FriendlyName="{}""#, esc(f)))
-                    .unwrap_or_default();
+                let friendly = optional_attr("FriendlyName", friendly.as_deref());
                 let values = values
                     .iter()
                     .map(|v| {
@@ -231,16 +228,8 @@ impl ResponseSpec {
         } else {
             String::new()
         };
-        let destination = self
-            .destination
-            .as_ref()
-            .map(|d| format!(r#" Destination="{}""#, esc(d)))
-            .unwrap_or_default();
-        let in_response_to = self
-            .response_in_response_to
-            .as_ref()
-            .map(|r| format!(r#" InResponseTo="{}""#, esc(r)))
-            .unwrap_or_default();
+        let destination = optional_attr("Destination", self.destination.as_deref());
+        let in_response_to = optional_attr("InResponseTo", self.response_in_response_to.as_deref());
         let status = self
             .status
             .as_ref()
@@ -319,8 +308,8 @@ pub(crate) fn sign_xmlsec1(xml: &str, idp: &TestIdp) -> String {
     std::fs::write(&key, idp.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
     std::fs::write(&cert, idp.cert.to_pem().unwrap()).unwrap();
     std::fs::write(&input, xml).unwrap();
-    let result = Command::new("xmlsec1")
-        .arg("--sign")
+    let mut cmd = Command::new("xmlsec1");
+    cmd.arg("--sign")
         .arg("--privkey-pem")
         .arg(format!("{},{}", key.display(), cert.display()))
         .args([
@@ -333,21 +322,8 @@ pub(crate) fn sign_xmlsec1(xml: &str, idp: &TestIdp) -> String {
         ])
         .arg("--output")
         .arg(&output)
-        .arg(&input)
-        .output();
-    let out = match result {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-            "these tests sign SAML responses with the `xmlsec1` command-line tool, which is not \
-             installed: apt-get install xmlsec1 (scripts/deps.sh lists it)"
-        ),
-        Err(e) => panic!("cannot run xmlsec1: {e}"),
-    };
-    assert!(
-        out.status.success(),
-        "xmlsec1 --sign failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(&input);
+    run(&mut cmd, "xmlsec1", "sign SAML responses");
     std::fs::read_to_string(&output).unwrap()
 }
 
