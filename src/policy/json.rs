@@ -23,7 +23,7 @@ use serde_json::Number;
 /// Largest policy text accepted, in bytes; `parse_policy` checks it before this stage reads a
 /// byte. Generous next to IAM's own quotas (6,144 characters for a managed policy, 2,048 for a
 /// session policy), which the callers enforce per policy kind.
-pub const MAX_POLICY_BYTES: usize = 131_072;
+pub(crate) const MAX_POLICY_BYTES: usize = 131_072;
 
 /// Deepest container nesting in the grammar: document → `Statement` array → statement →
 /// `Condition` → operator → value array.

@@ -18,7 +18,7 @@ use super::model::{
 
 /// The actions a role trust policy may name: the three role-assumption APIs and the
 /// permission-only actions checked in the same trust policy.
-pub const TRUST_POLICY_ACTIONS: [&str; 6] = [
+pub(crate) const TRUST_POLICY_ACTIONS: [&str; 6] = [
     "sts:AssumeRole",
     "sts:AssumeRoleWithSAML",
     "sts:AssumeRoleWithWebIdentity",
@@ -30,7 +30,7 @@ pub const TRUST_POLICY_ACTIONS: [&str; 6] = [
 /// Where a policy document is used, which decides the elements a statement must or must not
 /// have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PolicyKind {
+pub(crate) enum PolicyKind {
     /// Attached to a role or user: `Resource` required, no `Principal`.
     Identity,
     /// A role's assume-role policy: `Principal` required, no `Resource`, sts actions only.
@@ -57,7 +57,7 @@ const STRING_OR_LIST: &str = "a string or a non-empty array of strings";
 type Object = BTreeMap<String, Json>;
 
 /// Parses and validates a policy document of the given kind.
-pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
+pub(crate) fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
     if text.len() > MAX_POLICY_BYTES {
         return Err(PolicyError::TooLarge { len: text.len() });
     }

@@ -5,7 +5,7 @@
 mod eval;
 mod rule;
 
-pub use eval::{ClaimsView, RuleOutcome, RuleTrace, evaluate_rules};
-pub use rule::{
-    ClaimCondition, ClaimOp, Rule, RuleError, Template, TemplatePart, validate_claim_path,
-};
+pub use eval::RuleOutcome;
+pub(crate) use eval::{ClaimsView, evaluate_rules};
+pub use rule::Rule;
+pub(crate) use rule::{ClaimCondition, ClaimOp, Template, validate_claim_path};

@@ -10,20 +10,20 @@ use regex::Regex;
 #[derive(Debug)]
 pub struct Rule {
     /// SAML provider name or OIDC provider issuer URL.
-    pub provider: String,
-    pub when: Vec<ClaimCondition>,
+    pub(crate) provider: String,
+    pub(crate) when: Vec<ClaimCondition>,
     /// Role names or ARNs exactly as configured (checked against `[[roles]]` at load).
-    pub roles: Vec<String>,
-    pub tags: BTreeMap<String, Template>,
-    pub session_name: Option<Template>,
-    pub stop: bool,
+    pub(crate) roles: Vec<String>,
+    pub(crate) tags: BTreeMap<String, Template>,
+    pub(crate) session_name: Option<Template>,
+    pub(crate) stop: bool,
 }
 
 #[derive(Debug)]
-pub struct ClaimCondition {
+pub(crate) struct ClaimCondition {
     /// Dotted path into the claims (`groups`, `address.country`).
-    pub claim: String,
-    pub op: ClaimOp,
+    pub(crate) claim: String,
+    pub(crate) op: ClaimOp,
 }
 
 /// In words, for the role chooser's "why": `groups contains "admins"`.
@@ -54,7 +54,7 @@ impl std::fmt::Display for ClaimCondition {
 /// The operators of `config.md`. Each carries its operand, so an operator that needs a value
 /// cannot exist without one.
 #[derive(Debug)]
-pub enum ClaimOp {
+pub(crate) enum ClaimOp {
     Equals(String),
     NotEquals(String),
     /// Membership: some element equals the value (a string claim is a one-element list).
@@ -69,7 +69,7 @@ pub enum ClaimOp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RuleError {
+pub(crate) enum RuleError {
     #[error(
         "unknown op '{0}' (expected one of equals, not_equals, contains, substring, starts_with, ends_with, regex, exists, not_exists)"
     )]
@@ -90,7 +90,7 @@ pub enum RuleError {
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 impl ClaimOp {
-    pub fn parse(op: &str, value: Option<&str>) -> Result<Self, RuleError> {
+    pub(crate) fn parse(op: &str, value: Option<&str>) -> Result<Self, RuleError> {
         let need = |name: &'static str| {
             value
                 .map(str::to_owned)
@@ -126,7 +126,7 @@ impl ClaimOp {
     }
 }
 
-pub fn validate_claim_path(path: &str) -> Result<(), RuleError> {
+pub(crate) fn validate_claim_path(path: &str) -> Result<(), RuleError> {
     if path.is_empty() || path.len() > 256 || path.split('.').any(str::is_empty) {
         Err(RuleError::BadClaimPath)
     } else {
@@ -136,18 +136,18 @@ pub fn validate_claim_path(path: &str) -> Result<(), RuleError> {
 
 /// A string with `{{claims.<path>}}` placeholders.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
+pub(crate) struct Template {
     parts: Vec<TemplatePart>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplatePart {
+pub(crate) enum TemplatePart {
     Literal(String),
     Claim(String),
 }
 
 impl Template {
-    pub fn parse(text: &str) -> Result<Self, RuleError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, RuleError> {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
@@ -179,7 +179,7 @@ impl Template {
         Ok(Self { parts })
     }
 
-    pub fn parts(&self) -> &[TemplatePart] {
+    pub(crate) fn parts(&self) -> &[TemplatePart] {
         &self.parts
     }
 }

@@ -42,7 +42,7 @@
 //! of rejections suppressed since the last line.
 
 mod assertion;
-pub mod authn_request;
+pub(crate) mod authn_request;
 mod decrypt;
 mod error;
 mod fetch;
@@ -78,7 +78,7 @@ use sp_key::SpKey;
 use verify::{ProviderKeys, ProviderRules};
 
 /// At most one rejection log line per provider per this many seconds.
-pub const FAILURE_LOG_INTERVAL_S: i64 = 10;
+pub(crate) const FAILURE_LOG_INTERVAL_S: i64 = 10;
 
 /// Which providers a browser's SAMLResponse goes to ([`SamlRegistry::candidates_for_response`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

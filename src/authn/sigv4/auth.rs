@@ -8,24 +8,24 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 /// The only signing algorithm accepted.
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The only service name accepted in a credential scope.
-pub const SERVICE: &str = "sts";
+pub(crate) const SERVICE: &str = "sts";
 /// The fixed last element of every credential scope.
-pub const SCOPE_TERMINATOR: &str = "aws4_request";
+pub(crate) const SCOPE_TERMINATOR: &str = "aws4_request";
 /// Clock skew AWS tolerates between the request time and the server's clock.
-pub const MAX_SKEW: TimeDelta = TimeDelta::minutes(15);
+pub(crate) const MAX_SKEW: TimeDelta = TimeDelta::minutes(15);
 /// Longest presigned lifetime AWS accepts in `X-Amz-Expires` (7 days).
-pub const MAX_PRESIGN_EXPIRES: u32 = 604_800;
+pub(crate) const MAX_PRESIGN_EXPIRES: u32 = 604_800;
 /// Authorization headers longer than this are rejected before any parsing, so a hostile client
 /// cannot make us split and validate megabytes of text.
-pub const MAX_AUTHORIZATION_LEN: usize = 4096;
+pub(crate) const MAX_AUTHORIZATION_LEN: usize = 4096;
 /// Upper bound on the number of signed headers; real clients sign three to six.
-pub const MAX_SIGNED_HEADERS: usize = 64;
+pub(crate) const MAX_SIGNED_HEADERS: usize = 64;
 
 /// Where the signature travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthLocation {
+pub(crate) enum AuthLocation {
     /// `Authorization: AWS4-HMAC-SHA256 ...` header.
     Header,
     /// Presigned URL: `X-Amz-Algorithm`, `X-Amz-Credential`, ... query parameters.
@@ -34,10 +34,10 @@ pub enum AuthLocation {
 
 /// `<yyyymmdd>/<region>/<service>/aws4_request`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialScope {
-    pub date: NaiveDate,
-    pub region: String,
-    pub service: String,
+pub(crate) struct CredentialScope {
+    pub(crate) date: NaiveDate,
+    pub(crate) region: String,
+    pub(crate) service: String,
 }
 
 impl fmt::Display for CredentialScope {
@@ -69,20 +69,20 @@ impl fmt::Debug for Signature {
 /// No `PartialEq` (the signature must only be compared in constant time); `Debug` redacts the
 /// session token and the signature.
 #[derive(Debug, Clone)]
-pub struct SigV4Auth {
-    pub access_key_id: String,
-    pub scope: CredentialScope,
-    pub request_time: DateTime<Utc>,
+pub(crate) struct SigV4Auth {
+    pub(crate) access_key_id: String,
+    pub(crate) scope: CredentialScope,
+    pub(crate) request_time: DateTime<Utc>,
     /// Lowercase, strictly ascending, always contains `host`.
-    pub signed_headers: Vec<String>,
-    pub security_token: Option<crate::types::Secret>,
-    pub location: AuthLocation,
+    pub(crate) signed_headers: Vec<String>,
+    pub(crate) security_token: Option<crate::types::Secret>,
+    pub(crate) location: AuthLocation,
     /// `X-Amz-Expires` in seconds; always `Some` for [`AuthLocation::Query`], `None` for headers.
-    pub expires_in: Option<u32>,
+    pub(crate) expires_in: Option<u32>,
     pub(super) signature: Signature,
 }
 
 /// `yyyymmddTHHMMSSZ`, the timestamp form used in `X-Amz-Date` and the string to sign.
-pub fn to_amz_date(t: DateTime<Utc>) -> String {
+pub(crate) fn to_amz_date(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
 }

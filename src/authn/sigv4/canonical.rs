@@ -30,7 +30,7 @@ pub(super) const SIGNATURE_PARAM: &str = "X-Amz-Signature";
 /// `signed_headers` must already be lowercase and sorted (as [`super::parse`] guarantees);
 /// `location` decides whether `X-Amz-Signature` is left out of the query. Fails with
 /// [`SigV4Error::Incomplete`] when a signed header is absent or its value is not UTF-8.
-pub fn canonical_request(
+pub(crate) fn canonical_request(
     req: &SignedRequest<'_>,
     signed_headers: &[String],
     location: AuthLocation,
@@ -49,7 +49,7 @@ pub fn canonical_request(
 }
 
 /// `AWS4-HMAC-SHA256\n<amz date>\n<scope>\n<hex sha256(canonical request)>`.
-pub fn string_to_sign(
+pub(crate) fn string_to_sign(
     request_time: DateTime<Utc>,
     scope: &CredentialScope,
     canonical_request: &str,
@@ -65,7 +65,7 @@ pub fn string_to_sign(
 ///
 /// Intermediate keys are wiped on drop; the returned key is as sensitive as the secret for the
 /// day/region/service it is scoped to, so callers should not keep it longer than needed.
-pub fn signing_key(
+pub(crate) fn signing_key(
     secret: &SecretAccessKey,
     date: NaiveDate,
     region: &str,
@@ -82,7 +82,7 @@ pub fn signing_key(
 }
 
 /// The signature bytes: `HMAC(signing_key, string_to_sign)`.
-pub fn sign(signing_key: &[u8; 32], string_to_sign: &str) -> [u8; 32] {
+pub(crate) fn sign(signing_key: &[u8; 32], string_to_sign: &str) -> [u8; 32] {
     hmac_sha256(signing_key, string_to_sign.as_bytes())
 }
 

@@ -20,12 +20,9 @@ mod request;
 mod tests_support;
 mod verify;
 
-pub use auth::{
-    ALGORITHM, AuthLocation, CredentialScope, MAX_AUTHORIZATION_LEN, MAX_PRESIGN_EXPIRES,
-    MAX_SIGNED_HEADERS, MAX_SKEW, SCOPE_TERMINATOR, SERVICE, SigV4Auth, to_amz_date,
-};
-pub use canonical::{canonical_request, sign, signing_key, string_to_sign};
+pub(crate) use auth::{MAX_SIGNED_HEADERS, MAX_SKEW};
 pub use error::SigV4Error;
-pub use parse::parse;
-pub use request::{Payload, SignedRequest, payload_hash};
-pub use verify::{check_time, verify};
+pub(crate) use parse::parse;
+pub(crate) use request::Payload;
+pub use request::{SignedRequest, payload_hash};
+pub(crate) use verify::{check_time, verify};

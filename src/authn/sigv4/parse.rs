@@ -42,7 +42,7 @@ fn incomplete(msg: impl Into<String>) -> SigV4Error {
 /// `Ok(None)` when the request carries no `SigV4` auth at all: no Authorization header and none of
 /// `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Signature` in the query (anonymous actions such
 /// as `AssumeRoleWithWebIdentity`).
-pub fn parse(req: &SignedRequest<'_>) -> Result<Option<SigV4Auth>, SigV4Error> {
+pub(crate) fn parse(req: &SignedRequest<'_>) -> Result<Option<SigV4Auth>, SigV4Error> {
     let authorization = single_header(req, AUTHORIZATION.as_str())?;
     let raw_query = req.uri.query().unwrap_or("");
     // `X-Amz-Credential` alone also counts: a half-presigned URL is a broken signature, not an

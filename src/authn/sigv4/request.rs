@@ -8,19 +8,19 @@ use super::auth::SERVICE;
 
 /// The request as received, borrowed.
 pub struct SignedRequest<'a> {
-    pub method: &'a http::Method,
+    pub(crate) method: &'a http::Method,
     /// Raw path and raw query exactly as received (still percent-encoded).
-    pub uri: &'a http::Uri,
-    pub headers: &'a http::HeaderMap,
-    pub payload: Payload<'a>,
+    pub(crate) uri: &'a http::Uri,
+    pub(crate) headers: &'a http::HeaderMap,
+    pub(crate) payload: Payload<'a>,
     /// The service the credential scope must name: `sts` for our own endpoint, the resource
     /// server's service for a request relayed to `/authorize`.
-    pub service: &'a str,
+    pub(crate) service: &'a str,
 }
 
 /// What the signature covers of the request body.
 #[derive(Debug, Clone, Copy)]
-pub enum Payload<'a> {
+pub(crate) enum Payload<'a> {
     /// The body itself, as received: we hash it.
     Body(&'a [u8]),
     /// A hex SHA-256 (or `UNSIGNED-PAYLOAD`) computed by a resource server that received the
@@ -29,7 +29,7 @@ pub enum Payload<'a> {
 }
 
 impl Payload<'_> {
-    pub fn hash(&self) -> String {
+    pub(crate) fn hash(&self) -> String {
         match self {
             Self::Body(body) => payload_hash(body),
             Self::Hash(hash) => (*hash).to_owned(),
@@ -40,7 +40,7 @@ impl Payload<'_> {
 impl<'a> SignedRequest<'a> {
     /// Borrows the parts of an `http` request to our STS endpoint together with its
     /// already-buffered body.
-    pub fn from_parts(parts: &'a http::request::Parts, body: &'a [u8]) -> Self {
+    pub(crate) fn from_parts(parts: &'a http::request::Parts, body: &'a [u8]) -> Self {
         Self {
             method: &parts.method,
             uri: &parts.uri,
