@@ -1,6 +1,12 @@
-//! SAML 2.0 for AssumeRoleWithSAML (and later the browser flow): IdP metadata, the provider
-//! registry, strict verification of a base64 `SAMLResponse` (sts-api.md 5, issue 4), and
-//! AuthnRequests for SP-initiated login ([`SamlRegistry::authn_request_url`], `authn_request`).
+//! SAML 2.0 for AssumeRoleWithSAML and the browser's ACS: IdP metadata, the provider registry,
+//! strict verification of a base64 `SAMLResponse` (sts-api.md 5, issue 4), and AuthnRequests
+//! for SP-initiated login ([`SamlRegistry::authn_request_url`], `authn_request`).
+//!
+//! Who owns what: `parse` (untrusted text → a document libxml2 may see), reading through the one
+//! hardened reader in `xml`, within the bounds of `limits`; `decrypt` (EncryptedAssertion →
+//! Assertion) with the SP key of `sp_key`; `verify` (samael and the checks it leaves to us →
+//! [`VerifiedAssertion`], defined in `assertion`); `error`; `metadata` and `fetch` (IdP
+//! metadata); the registry itself is this file.
 //!
 //! [`SamlRegistry`] holds one entry per `[[saml_providers]]`, in config order. Each entry's
 //! verification state (entity id + signing certificates, turned into a samael configuration) is
