@@ -496,7 +496,7 @@ fn write_seeds() {
     );
     // SigV4.
     let ring = keyring().unwrap();
-    let claims = crate::seal::session_token::tests::sample_claims(now());
+    let claims = crate::seal::session_token::sample_claims(now());
     let token = crate::seal::session_token::seal(ring, &claims).unwrap();
     let form = b"Action=GetCallerIdentity&Version=2011-06-15";
     let form_type = ("content-type", "application/x-www-form-urlencoded");

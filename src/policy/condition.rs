@@ -46,7 +46,7 @@ use super::variables::{expand, tokens_to_text};
 
 /// Why one condition key did not hold; part of an evaluation trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ConditionFailure {
+pub(crate) enum ConditionFailure {
     /// The key is not in the request (or is an empty list), and the operator needs it.
     KeyAbsent,
     /// `Null`: the key's presence is the opposite of what the policy asks for.

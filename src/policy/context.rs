@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// The caller a trust policy's `Principal`/`NotPrincipal` is matched against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum CallerPrincipal {
+pub(crate) enum CallerPrincipal {
     /// An AWS identity: IAM user, assumed-role session or federated user.
     Aws {
         /// `arn:aws:iam::ACCT:user/NAME`, `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`, ...
@@ -43,7 +43,7 @@ pub enum ContextValue {
 
 impl ContextValue {
     /// All values as a slice: one element for [`Self::Single`].
-    pub fn values(&self) -> &[String] {
+    pub(crate) fn values(&self) -> &[String] {
         match self {
             Self::Single(value) => std::slice::from_ref(value),
             Self::Multi(values) => values,
@@ -90,7 +90,7 @@ impl RequestContext {
     /// A context for `action` (`service:Name`) on `resource`; `None` for trust-policy checks,
     /// where the resource is the role itself and statements carry no `Resource` element.
     /// Starts anonymous and without condition keys.
-    pub fn new(action: &str, resource: Option<&str>) -> Self {
+    pub(crate) fn new(action: &str, resource: Option<&str>) -> Self {
         Self {
             action: action.to_owned(),
             resource: resource.map(str::to_owned),
@@ -101,7 +101,7 @@ impl RequestContext {
 
     /// The same context with `principal` as the caller.
     #[must_use]
-    pub fn with_principal(mut self, principal: CallerPrincipal) -> Self {
+    pub(crate) fn with_principal(mut self, principal: CallerPrincipal) -> Self {
         self.principal = Some(principal);
         self
     }
@@ -109,23 +109,25 @@ impl RequestContext {
     /// The same context with `key` set to `value`; convenient for building contexts in one
     /// expression.
     #[must_use]
-    pub fn with(mut self, key: &str, value: impl Into<ContextValue>) -> Self {
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn with(mut self, key: &str, value: impl Into<ContextValue>) -> Self {
         self.set(key, value.into());
         self
     }
 
     /// Sets (or replaces) a condition key. Keys are case-insensitive.
-    pub fn set(&mut self, key: &str, value: ContextValue) {
+    pub(crate) fn set(&mut self, key: &str, value: ContextValue) {
         self.keys.insert(key.to_ascii_lowercase(), value);
     }
 
     /// Removes a condition key, returning its value.
-    pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
+    #[cfg(test)]
+    pub(crate) fn remove(&mut self, key: &str) -> Option<ContextValue> {
         self.keys.remove(&key.to_ascii_lowercase())
     }
 
     /// The value of a condition key, looked up case-insensitively.
-    pub fn get(&self, key: &str) -> Option<&ContextValue> {
+    pub(crate) fn get(&self, key: &str) -> Option<&ContextValue> {
         if key.bytes().any(|b| b.is_ascii_uppercase()) {
             self.keys.get(&key.to_ascii_lowercase())
         } else {
@@ -141,21 +143,22 @@ impl RequestContext {
             .filter(|values| !values.is_empty())
     }
 
-    pub fn action(&self) -> &str {
+    pub(crate) fn action(&self) -> &str {
         &self.action
     }
 
-    pub fn resource(&self) -> Option<&str> {
+    pub(crate) fn resource(&self) -> Option<&str> {
         self.resource.as_deref()
     }
 
     /// The caller, or `None` for an anonymous request.
-    pub fn principal(&self) -> Option<&CallerPrincipal> {
+    pub(crate) fn principal(&self) -> Option<&CallerPrincipal> {
         self.principal.as_ref()
     }
 
     /// All condition keys (folded to lowercase) with their values, in key order.
-    pub fn keys(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+    #[cfg(test)]
+    pub(crate) fn keys(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
         self.keys.iter().map(|(key, value)| (key.as_str(), value))
     }
 }

@@ -5,7 +5,7 @@
 //! it and never contain more than a short, sanitised excerpt of the caller's own input (see
 //! [`excerpt`]); nothing internal leaks through them.
 
-use super::parse::MAX_POLICY_BYTES;
+use super::json::MAX_POLICY_BYTES;
 
 /// A policy document that the strict parser refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -62,12 +62,14 @@ pub enum Decision {
 
 impl Decision {
     /// Whether the request may proceed on the strength of these policies.
-    pub const fn is_allow(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) const fn is_allow(&self) -> bool {
         matches!(self, Self::Allow { .. })
     }
 
     /// The Sid of the deciding statement, if it has one.
-    pub fn sid(&self) -> Option<&str> {
+    #[cfg(test)]
+    pub(crate) fn sid(&self) -> Option<&str> {
         match self {
             Self::Allow { sid } | Self::ExplicitDeny { sid } => sid.as_deref(),
             Self::NotApplicable => None,
@@ -91,7 +93,7 @@ impl fmt::Display for Decision {
 
 /// Why a statement did not apply: the first element that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Mismatch {
+pub(crate) enum Mismatch {
     /// `Principal`/`NotPrincipal` did not cover the caller.
     Principal,
     /// `Action`/`NotAction` did not cover the action.
@@ -130,19 +132,20 @@ impl fmt::Display for Mismatch {
 
 /// What happened to one statement during an evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct StatementTrace {
+pub(crate) struct StatementTrace {
     /// Index into the `policies` slice given to [`evaluate_with_trace`].
-    pub policy: usize,
+    pub(crate) policy: usize,
     /// Index of the statement within its policy.
-    pub statement: usize,
-    pub sid: Option<String>,
-    pub effect: Effect,
+    pub(crate) statement: usize,
+    pub(crate) sid: Option<String>,
+    pub(crate) effect: Effect,
     /// `None` when the statement applied; otherwise the first reason it did not.
-    pub mismatch: Option<Mismatch>,
+    pub(crate) mismatch: Option<Mismatch>,
 }
 
 impl StatementTrace {
-    pub const fn applied(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) const fn applied(&self) -> bool {
         self.mismatch.is_none()
     }
 }
@@ -163,13 +166,13 @@ impl fmt::Display for StatementTrace {
 
 /// The decision of `policies` for `ctx`: an explicit deny in any statement of any policy
 /// wins; else any applicable allow; else [`Decision::NotApplicable`] (implicit deny).
-pub fn evaluate(policies: &[&Policy], ctx: &RequestContext) -> Decision {
+pub(crate) fn evaluate(policies: &[&Policy], ctx: &RequestContext) -> Decision {
     run(policies, ctx, None)
 }
 
 /// [`evaluate`], plus for every statement whether it applied and, if not, the first reason.
 /// For `stsbridge rules explain` and for decision logs.
-pub fn evaluate_with_trace(
+pub(crate) fn evaluate_with_trace(
     policies: &[&Policy],
     ctx: &RequestContext,
 ) -> (Decision, Vec<StatementTrace>) {

@@ -7,6 +7,9 @@
 //! - **bounded nesting.** No valid policy nests containers deeper than [`MAX_DEPTH`], so deeper
 //!   input is refused as soon as it is seen, long before `serde_json`'s own recursion limit.
 //!
+//! Both bounds on untrusted policy text live here ([`MAX_POLICY_BYTES`] too, which
+//! `PolicyError` quotes), so the error type needs nothing from the parser.
+//!
 //! Objects are `BTreeMap`s: key order carries no meaning in IAM, and sorted keys make the model
 //! built from them (and the JSON written back from it) canonical.
 
@@ -16,6 +19,11 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
+
+/// Largest policy text accepted, in bytes; `parse_policy` checks it before this stage reads a
+/// byte. Generous next to IAM's own quotas (6,144 characters for a managed policy, 2,048 for a
+/// session policy), which the callers enforce per policy kind.
+pub(crate) const MAX_POLICY_BYTES: usize = 131_072;
 
 /// Deepest container nesting in the grammar: document → `Statement` array → statement →
 /// `Condition` → operator → value array.

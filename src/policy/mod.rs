@@ -19,13 +19,10 @@ mod model;
 mod parse;
 mod variables;
 
-pub use condition::ConditionFailure;
-pub use context::{CallerPrincipal, ContextValue, RequestContext};
+pub(crate) use context::CallerPrincipal;
+pub use context::{ContextValue, RequestContext};
 pub use error::PolicyError;
-pub use eval::{Decision, Mismatch, StatementTrace, evaluate, evaluate_with_trace};
-pub use model::{
-    ActionClause, ActionPattern, BaseOperator, ConditionBlock, ConditionEntry, ConditionKey,
-    ConditionOperator, ConditionValue, Effect, Policy, PolicyVersion, PrincipalClause,
-    PrincipalKind, PrincipalSpec, ResourceClause, ResourcePattern, SetQualifier, Statement,
-};
-pub use parse::{MAX_POLICY_BYTES, PolicyKind, TRUST_POLICY_ACTIONS, parse_policy};
+pub use eval::Decision;
+pub(crate) use eval::{evaluate, evaluate_with_trace};
+pub use model::Policy;
+pub(crate) use parse::{PolicyKind, parse_policy};

@@ -24,27 +24,27 @@ use super::glob::glob_match;
 /// A whole policy document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
-    pub version: PolicyVersion,
-    pub id: Option<String>,
-    pub statements: Vec<Statement>,
+    pub(crate) version: PolicyVersion,
+    pub(crate) id: Option<String>,
+    pub(crate) statements: Vec<Statement>,
 }
 
 impl Policy {
     /// The minified canonical JSON form (see the module doc).
-    pub fn to_canonical_json(&self) -> Result<String, PolicyError> {
+    pub(crate) fn to_canonical_json(&self) -> Result<String, PolicyError> {
         serde_json::to_string(self).map_err(|_| PolicyError::Encode)
     }
 }
 
 /// The policy language version. Only `2012-10-17` substitutes policy variables (`${aws:username}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PolicyVersion {
+pub(crate) enum PolicyVersion {
     V2012_10_17,
     V2008_10_17,
 }
 
 impl PolicyVersion {
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::V2012_10_17 => "2012-10-17",
             Self::V2008_10_17 => "2008-10-17",
@@ -52,7 +52,7 @@ impl PolicyVersion {
     }
 
     /// The version named by a `Version` string; IAM accepts exactly these two dates.
-    pub fn from_date(date: &str) -> Option<Self> {
+    pub(crate) fn from_date(date: &str) -> Option<Self> {
         match date {
             "2012-10-17" => Some(Self::V2012_10_17),
             "2008-10-17" => Some(Self::V2008_10_17),
@@ -61,7 +61,7 @@ impl PolicyVersion {
     }
 
     /// Whether `${...}` policy variables are substituted under this version.
-    pub const fn supports_variables(self) -> bool {
+    pub(crate) const fn supports_variables(self) -> bool {
         matches!(self, Self::V2012_10_17)
     }
 }
@@ -74,27 +74,27 @@ impl fmt::Display for PolicyVersion {
 
 /// One statement: an effect on actions (and resources) for principals, under conditions.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
+pub(crate) struct Statement {
     /// Alphanumeric label, unique within the policy; logged with decisions.
-    pub sid: Option<String>,
-    pub effect: Effect,
+    pub(crate) sid: Option<String>,
+    pub(crate) effect: Effect,
     /// Present in trust (resource) policies only.
-    pub principal: Option<PrincipalClause>,
-    pub action: ActionClause,
+    pub(crate) principal: Option<PrincipalClause>,
+    pub(crate) action: ActionClause,
     /// Present in identity and session policies only.
-    pub resource: Option<ResourceClause>,
+    pub(crate) resource: Option<ResourceClause>,
     /// One block per operator; all blocks must hold (logical AND). Empty means unconditional.
-    pub condition: Vec<ConditionBlock>,
+    pub(crate) condition: Vec<ConditionBlock>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Effect {
+pub(crate) enum Effect {
     Allow,
     Deny,
 }
 
 impl Effect {
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Allow => "Allow",
             Self::Deny => "Deny",
@@ -110,19 +110,20 @@ impl fmt::Display for Effect {
 
 /// `Principal` (the statement applies to these) or `NotPrincipal` (to everyone else).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrincipalClause {
+pub(crate) enum PrincipalClause {
     Principal(PrincipalSpec),
     NotPrincipal(PrincipalSpec),
 }
 
 impl PrincipalClause {
-    pub fn spec(&self) -> &PrincipalSpec {
+    pub(crate) fn spec(&self) -> &PrincipalSpec {
         match self {
             Self::Principal(spec) | Self::NotPrincipal(spec) => spec,
         }
     }
 
-    pub const fn is_negated(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) const fn is_negated(&self) -> bool {
         matches!(self, Self::NotPrincipal(_))
     }
 
@@ -136,7 +137,7 @@ impl PrincipalClause {
 
 /// Who a principal element names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrincipalSpec {
+pub(crate) enum PrincipalSpec {
     /// The bare string `"*"`: anyone, including anonymous callers. IAM treats
     /// `{"AWS":"*"}` the same way; that form is kept as written, in `Entries`.
     Anyone,
@@ -146,7 +147,7 @@ pub enum PrincipalSpec {
 
 /// The key of a principal map. Ordered as written in canonical JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PrincipalKind {
+pub(crate) enum PrincipalKind {
     /// `AWS`: accounts, users, roles, role sessions.
     Aws,
     /// `Federated`: SAML/OIDC providers and the built-in web identity providers.
@@ -158,14 +159,14 @@ pub enum PrincipalKind {
 }
 
 impl PrincipalKind {
-    pub const ALL: [Self; 4] = [
+    pub(crate) const ALL: [Self; 4] = [
         Self::Aws,
         Self::Federated,
         Self::Service,
         Self::CanonicalUser,
     ];
 
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::Aws => "AWS",
             Self::Federated => "Federated",
@@ -175,7 +176,7 @@ impl PrincipalKind {
     }
 
     /// The kind named exactly (case-sensitively) by `name`.
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.name() == name)
     }
 }
@@ -188,19 +189,20 @@ impl fmt::Display for PrincipalKind {
 
 /// `Action` (the statement covers these) or `NotAction` (every action but these).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ActionClause {
+pub(crate) enum ActionClause {
     Action(Vec<ActionPattern>),
     NotAction(Vec<ActionPattern>),
 }
 
 impl ActionClause {
-    pub fn patterns(&self) -> &[ActionPattern] {
+    pub(crate) fn patterns(&self) -> &[ActionPattern] {
         match self {
             Self::Action(patterns) | Self::NotAction(patterns) => patterns,
         }
     }
 
-    pub const fn is_negated(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) const fn is_negated(&self) -> bool {
         matches!(self, Self::NotAction(_))
     }
 
@@ -215,7 +217,7 @@ impl ActionClause {
 /// One entry of an action list. IAM matches actions case-insensitively, so [`Self::matches`]
 /// folds ASCII case; the name is kept as written for display.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ActionPattern {
+pub(crate) enum ActionPattern {
     /// `*`: every action of every service.
     Any,
     /// `service:NameGlob`, e.g. `sts:AssumeRole*`.
@@ -229,7 +231,7 @@ pub enum ActionPattern {
 
 impl ActionPattern {
     /// Whether this pattern covers `action` (`service:Name`), ignoring ASCII case.
-    pub fn matches(&self, action: &str) -> bool {
+    pub(crate) fn matches(&self, action: &str) -> bool {
         match self {
             Self::Any => true,
             Self::Service { service, name } => action
@@ -250,19 +252,20 @@ impl fmt::Display for ActionPattern {
 
 /// `Resource` (the statement covers these) or `NotResource` (every resource but these).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResourceClause {
+pub(crate) enum ResourceClause {
     Resource(Vec<ResourcePattern>),
     NotResource(Vec<ResourcePattern>),
 }
 
 impl ResourceClause {
-    pub fn patterns(&self) -> &[ResourcePattern] {
+    pub(crate) fn patterns(&self) -> &[ResourcePattern] {
         match self {
             Self::Resource(patterns) | Self::NotResource(patterns) => patterns,
         }
     }
 
-    pub const fn is_negated(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) const fn is_negated(&self) -> bool {
         matches!(self, Self::NotResource(_))
     }
 
@@ -276,7 +279,7 @@ impl ResourceClause {
 
 /// One entry of a resource list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ResourcePattern {
+pub(crate) enum ResourcePattern {
     /// `*`: every resource.
     Any,
     /// An ARN, possibly with `*`/`?` wildcards and `${...}` policy variables, as written.
@@ -295,25 +298,25 @@ impl fmt::Display for ResourcePattern {
 /// One operator of a `Condition` element with its keys; every key must hold (logical AND),
 /// and a key holds if any of its values matches (OR; "none matches" for negated operators).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConditionBlock {
-    pub operator: ConditionOperator,
-    pub entries: Vec<ConditionEntry>,
+pub(crate) struct ConditionBlock {
+    pub(crate) operator: ConditionOperator,
+    pub(crate) entries: Vec<ConditionEntry>,
 }
 
 /// A full condition operator: `[ForAllValues:|ForAnyValue:]Base[IfExists]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConditionOperator {
-    pub base: BaseOperator,
+pub(crate) struct ConditionOperator {
+    pub(crate) base: BaseOperator,
     /// `...IfExists`: the condition holds when the key is absent from the request.
-    pub if_exists: bool,
+    pub(crate) if_exists: bool,
     /// Set operator for multivalued keys; `None` for single-valued comparison.
-    pub qualifier: Option<SetQualifier>,
+    pub(crate) qualifier: Option<SetQualifier>,
 }
 
 impl ConditionOperator {
     /// Parses an operator name exactly as IAM spells it (names are case-sensitive).
     /// `NullIfExists` does not exist: `Null` is itself the test for absence.
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         let (qualifier, rest) = match name.split_once(':') {
             Some((prefix, rest)) => (Some(SetQualifier::from_name(prefix)?), rest),
             None => (None, name),
@@ -349,7 +352,7 @@ impl fmt::Display for ConditionOperator {
 
 /// How a multivalued request key is compared with the policy's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SetQualifier {
+pub(crate) enum SetQualifier {
     /// Every request value matches some policy value (vacuously true for no values).
     ForAllValues,
     /// At least one request value matches some policy value.
@@ -357,14 +360,14 @@ pub enum SetQualifier {
 }
 
 impl SetQualifier {
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::ForAllValues => "ForAllValues",
             Self::ForAnyValue => "ForAnyValue",
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         [Self::ForAllValues, Self::ForAnyValue]
             .into_iter()
             .find(|q| q.name() == name)
@@ -373,7 +376,7 @@ impl SetQualifier {
 
 /// The comparison an operator performs, without modifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BaseOperator {
+pub(crate) enum BaseOperator {
     StringEquals,
     StringNotEquals,
     StringEqualsIgnoreCase,
@@ -405,7 +408,7 @@ pub enum BaseOperator {
 }
 
 impl BaseOperator {
-    pub const ALL: [Self; 27] = [
+    pub(crate) const ALL: [Self; 27] = [
         Self::StringEquals,
         Self::StringNotEquals,
         Self::StringEqualsIgnoreCase,
@@ -435,7 +438,7 @@ impl BaseOperator {
         Self::Null,
     ];
 
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::StringEquals => "StringEquals",
             Self::StringNotEquals => "StringNotEquals",
@@ -467,12 +470,12 @@ impl BaseOperator {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|op| op.name() == name)
     }
 
     /// Negated operators hold when no policy value matches (`StringNotEquals`, `ArnNotLike`, ...).
-    pub const fn is_negated(self) -> bool {
+    pub(crate) const fn is_negated(self) -> bool {
         matches!(
             self,
             Self::StringNotEquals
@@ -495,23 +498,23 @@ impl fmt::Display for BaseOperator {
 
 /// One key of a condition operator block with the policy's values for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConditionEntry {
-    pub key: ConditionKey,
+pub(crate) struct ConditionEntry {
+    pub(crate) key: ConditionKey,
     /// Alternatives (OR); never empty after parsing.
-    pub values: Vec<ConditionValue>,
+    pub(crate) values: Vec<ConditionValue>,
 }
 
 /// A condition key such as `aws:MultiFactorAuthPresent` or `accounts.google.com:sub`.
 /// IAM compares keys case-insensitively: the original spelling is kept for display and
 /// serialisation, and [`Self::lowercase`] is what lookups should use.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ConditionKey {
+pub(crate) struct ConditionKey {
     text: String,
     lower: String,
 }
 
 impl ConditionKey {
-    pub fn new(text: impl Into<String>) -> Self {
+    pub(crate) fn new(text: impl Into<String>) -> Self {
         let text = text.into();
         // ASCII folding only: keys are ASCII in practice, and full Unicode folding could make
         // distinct non-ASCII keys collide.
@@ -520,12 +523,12 @@ impl ConditionKey {
     }
 
     /// The key as written in the policy.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
 
     /// The key folded to ASCII lowercase, for case-insensitive lookup.
-    pub fn lowercase(&self) -> &str {
+    pub(crate) fn lowercase(&self) -> &str {
         &self.lower
     }
 }
@@ -538,7 +541,7 @@ impl fmt::Display for ConditionKey {
 
 /// A policy-side condition value, kept with its JSON type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ConditionValue {
+pub(crate) enum ConditionValue {
     String(String),
     Number(Number),
     Bool(bool),
@@ -547,7 +550,7 @@ pub enum ConditionValue {
 impl ConditionValue {
     /// The string form IAM compares with: numbers and booleans also match as text
     /// (`true` matches `"true"`, `3600` matches `"3600"`).
-    pub fn as_text(&self) -> Cow<'_, str> {
+    pub(crate) fn as_text(&self) -> Cow<'_, str> {
         match self {
             Self::String(s) => Cow::Borrowed(s),
             Self::Number(n) => Cow::Owned(n.to_string()),

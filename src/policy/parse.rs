@@ -9,21 +9,16 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::error::{PolicyError, excerpt};
-use super::json::{Json, TreeError, parse_tree};
+use super::json::{Json, MAX_POLICY_BYTES, TreeError, parse_tree};
 use super::model::{
     ActionClause, ActionPattern, ConditionBlock, ConditionEntry, ConditionKey, ConditionOperator,
     ConditionValue, Effect, Policy, PolicyVersion, PrincipalClause, PrincipalKind, PrincipalSpec,
     ResourceClause, ResourcePattern, Statement,
 };
 
-/// Largest policy text accepted, in bytes; checked before any parsing. Generous next to IAM's
-/// own quotas (6,144 characters for a managed policy, 2,048 for a session policy), which the
-/// callers enforce per policy kind.
-pub const MAX_POLICY_BYTES: usize = 131_072;
-
 /// The actions a role trust policy may name: the three role-assumption APIs and the
 /// permission-only actions checked in the same trust policy.
-pub const TRUST_POLICY_ACTIONS: [&str; 6] = [
+pub(crate) const TRUST_POLICY_ACTIONS: [&str; 6] = [
     "sts:AssumeRole",
     "sts:AssumeRoleWithSAML",
     "sts:AssumeRoleWithWebIdentity",
@@ -35,7 +30,7 @@ pub const TRUST_POLICY_ACTIONS: [&str; 6] = [
 /// Where a policy document is used, which decides the elements a statement must or must not
 /// have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PolicyKind {
+pub(crate) enum PolicyKind {
     /// Attached to a role or user: `Resource` required, no `Principal`.
     Identity,
     /// A role's assume-role policy: `Principal` required, no `Resource`, sts actions only.
@@ -62,7 +57,7 @@ const STRING_OR_LIST: &str = "a string or a non-empty array of strings";
 type Object = BTreeMap<String, Json>;
 
 /// Parses and validates a policy document of the given kind.
-pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
+pub(crate) fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
     if text.len() > MAX_POLICY_BYTES {
         return Err(PolicyError::TooLarge { len: text.len() });
     }

@@ -10,16 +10,16 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{ClaimCondition, ClaimOp, Rule, Template, TemplatePart};
+use super::rule::{ClaimCondition, ClaimOp, Rule, Template, TemplatePart};
 
 /// Claims as rules see them: a JSON object, addressed by dotted paths.
 #[derive(Debug, Clone, Copy)]
-pub struct ClaimsView<'a>(pub &'a Map<String, Value>);
+pub(crate) struct ClaimsView<'a>(pub(crate) &'a Map<String, Value>);
 
 impl<'a> ClaimsView<'a> {
     /// The value at a dotted path (`address.country`); a key that itself contains dots (common
     /// for URL-named claims) is tried whole first.
-    pub fn get(&self, path: &str) -> Option<&'a Value> {
+    pub(crate) fn get(self, path: &str) -> Option<&'a Value> {
         if let Some(v) = self.0.get(path) {
             return Some(v);
         }
@@ -33,7 +33,7 @@ impl<'a> ClaimsView<'a> {
 
     /// The claim's scalar values as strings: a string or number or bool is one value, an array
     /// gives its scalar elements. Objects and nulls have no comparable value.
-    pub fn values(&self, path: &str) -> Option<Vec<String>> {
+    pub(crate) fn values(self, path: &str) -> Option<Vec<String>> {
         fn scalar(v: &Value) -> Option<String> {
             match v {
                 Value::String(s) => Some(s.clone()),
@@ -51,12 +51,12 @@ impl<'a> ClaimsView<'a> {
 
 /// Why one rule did or did not match.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleTrace {
+pub(crate) struct RuleTrace {
     /// Position in the config's `[[rules]]` list.
-    pub index: usize,
-    pub matched: bool,
+    pub(crate) index: usize,
+    pub(crate) matched: bool,
     /// For a non-match, the first condition that failed, in words.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// What the rules grant an identity.
@@ -64,23 +64,27 @@ pub struct RuleTrace {
 pub struct RuleOutcome {
     /// True when at least one rule is configured for the provider: then a role must be listed
     /// by a matching rule (or, for SAML, by the assertion's Role attribute).
-    pub provider_has_rules: bool,
+    pub(crate) provider_has_rules: bool,
     /// Role names or ARNs, as written in the matching rules.
-    pub roles: Vec<String>,
-    pub tags: BTreeMap<String, String>,
-    pub session_name: Option<String>,
-    pub trace: Vec<RuleTrace>,
+    pub(crate) roles: Vec<String>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) session_name: Option<String>,
+    pub(crate) trace: Vec<RuleTrace>,
 }
 
 impl RuleOutcome {
     /// Whether the matching rules list this role (by name or ARN).
-    pub fn lists_role(&self, name: &str, arn: &str) -> bool {
+    pub(crate) fn lists_role(&self, name: &str, arn: &str) -> bool {
         self.roles.iter().any(|r| r == name || r == arn)
     }
 }
 
 /// Evaluates every rule of `provider` against `claims`.
-pub fn evaluate_rules(rules: &[Rule], provider: &str, claims: ClaimsView<'_>) -> RuleOutcome {
+pub(crate) fn evaluate_rules(
+    rules: &[Rule],
+    provider: &str,
+    claims: ClaimsView<'_>,
+) -> RuleOutcome {
     let mut out = RuleOutcome::default();
     for (index, rule) in rules
         .iter()

@@ -16,7 +16,7 @@ use super::keyring::{Keyring, Purpose, open_text, seal_text};
 const VERSION: u8 = 1;
 const AAD: &[u8] = b"stsbridge-authorization-denial";
 /// AWS caps `EncodedMessage` at 10,240 characters; our records are far smaller.
-pub const MAX_ENCODED_LEN: usize = 10_240;
+pub(crate) const MAX_ENCODED_LEN: usize = 10_240;
 /// Reasons are ours, but may quote caller input (a role ARN, a session name): bounded, as are
 /// the other fields.
 const MAX_REASON_LEN: usize = 2048;
@@ -27,22 +27,22 @@ const PAD_TO: usize = 1024;
 
 /// What was refused and why, as sealed into an `AccessDenied` message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Denial {
+pub(crate) struct Denial {
     /// The signed caller, when there was one (web identity and SAML callers are anonymous).
-    pub principal: Option<String>,
+    pub(crate) principal: Option<String>,
     /// `sts:AssumeRole`, …
-    pub action: String,
+    pub(crate) action: String,
     /// The role or resource the action was aimed at, when known.
-    pub resource: Option<String>,
+    pub(crate) resource: Option<String>,
     /// The check that said no: "trust policy of … implicit deny", "explicit deny (statement X)".
-    pub reason: String,
+    pub(crate) reason: String,
     /// A Deny statement decided (not merely no Allow).
-    pub explicit_deny: bool,
-    pub at: DateTime<Utc>,
+    pub(crate) explicit_deny: bool,
+    pub(crate) at: DateTime<Utc>,
 }
 
 /// Seals a denial into the text clients see after "Encoded authorization failure message: ".
-pub fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, SealError> {
+pub(crate) fn seal(keyring: &Keyring, denial: &Denial) -> Result<String, SealError> {
     let mut denial = denial.clone();
     // At these bounds the padded message still fits MAX_ENCODED_LEN (tested).
     truncate(&mut denial.reason, MAX_REASON_LEN);
@@ -70,7 +70,7 @@ fn truncate(text: &mut String, max: usize) {
 }
 
 /// Opens a message sealed by [`seal`] with any key of the ring.
-pub fn open(keyring: &Keyring, encoded: &str) -> Result<Denial, TokenError> {
+pub(crate) fn open(keyring: &Keyring, encoded: &str) -> Result<Denial, TokenError> {
     let plain = open_text(
         keyring,
         Purpose::DenialMessage,
@@ -132,7 +132,7 @@ mod tests {
         // A session token is sealed under another associated data: never a denial.
         let token = super::super::session_token::seal(
             &ring,
-            &super::super::session_token::tests::sample_claims(now),
+            &super::super::session_token::sample_claims(now),
         )
         .unwrap();
         assert!(open(&ring, token.expose()).is_err());

@@ -18,7 +18,7 @@ use super::error::{SealError, TokenError};
 use crate::types::secret::fill_random;
 
 /// Key ids are 8 random bytes: enough to never collide in a keyring, short in every token.
-pub const KEY_ID_LEN: usize = 8;
+pub(crate) const KEY_ID_LEN: usize = 8;
 const KEY_LEN: usize = 32;
 
 /// What `seal` produces: the sealing key's id, the nonce and ciphertext‖tag.
@@ -78,7 +78,7 @@ pub struct Keyring {
 
 /// How long after a key stopped sealing it may still have live tokens to open: the longest
 /// credentials the bridge issues (GetSessionToken / GetFederationToken, 36 h).
-pub const RETIRED_KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(36);
+pub(crate) const RETIRED_KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(36);
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -242,7 +242,7 @@ impl Keyring {
 
     /// Reloads the keyring file and, when its keys differ, serves with them from now on.
     /// Returns whether anything changed. On error the current keys stay in force.
-    pub fn reload(&self, path: &Path) -> Result<bool, SealError> {
+    pub(crate) fn reload(&self, path: &Path) -> Result<bool, SealError> {
         let fresh = Self::load(path)?;
         if fresh.key_ids() == self.key_ids() {
             return Ok(false);
@@ -335,7 +335,7 @@ impl Keyring {
 
     /// Adds a new sealing key in memory (tests and the rotation path).
     #[must_use]
-    pub fn rotated(self, now: DateTime<Utc>) -> Self {
+    pub(crate) fn rotated(self, now: DateTime<Utc>) -> Self {
         let mut keys = self.into_keys();
         keys.insert(0, new_key(now));
         Self::from_keys(keys)

@@ -6,12 +6,12 @@
 //! later request signed with the session's keys (principal, expiry, session policy, tags…), so
 //! any replica holding the keyring can verify any session without a shared lookup.
 
-pub mod credentials;
-pub mod denial;
-pub mod error;
-pub mod keyring;
+pub(crate) mod credentials;
+pub(crate) mod denial;
+pub(crate) mod error;
+pub(crate) mod keyring;
 pub mod session_token;
-pub mod web_state;
+pub(crate) mod web_state;
 
 pub use credentials::{TemporaryCredentials, mint_credentials};
 pub use error::{SealError, TokenError};

@@ -208,44 +208,45 @@ pub fn open(
     Ok(claims)
 }
 
+/// Claims of an assumed-role session issued at `now`, for the tests of every sealed format.
 #[cfg(test)]
-pub(crate) mod tests {
+pub(crate) fn sample_claims(now: DateTime<Utc>) -> SessionClaims {
+    SessionClaims {
+        access_key_id: AccessKeyId::generate(crate::types::AccessKeyKind::Temporary),
+        secret_access_key: SecretAccessKey::generate(),
+        issued_at: now,
+        expires_at: now + chrono::TimeDelta::hours(1),
+        principal: SessionPrincipal::AssumedRole {
+            role_arn: "arn:aws:iam::123456789012:role/team/demo".parse().unwrap(),
+            role_id: "AROAEXAMPLE0000000001".into(),
+            session_name: "alice".into(),
+        },
+        issuer: "arn:aws:iam::123456789012:user/admin".into(),
+        federated: None,
+        source_identity: Some("alice@example.com".into()),
+        session_policy: None,
+        policy_arns: vec![],
+        tags: vec![("team".into(), "blue".into())],
+        transitive_tag_keys: vec![],
+        mfa_authenticated: true,
+        mfa_at: None,
+        chain_depth: 0,
+        ancestors: Vec::new(),
+        origin_issued_at: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
     use chrono::TimeDelta;
 
     use super::*;
     use crate::seal::keyring::KEY_ID_LEN;
-    use crate::types::AccessKeyKind;
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()
-    }
-
-    pub(crate) fn sample_claims(now: DateTime<Utc>) -> SessionClaims {
-        SessionClaims {
-            access_key_id: AccessKeyId::generate(AccessKeyKind::Temporary),
-            secret_access_key: SecretAccessKey::generate(),
-            issued_at: now,
-            expires_at: now + TimeDelta::hours(1),
-            principal: SessionPrincipal::AssumedRole {
-                role_arn: "arn:aws:iam::123456789012:role/team/demo".parse().unwrap(),
-                role_id: "AROAEXAMPLE0000000001".into(),
-                session_name: "alice".into(),
-            },
-            issuer: "arn:aws:iam::123456789012:user/admin".into(),
-            federated: None,
-            source_identity: Some("alice@example.com".into()),
-            session_policy: None,
-            policy_arns: vec![],
-            tags: vec![("team".into(), "blue".into())],
-            transitive_tag_keys: vec![],
-            mfa_authenticated: true,
-            mfa_at: None,
-            chain_depth: 0,
-            ancestors: Vec::new(),
-            origin_issued_at: None,
-        }
     }
 
     #[test]

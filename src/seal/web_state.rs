@@ -15,11 +15,11 @@ const VERSION: u8 = 1;
 
 /// Largest sealed text accepted by [`open`]: the store's bound on a value (a session holding a
 /// large verified assertion and credentials fits).
-pub const MAX_SEALED_LEN: usize = crate::store::MAX_STATE_BYTES;
+pub(crate) const MAX_SEALED_LEN: usize = crate::store::MAX_STATE_BYTES;
 
 /// Seals `value` for `kind` (a fixed label such as `"login-cookie"`) and `binding` (the record's
 /// key, or empty for self-contained cookies).
-pub fn seal<T: Serialize>(
+pub(crate) fn seal<T: Serialize>(
     keyring: &Keyring,
     kind: &str,
     binding: &str,
@@ -38,7 +38,7 @@ pub fn seal<T: Serialize>(
 }
 
 /// Opens what [`seal`] made for the same `kind` and `binding`, with any key of the ring.
-pub fn open<T: DeserializeOwned>(
+pub(crate) fn open<T: DeserializeOwned>(
     keyring: &Keyring,
     kind: &str,
     binding: &str,

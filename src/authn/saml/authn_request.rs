@@ -28,10 +28,10 @@ use quick_xml::escape::escape;
 use super::metadata::sso_location;
 
 /// `SigAlg` of a signed request: RSA-SHA256, the one algorithm every IdP accepts.
-pub const SIG_ALG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+pub(crate) const SIG_ALG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 /// Longest RelayState the binding allows (bindings §3.4.3: "MUST NOT exceed 80 bytes"); IdPs
 /// that enforce it would otherwise fail the login at their end.
-pub const MAX_RELAY_STATE_BYTES: usize = 80;
+pub(crate) const MAX_RELAY_STATE_BYTES: usize = 80;
 /// Longest accepted request ID. Ours are 33 characters; the cap keeps a caller's mistake from
 /// producing a URL that browsers or IdPs truncate.
 const MAX_ID_CHARS: usize = 256;
@@ -51,18 +51,18 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// One AuthnRequest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuthnRequestSpec<'a> {
+pub(crate) struct AuthnRequestSpec<'a> {
     /// The request's ID, which the answer names in `InResponseTo`: use [`new_request_id`].
-    pub id: &'a str,
+    pub(crate) id: &'a str,
     /// The SP's entity id.
-    pub issuer: &'a str,
+    pub(crate) issuer: &'a str,
     /// The IdP's SingleSignOnService URL (HTTP-Redirect binding).
-    pub destination: &'a str,
+    pub(crate) destination: &'a str,
     /// Where the IdP must POST its Response.
-    pub acs_url: &'a str,
-    pub issue_instant: DateTime<Utc>,
+    pub(crate) acs_url: &'a str,
+    pub(crate) issue_instant: DateTime<Utc>,
     /// Opaque to the IdP, returned with the Response; at most [`MAX_RELAY_STATE_BYTES`].
-    pub relay_state: Option<&'a str>,
+    pub(crate) relay_state: Option<&'a str>,
 }
 
 /// An AuthnRequest without its destination, for [`super::SamlRegistry::authn_request_url`],
@@ -78,7 +78,7 @@ pub struct AuthnRequestParams<'a> {
 
 impl<'a> AuthnRequestParams<'a> {
     /// The full request, sent to `destination`.
-    pub fn with_destination(&self, destination: &'a str) -> AuthnRequestSpec<'a> {
+    pub(crate) fn with_destination(&self, destination: &'a str) -> AuthnRequestSpec<'a> {
         AuthnRequestSpec {
             id: self.id,
             issuer: self.issuer,
@@ -121,7 +121,7 @@ pub enum AuthnRequestError {
 /// A fresh request ID: `_` and 128 random bits in hex. The leading `_` makes it an XML NCName
 /// (xs:ID cannot start with a digit); the randomness makes it unguessable, which matters when
 /// the caller uses it to bind the IdP's answer to the browser session that asked.
-pub fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     let mut raw = [0u8; 16];
     crate::types::secret::fill_random(&mut raw);
     format!("_{}", hex::encode(raw))
@@ -129,7 +129,7 @@ pub fn new_request_id() -> String {
 
 /// The URL to redirect the browser to: `spec.destination` with `SAMLRequest`, `RelayState`
 /// and, when `signing_key` is given (RSA only), `SigAlg` and `Signature` appended.
-pub fn redirect_url(
+pub(crate) fn redirect_url(
     spec: &AuthnRequestSpec<'_>,
     signing_key: Option<&PKey<Private>>,
 ) -> Result<String, AuthnRequestError> {

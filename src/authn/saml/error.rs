@@ -5,7 +5,7 @@
 //! (a tampered document must not be able to put text into our error responses or logs).
 //! `Config` and `Internal` are operator-facing and only occur at startup or on a broken install.
 
-use super::parse::MAX_RESPONSE_CHARS;
+use super::limits::MAX_RESPONSE_CHARS;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SamlError {

@@ -1,6 +1,12 @@
-//! SAML 2.0 for AssumeRoleWithSAML (and later the browser flow): IdP metadata, the provider
-//! registry, strict verification of a base64 `SAMLResponse` (sts-api.md 5, issue 4), and
-//! AuthnRequests for SP-initiated login ([`SamlRegistry::authn_request_url`], `authn_request`).
+//! SAML 2.0 for AssumeRoleWithSAML and the browser's ACS: IdP metadata, the provider registry,
+//! strict verification of a base64 `SAMLResponse` (sts-api.md 5, issue 4), and AuthnRequests
+//! for SP-initiated login ([`SamlRegistry::authn_request_url`], `authn_request`).
+//!
+//! Who owns what: `parse` (untrusted text → a document libxml2 may see), reading through the one
+//! hardened reader in `xml`, within the bounds of `limits`; `decrypt` (EncryptedAssertion →
+//! Assertion) with the SP key of `sp_key`; `verify` (samael and the checks it leaves to us →
+//! [`VerifiedAssertion`], defined in `assertion`); `error`; `metadata` and `fetch` (IdP
+//! metadata); the registry itself is this file.
 //!
 //! [`SamlRegistry`] holds one entry per `[[saml_providers]]`, in config order. Each entry's
 //! verification state (entity id + signing certificates, turned into a samael configuration) is
@@ -41,17 +47,21 @@
 //! rejections is one line per provider per [`FAILURE_LOG_INTERVAL_S`] seconds, with the number
 //! of rejections suppressed since the last line.
 
-pub mod authn_request;
+mod assertion;
+pub(crate) mod authn_request;
 mod decrypt;
 mod error;
 mod fetch;
+mod limits;
 pub(crate) mod metadata;
 mod parse;
+mod sp_key;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod tests;
 mod verify;
+mod xml;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -60,72 +70,21 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::watch;
 use url::Url;
 
+pub use assertion::{SamlAttribute, VerifiedAssertion};
 pub use authn_request::{AuthnRequestError, AuthnRequestParams};
 pub use error::SamlError;
 pub(crate) use fetch::MetadataFetchError;
-pub use parse::MAX_RESPONSE_CHARS;
+pub use limits::MAX_RESPONSE_CHARS;
 
 use crate::authn::refresh::{self, RefreshPolicy, Refreshable, Refresher};
 use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::{SamlMetadataSource, SamlProvider};
 use crate::types::Secret;
-use decrypt::SpKey;
+use sp_key::SpKey;
 use verify::{ProviderKeys, ProviderRules};
 
 /// At most one rejection log line per provider per this many seconds.
-pub const FAILURE_LOG_INTERVAL_S: i64 = 10;
-
-/// A SAML assertion whose signature, issuer, audience, recipient and times have been checked.
-/// Everything in it comes from signed content (or from our configuration). Serializable so a
-/// browser session can keep it server-side between the ACS and the role choice.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct VerifiedAssertion {
-    /// The SAML provider's name, and its ARN (`arn:aws:iam::ACCT:saml-provider/NAME`).
-    pub provider: String,
-    pub provider_arn: String,
-    /// The IdP's entity id (equal to the assertion's Issuer).
-    pub issuer: String,
-    /// For the replay cache, which the caller keeps.
-    pub assertion_id: String,
-    /// The assertion's IssueInstant (checked not to be in the future): when the IdP vouched.
-    pub issued_at: DateTime<Utc>,
-    /// Until when the id must be remembered: the latest NotOnOrAfter of the Conditions and the
-    /// accepted bearer confirmation, plus the provider's clock skew.
-    pub replay_expires_at: DateTime<Utc>,
-    pub name_id: String,
-    pub name_id_format: Option<String>,
-    /// The accepted ACS URL the bearer confirmation names (AWS's `Audience` output, `saml:aud`).
-    pub recipient: String,
-    /// The AuthnRequest this assertion answers (`None`: IdP-initiated). From the accepted bearer
-    /// confirmation, or from the Response when the Response itself is signed; when both are
-    /// present they are equal (verification refuses them otherwise). Unchecked here: an
-    /// SP-initiated flow compares it with the ID it sent.
-    pub in_response_to: Option<String>,
-    /// Every Audience of the assertion's AudienceRestrictions, deduplicated, in document order.
-    pub audiences: Vec<String>,
-    /// The earliest `SessionNotOnOrAfter` of the AuthnStatements, if any.
-    pub session_not_on_or_after: Option<DateTime<Utc>>,
-    /// Attributes with a Name, in document order (same-named attributes are not merged).
-    pub attributes: Vec<SamlAttribute>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SamlAttribute {
-    pub name: String,
-    pub friendly_name: Option<String>,
-    /// Text of each AttributeValue (an empty element gives an empty string).
-    pub values: Vec<String>,
-}
-
-impl VerifiedAssertion {
-    /// The values of the attribute named `name` (all same-named attributes together).
-    pub fn attribute_values(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.attributes
-            .iter()
-            .filter(move |a| a.name == name)
-            .flat_map(|a| a.values.iter().map(String::as_str))
-    }
-}
+pub(crate) const FAILURE_LOG_INTERVAL_S: i64 = 10;
 
 /// Which providers a browser's SAMLResponse goes to ([`SamlRegistry::candidates_for_response`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

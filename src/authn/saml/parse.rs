@@ -1,8 +1,8 @@
 //! Untrusted input → a document we are willing to hand to libxml2/xmlsec (through samael).
 //!
 //! Runs before any C code sees the bytes, in this order: length cap on the base64 text, strict
-//! base64, UTF-8, a byte scan refusing every markup declaration (`<!DOCTYPE`, `<!ENTITY`, …),
-//! then one quick-xml pass ([`scan`]) that
+//! base64, UTF-8, then one pass ([`scan`]) of the hardened reader in `xml` (which first refuses
+//! every markup declaration, `<!DOCTYPE`, `<!ENTITY`, …, by a byte scan) that
 //! - rejects anything not well-formed, plus what libxml2's *recover* mode (samael parses with
 //!   it) would silently repair: unknown prefixes, undeclared entities, control characters, `<`
 //!   in attribute values, non-UTF-8 encoding declarations, a second root, processing
@@ -21,28 +21,12 @@
 //!   output.
 
 use base64::Engine as _;
-use quick_xml::NsReader;
-use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
-use quick_xml::name::ResolveResult;
+use quick_xml::events::Event;
 
 use super::error::SamlError;
+use super::limits::{MAX_DEPTH, MAX_RESPONSE_CHARS};
+use super::xml::{Ns, XmlReader, check_decl, resolve_reference, text};
 
-/// Longest accepted `SAMLResponse`/`SAMLAssertion`, in base64 characters (whitespace included).
-pub const MAX_RESPONSE_CHARS: usize = 100_000;
-/// Deepest element nesting accepted; real responses nest about 8 deep. Also bounds samael's
-/// recursive signature search.
-const MAX_DEPTH: usize = 32;
-/// Most attributes one element may carry, namespace declarations included; SAML, XML-DSig and
-/// XML-Enc elements have a handful. Checking for duplicates compares each attribute with every
-/// earlier one, in quick-xml here and in libxml2 after us, so without this bound a single
-/// element with ~5,000 attributes (a 70 KB response) cost ~150 ms of CPU before any signature
-/// was checked, to an anonymous caller (found by timing worst-case inputs through the
-/// `saml_response` fuzz target).
-pub(super) const MAX_ATTRIBUTES: usize = 64;
-
-const NS_PROTOCOL: &[u8] = b"urn:oasis:names:tc:SAML:2.0:protocol";
-const NS_ASSERTION: &[u8] = b"urn:oasis:names:tc:SAML:2.0:assertion";
-const NS_DSIG: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
 pub(super) const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -89,20 +73,6 @@ pub(super) fn decode_response(b64: &str) -> Result<String, SamlError> {
     String::from_utf8(bytes).map_err(|_| SamlError::NotUtf8)
 }
 
-/// Refuses every markup declaration. Any `<!` must open a comment or a CDATA section; nothing
-/// else (`<!DOCTYPE`, `<!ENTITY`, `<!doctype`, `<!ELEMENT`…) can appear in a SAML message. This
-/// looks at every occurrence, inside comments and CDATA too, so no parser's idea of context can
-/// hide a declaration from it; the price is refusing a comment that contains `<!x`.
-pub(super) fn refuse_declarations(xml: &str) -> Result<(), SamlError> {
-    for (at, _) in xml.match_indices("<!") {
-        let after = xml.get(at.saturating_add(2)..).unwrap_or_default();
-        if !(after.starts_with("--") || after.starts_with("[CDATA[")) {
-            return Err(SamlError::Dtd);
-        }
-    }
-    Ok(())
-}
-
 /// Unsigned facts from the raw document (see the module doc: hints, never trusted).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct RawFacts {
@@ -122,20 +92,10 @@ pub(super) struct RawFacts {
     pub(super) assertion_signed: bool,
 }
 
-/// The reader settings of every pass over untrusted SAML XML (this module's scans and the
-/// decryption's): comments checked, end names matched, no unmatched ends or dangling `&`, and
-/// empty elements kept as such, so each pass sees the same document.
-pub(super) fn harden(config: &mut quick_xml::reader::Config) {
-    config.check_comments = true;
-    config.check_end_names = true;
-    config.allow_unmatched_ends = false;
-    config.allow_dangling_amp = false;
-    config.expand_empty_elements = false;
-}
-
 /// The structural pass described in the module doc. `allow_sha1` widens the algorithm
 /// allow-list by RSA-SHA1 and SHA-1.
 pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
+    let mut reader = XmlReader::new(xml)?;
     // libxml2 refuses raw control characters; in recover mode it would drop them. Refuse them
     // here so both parsers see the same text.
     if xml
@@ -144,15 +104,10 @@ pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
     {
         return Err(SamlError::MalformedXml);
     }
-    let mut reader = NsReader::from_str(xml);
-    harden(reader.config_mut());
     let mut scan = Scan::new(allow_sha1);
     let mut first = true;
     loop {
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|_| SamlError::MalformedXml)?;
-        let ns = namespace(&ns);
+        let (ns, event) = reader.next()?;
         match event {
             Event::Decl(decl) if first => check_decl(&decl)?,
             // A late declaration or a processing instruction; and comments and CDATA, which split
@@ -163,19 +118,16 @@ pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
             }
             Event::DocType(_) => return Err(SamlError::Dtd),
             Event::Start(e) => {
-                let attrs = attributes(&reader, &e)?;
-                scan.open(ns?, e.local_name().as_ref(), &attrs)?;
+                let attrs = reader.attributes(&e)?;
+                scan.open(ns, e.local_name().as_ref(), &attrs)?;
             }
             Event::Empty(e) => {
-                let attrs = attributes(&reader, &e)?;
-                scan.open(ns?, e.local_name().as_ref(), &attrs)?;
+                let attrs = reader.attributes(&e)?;
+                scan.open(ns, e.local_name().as_ref(), &attrs)?;
                 scan.close()?;
             }
             Event::End(_) => scan.close()?,
-            Event::Text(t) => {
-                let text = t.decode().map_err(|_| SamlError::MalformedXml)?;
-                scan.text(&text, true)?;
-            }
+            Event::Text(t) => scan.text(&text(&t)?, true)?,
             Event::GeneralRef(r) => {
                 let c = resolve_reference(&r)?;
                 scan.text(c.encode_utf8(&mut [0; 4]), false)?;
@@ -192,18 +144,14 @@ pub(super) fn scan(xml: &str, allow_sha1: bool) -> Result<RawFacts, SamlError> {
 /// the Response has none, or more than one. A hint for picking the provider, never trusted:
 /// verification checks everything against the provider it picks.
 pub(super) fn response_issuer(xml: &str) -> Result<Option<String>, SamlError> {
-    refuse_declarations(xml)?;
-    let mut reader = NsReader::from_str(xml);
-    harden(reader.config_mut());
+    let mut reader = XmlReader::new(xml)?;
     // Open elements; whether the open depth-1 element is an Issuer; what it said.
     let mut depth = 0usize;
     let mut in_issuer = false;
     let mut issuers = 0usize;
-    let mut text = String::new();
+    let mut issuer = String::new();
     loop {
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|_| SamlError::MalformedXml)?;
+        let (ns, event) = reader.next()?;
         let (element, empty) = match event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
@@ -217,18 +165,16 @@ pub(super) fn response_issuer(xml: &str) -> Result<Option<String>, SamlError> {
                 continue;
             }
             Event::Text(t) if in_issuer && depth == 2 => {
-                text.push_str(&t.decode().map_err(|_| SamlError::MalformedXml)?);
+                issuer.push_str(&text(&t)?);
                 continue;
             }
             Event::GeneralRef(r) if in_issuer && depth == 2 => {
-                text.push(resolve_reference(&r)?);
+                issuer.push(resolve_reference(&r)?);
                 continue;
             }
-            Event::DocType(_) => return Err(SamlError::Dtd),
             Event::Eof => return Err(SamlError::MalformedXml),
             _ => continue,
         };
-        let ns = namespace(&ns)?;
         let local = element.local_name();
         match depth {
             0 if ns != Ns::Protocol || local.as_ref() != b"Response" => {
@@ -248,112 +194,7 @@ pub(super) fn response_issuer(xml: &str) -> Result<Option<String>, SamlError> {
             depth = depth.saturating_add(1);
         }
     }
-    Ok((issuers == 1).then_some(text))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ns {
-    Protocol,
-    Assertion,
-    Dsig,
-    Other,
-    None,
-}
-
-fn namespace(resolved: &ResolveResult<'_>) -> Result<Ns, SamlError> {
-    match resolved {
-        ResolveResult::Bound(ns) => Ok(match ns.as_ref() {
-            NS_PROTOCOL => Ns::Protocol,
-            NS_ASSERTION => Ns::Assertion,
-            NS_DSIG => Ns::Dsig,
-            _ => Ns::Other,
-        }),
-        ResolveResult::Unbound => Ok(Ns::None),
-        // libxml2 would keep such an element with a namespace error; we refuse.
-        ResolveResult::Unknown(_) => Err(SamlError::MalformedXml),
-    }
-}
-
-/// `version="1.0"`, and no encoding other than UTF-8: the bytes were checked as UTF-8 and
-/// libxml2 must not decode them any other way (UTF-7 and friends can hide markup).
-pub(super) fn check_decl(decl: &BytesDecl<'_>) -> Result<(), SamlError> {
-    let version = decl.version().map_err(|_| SamlError::MalformedXml)?;
-    if version.as_ref() != b"1.0" {
-        return Err(SamlError::MalformedXml);
-    }
-    if let Some(encoding) = decl.encoding() {
-        let encoding = encoding.map_err(|_| SamlError::MalformedXml)?;
-        if !encoding.eq_ignore_ascii_case(b"utf-8") {
-            return Err(SamlError::MalformedXml);
-        }
-    }
-    Ok(())
-}
-
-/// The predefined entities and character references; anything else is undeclared (there is
-/// no DTD), which libxml2's recover mode would drop silently.
-pub(super) fn resolve_reference(r: &BytesRef<'_>) -> Result<char, SamlError> {
-    let c = if r.is_char_ref() {
-        r.resolve_char_ref().ok().flatten()
-    } else {
-        let name: &[u8] = r;
-        match name {
-            b"lt" => Some('<'),
-            b"gt" => Some('>'),
-            b"amp" => Some('&'),
-            b"apos" => Some('\''),
-            b"quot" => Some('"'),
-            _ => None,
-        }
-    };
-    c.filter(|&c| is_xml_char(c)).ok_or(SamlError::MalformedXml)
-}
-
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// Checks every attribute (syntax, duplicates, prefixes, values) and returns the unprefixed
-/// ones, which are all SAML and XML-DSig use.
-pub(super) fn attributes(
-    reader: &NsReader<&[u8]>,
-    e: &BytesStart<'_>,
-) -> Result<Vec<(String, String)>, SamlError> {
-    let mut out = Vec::new();
-    for (index, attr) in e.attributes().with_checks(true).enumerate() {
-        if index >= MAX_ATTRIBUTES {
-            return Err(SamlError::MalformedXml);
-        }
-        let attr = attr.map_err(|_| SamlError::MalformedXml)?;
-        if attr.value.contains(&b'<') {
-            return Err(SamlError::MalformedXml);
-        }
-        let value = attr
-            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|_| SamlError::MalformedXml)?;
-        if value.chars().any(|c| !is_xml_char(c)) {
-            return Err(SamlError::MalformedXml);
-        }
-        if attr.key.as_namespace_binding().is_some() {
-            continue;
-        }
-        let (ns, local) = reader.resolver().resolve_attribute(attr.key);
-        match ns {
-            ResolveResult::Unknown(_) => return Err(SamlError::MalformedXml),
-            // libxml2 would register `xml:id`, and its `ID` lookup ignores prefixes: an ID we
-            // do not see could then be what a Reference resolves to.
-            ResolveResult::Bound(_) if local.as_ref().eq_ignore_ascii_case(b"id") => {
-                return Err(SamlError::MalformedXml);
-            }
-            ResolveResult::Bound(_) => {}
-            ResolveResult::Unbound => {
-                let name =
-                    std::str::from_utf8(local.as_ref()).map_err(|_| SamlError::MalformedXml)?;
-                out.push((name.to_owned(), value.into_owned()));
-            }
-        }
-    }
-    Ok(out)
+    Ok((issuers == 1).then_some(issuer))
 }
 
 fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -696,6 +537,9 @@ impl Scan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authn::saml::limits::MAX_ATTRIBUTES;
+    use crate::authn::saml::testkit::splice;
+    use crate::authn::saml::xml::refuse_declarations;
 
     const SIG: &str = r##"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#a1"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>x</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>x</ds:SignatureValue></ds:Signature>"##;
 
@@ -815,57 +659,35 @@ mod tests {
 
     #[test]
     fn ambiguous_or_malformed_xml_is_refused() {
-        let cases: Vec<(String, SamlError)> = vec![
-            (
-                doc(SIG).replace("samlp:Response", "samlp:LogoutResponse"),
-                SamlError::NotAResponse,
+        assert_eq!(
+            scan(
+                &doc(SIG).replace("samlp:Response", "samlp:LogoutResponse"),
+                false
             ),
-            (
-                doc(SIG).replace("<saml:Subject>", "<p:Subject>"),
-                SamlError::MalformedXml,
-            ),
-            (
-                doc(SIG).replace("<saml:Subject>", "<saml:Subject>&ent;"),
-                SamlError::MalformedXml,
-            ),
-            (
-                doc(SIG).replace("encoding=\"UTF-8\"", "encoding=\"UTF-7\""),
-                SamlError::MalformedXml,
-            ),
-            (format!("{}<x/>", doc(SIG)), SamlError::MalformedXml),
-            (format!("{}<?pi x?>", doc(SIG)), SamlError::MalformedXml),
-            (
-                doc(SIG).replace("ID=\"r1\"", "ID=\"r1\" ID=\"r2\""),
-                SamlError::MalformedXml,
-            ),
-            (
-                doc(SIG).replace("ID=\"r1\"", "ID=\"r<1\""),
-                SamlError::MalformedXml,
-            ),
-            (
-                doc(SIG).replace("<saml:NameID>n", "<saml:NameID>\u{1}n"),
-                SamlError::MalformedXml,
-            ),
-            (
-                doc(SIG).replace("<saml:NameID>n", "<saml:NameID>n<!-- c -- d -->"),
-                SamlError::MalformedXml,
-            ),
-            (
-                doc(SIG).replace("</samlp:Response>", ""),
-                SamlError::MalformedXml,
-            ),
-            (
-                doc(SIG).replace("<saml:Subject>", "<saml:Subject xml:id=\"a1\">"),
-                SamlError::MalformedXml,
-            ),
-            (
-                doc(SIG).replace("<saml:Subject>", "<saml:Subject saml:ID=\"a1\">"),
-                SamlError::MalformedXml,
-            ),
-            (String::new(), SamlError::MalformedXml),
+            Err(SamlError::NotAResponse)
+        );
+        let edits = [
+            ("<saml:Subject>", "<p:Subject>"),
+            ("<saml:Subject>", "<saml:Subject>&ent;"),
+            ("encoding=\"UTF-8\"", "encoding=\"UTF-7\""),
+            ("ID=\"r1\"", "ID=\"r1\" ID=\"r2\""),
+            ("ID=\"r1\"", "ID=\"r<1\""),
+            ("<saml:NameID>n", "<saml:NameID>\u{1}n"),
+            ("<saml:NameID>n", "<saml:NameID>n<!-- c -- d -->"),
+            ("</samlp:Response>", ""),
+            ("<saml:Subject>", "<saml:Subject xml:id=\"a1\">"),
+            ("<saml:Subject>", "<saml:Subject saml:ID=\"a1\">"),
         ];
-        for (i, (xml, expected)) in cases.into_iter().enumerate() {
-            assert_eq!(scan(&xml, false), Err(expected), "case {i}");
+        let malformed = edits
+            .iter()
+            .map(|&(from, to)| doc(SIG).replace(from, to))
+            .chain([
+                format!("{}<x/>", doc(SIG)),
+                format!("{}<?pi x?>", doc(SIG)),
+                String::new(),
+            ]);
+        for (i, xml) in malformed.enumerate() {
+            assert_eq!(scan(&xml, false), Err(SamlError::MalformedXml), "case {i}");
         }
     }
 
@@ -994,7 +816,7 @@ mod tests {
         fn scan_never_panics(text in "\\PC{0,300}", cut in 0usize..2000, sha1 in proptest::bool::ANY) {
             let _ = scan(&text, sha1);
             let base = doc(SIG);
-            let mangled: String = base.chars().take(cut).chain(text.chars()).chain(base.chars().skip(cut)).collect();
+            let mangled = splice(&base, cut, &text);
             let _ = scan(&mangled, sha1);
         }
     }

@@ -1012,12 +1012,7 @@ proptest::proptest! {
         let _ = registry.verify("corp", &text, now());
         let _ = registry.verify("corp", &b64(&text), now());
         let doc = signed_sample();
-        let mangled: String = doc
-            .chars()
-            .take(cut)
-            .chain(insert.chars())
-            .chain(doc.chars().skip(cut))
-            .collect();
+        let mangled = splice(doc, cut, &insert);
         let _ = registry.verify("corp", &b64(&mangled), now());
         let truncated: String = doc.chars().take(cut).collect();
         let _ = registry.verify("corp", &b64(&truncated), now());

@@ -35,11 +35,12 @@ use samael::metadata::{EntityDescriptor, IdpSsoDescriptor, KeyDescriptor};
 use samael::schema::Assertion;
 use samael::service_provider::{Error as SpError, ServiceProvider, ServiceProviderBuilder};
 
-use super::decrypt::{self, SpKey};
+use super::assertion::{SamlAttribute, VerifiedAssertion};
+use super::decrypt;
 use super::error::SamlError;
 use super::metadata::IdpMetadata;
 use super::parse::{self, BEARER, RawFacts};
-use super::{SamlAttribute, VerifiedAssertion};
+use super::sp_key::SpKey;
 
 /// How long after its IssueInstant an assertion is accepted (plus the provider's skew). AWS
 /// tooling presents the assertion right after the IdP issued it; IdPs typically give bearer
@@ -241,14 +242,11 @@ pub(super) fn verify_response(
     now: DateTime<Utc>,
 ) -> Result<VerifiedAssertion, SamlError> {
     let xml = parse::decode_response(saml_response_b64)?;
-    parse::refuse_declarations(&xml)?;
     let (xml, facts, decrypted) = match parse::scan(&xml, rules.allow_sha1) {
         // Only returned for a well-formed samlp:Response (see `Scan::finish`).
         Err(SamlError::EncryptedAssertion) => {
             let doc = decrypt::decrypt_response(&xml, sp_key)?;
-            let facts = parse::refuse_declarations(&doc)
-                .and_then(|()| parse::scan(&doc, rules.allow_sha1))
-                .map_err(|e| decrypt::conceal(&e))?;
+            let facts = parse::scan(&doc, rules.allow_sha1).map_err(|e| decrypt::conceal(&e))?;
             (doc, facts, true)
         }
         scanned => (xml, scanned?, false),

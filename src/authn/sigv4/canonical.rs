@@ -2,14 +2,14 @@
 //! signature, exactly as a client computes them. Nothing here decides whether a request is
 //! acceptable beyond "can it be canonicalised"; `parse` and `verify` do that.
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 use chrono::{DateTime, NaiveDate, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
 use zeroize::Zeroizing;
 
-use super::{
-    ALGORITHM, AuthLocation, CredentialScope, SCOPE_TERMINATOR, SigV4Error, SignedRequest,
-};
+use super::auth::{ALGORITHM, AuthLocation, CredentialScope, SCOPE_TERMINATOR, to_amz_date};
+use super::error::SigV4Error;
+use super::request::{SignedRequest, payload_hash};
 use crate::types::SecretAccessKey;
 
 /// RFC 3986 unreserved characters are the only ones `SigV4` leaves unencoded.
@@ -24,23 +24,13 @@ const PATH_UNRESERVED: &AsciiSet = &UNRESERVED.remove(b'/');
 /// Query parameter whose value is the signature itself and so cannot be part of what is signed.
 pub(super) const SIGNATURE_PARAM: &str = "X-Amz-Signature";
 
-/// `yyyymmddTHHMMSSZ`, the timestamp form used in `X-Amz-Date` and the string to sign.
-pub fn to_amz_date(t: DateTime<Utc>) -> String {
-    t.format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// Lowercase hex SHA-256 of the body, the last line of every canonical request.
-pub fn payload_hash(body: &[u8]) -> String {
-    hex::encode(digest::digest(&digest::SHA256, body))
-}
-
 /// Builds the canonical request text:
 /// `METHOD\nURI\nQUERY\nHEADERS\n\nSIGNED_HEADERS\nPAYLOAD_HASH`.
 ///
 /// `signed_headers` must already be lowercase and sorted (as [`super::parse`] guarantees);
 /// `location` decides whether `X-Amz-Signature` is left out of the query. Fails with
 /// [`SigV4Error::Incomplete`] when a signed header is absent or its value is not UTF-8.
-pub fn canonical_request(
+pub(crate) fn canonical_request(
     req: &SignedRequest<'_>,
     signed_headers: &[String],
     location: AuthLocation,
@@ -59,7 +49,7 @@ pub fn canonical_request(
 }
 
 /// `AWS4-HMAC-SHA256\n<amz date>\n<scope>\n<hex sha256(canonical request)>`.
-pub fn string_to_sign(
+pub(crate) fn string_to_sign(
     request_time: DateTime<Utc>,
     scope: &CredentialScope,
     canonical_request: &str,
@@ -75,7 +65,7 @@ pub fn string_to_sign(
 ///
 /// Intermediate keys are wiped on drop; the returned key is as sensitive as the secret for the
 /// day/region/service it is scoped to, so callers should not keep it longer than needed.
-pub fn signing_key(
+pub(crate) fn signing_key(
     secret: &SecretAccessKey,
     date: NaiveDate,
     region: &str,
@@ -92,7 +82,7 @@ pub fn signing_key(
 }
 
 /// The signature bytes: `HMAC(signing_key, string_to_sign)`.
-pub fn sign(signing_key: &[u8; 32], string_to_sign: &str) -> [u8; 32] {
+pub(crate) fn sign(signing_key: &[u8; 32], string_to_sign: &str) -> [u8; 32] {
     hmac_sha256(signing_key, string_to_sign.as_bytes())
 }
 

@@ -5,11 +5,13 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use http::header::AUTHORIZATION;
 
-use super::canonical::{SIGNATURE_PARAM, query_pairs};
-use super::{
+use super::auth::{
     ALGORITHM, AuthLocation, CredentialScope, MAX_AUTHORIZATION_LEN, MAX_PRESIGN_EXPIRES,
-    MAX_SIGNED_HEADERS, SCOPE_TERMINATOR, SigV4Auth, SigV4Error, Signature, SignedRequest,
+    MAX_SIGNED_HEADERS, SCOPE_TERMINATOR, SigV4Auth, Signature,
 };
+use super::canonical::{SIGNATURE_PARAM, query_pairs};
+use super::error::SigV4Error;
+use super::request::SignedRequest;
 use crate::types::Secret;
 
 const ALGORITHM_PARAM: &str = "X-Amz-Algorithm";
@@ -40,7 +42,7 @@ fn incomplete(msg: impl Into<String>) -> SigV4Error {
 /// `Ok(None)` when the request carries no `SigV4` auth at all: no Authorization header and none of
 /// `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Signature` in the query (anonymous actions such
 /// as `AssumeRoleWithWebIdentity`).
-pub fn parse(req: &SignedRequest<'_>) -> Result<Option<SigV4Auth>, SigV4Error> {
+pub(crate) fn parse(req: &SignedRequest<'_>) -> Result<Option<SigV4Auth>, SigV4Error> {
     let authorization = single_header(req, AUTHORIZATION.as_str())?;
     let raw_query = req.uri.query().unwrap_or("");
     // `X-Amz-Credential` alone also counts: a half-presigned URL is a broken signature, not an

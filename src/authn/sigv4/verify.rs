@@ -5,14 +5,16 @@ use chrono::{DateTime, TimeDelta, Utc};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::auth::{AuthLocation, MAX_SKEW, SigV4Auth};
 use super::canonical::{canonical_request, sign, signing_key, string_to_sign};
-use super::{AuthLocation, MAX_SKEW, SigV4Auth, SigV4Error, SignedRequest};
+use super::error::SigV4Error;
+use super::request::SignedRequest;
 use crate::types::SecretAccessKey;
 
 /// Header form: the request time must be within [`MAX_SKEW`] of `now`, either side.
 /// Query (presigned) form: the request time must not be more than [`MAX_SKEW`] in the future,
 /// and `now` must not be after `request_time + X-Amz-Expires`. Both bounds are inclusive.
-pub fn check_time(auth: &SigV4Auth, now: DateTime<Utc>) -> Result<(), SigV4Error> {
+pub(crate) fn check_time(auth: &SigV4Auth, now: DateTime<Utc>) -> Result<(), SigV4Error> {
     let skewed = || SigV4Error::Skewed {
         request_time: auth.request_time,
         now,
@@ -51,7 +53,7 @@ pub fn check_time(auth: &SigV4Auth, now: DateTime<Utc>) -> Result<(), SigV4Error
 ///
 /// A client-declared `x-amz-content-sha256` is never trusted: it must equal the hash of the body
 /// actually received, otherwise a signature over a declared hash would authenticate any body.
-pub fn verify(
+pub(crate) fn verify(
     req: &SignedRequest<'_>,
     auth: &SigV4Auth,
     secret: &SecretAccessKey,
