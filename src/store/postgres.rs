@@ -228,7 +228,9 @@ mod tests {
     use sqlx::{AssertSqlSafe, PgConnection};
 
     use super::*;
+    use crate::store::adopt::ADOPTED_MARKER;
     use crate::store::columns::{expiry_millis, now_millis};
+    use crate::store::conformance::release_0::{self, fixture, rows_are_intact_and_usable};
     use crate::store::conformance::run_conformance_suite;
     use crate::store::queries::{ADD_REVOCATION, PURGE_BATCH, USE_ONCE};
     use crate::store::{Revocation, RevocationTarget, Store, open};
@@ -307,6 +309,44 @@ mod tests {
         /// A plain connection, to look at the database from outside the store.
         async fn raw(&self) -> PgConnection {
             PgConnection::connect(&self.url).await.unwrap()
+        }
+
+        /// Fills the database from the plain-SQL dump the release before `sqlx::migrate!` made.
+        /// The dump's psql meta-commands (`\restrict`) are skipped; its `search_path` setting
+        /// stays on this connection, which is closed.
+        async fn restore_release_0(&self) {
+            let dump = std::fs::read_to_string(fixture("release-0.postgres.sql")).unwrap();
+            let sql: String = dump
+                .lines()
+                .filter(|l| !l.starts_with('\\'))
+                .flat_map(|l| [l, "\n"])
+                .collect();
+            let mut conn = self.raw().await;
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+
+        async fn legacy_rows(&self) -> Vec<(i64, String)> {
+            let mut conn = self.raw().await;
+            sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        }
+
+        /// Everything `_sqlx_migrations` records, to see that a second open changes nothing.
+        async fn sqlx_rows(&self) -> Vec<(i64, String, String, bool, Vec<u8>, i64)> {
+            let mut conn = self.raw().await;
+            sqlx::query_as(
+                "SELECT version, description, CAST(installed_on AS TEXT), success, checksum, \
+                 execution_time FROM _sqlx_migrations ORDER BY version",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
         }
 
         async fn schema_rows(&self) -> Vec<i64> {
@@ -600,6 +640,129 @@ mod tests {
         tx.commit().await.unwrap();
         opening.await.unwrap().unwrap();
         assert_eq!(db.schema_rows().await, all_versions());
+    }
+
+    #[tokio::test]
+    async fn a_database_made_by_the_previous_release_is_adopted_once() {
+        let Some(db) = TestDb::create().await else {
+            return;
+        };
+        db.restore_release_0().await;
+        let before = db.legacy_rows().await;
+        let versions: Vec<i64> = before.iter().map(|(v, _)| *v).collect();
+        assert_eq!(versions, release_0::VERSIONS);
+
+        let store = open(&db.store_url()).await.unwrap();
+        assert_eq!(db.schema_rows().await, all_versions());
+        assert_eq!(db.recorded_checksums().await, all_checksums());
+        // The old history stays, with the marker that makes older releases refuse it.
+        let mut marked = before.clone();
+        marked.push((ADOPTED_MARKER, String::new()));
+        assert_eq!(db.legacy_rows().await, marked);
+        rows_are_intact_and_usable(store.as_ref()).await;
+        drop(store);
+
+        let adopted = db.sqlx_rows().await;
+        open(&db.store_url()).await.unwrap().ping().await.unwrap();
+        assert_eq!(
+            db.sqlx_rows().await,
+            adopted,
+            "a second open changed nothing"
+        );
+        assert_eq!(db.legacy_rows().await, marked);
+    }
+
+    /// Replicas of the new release starting together on a database of the old one: all
+    /// open, the history is adopted once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replicas_adopting_at_once_all_succeed() {
+        let Some(db) = TestDb::create().await else {
+            return;
+        };
+        db.restore_release_0().await;
+        let mut opens = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let url = db.store_url();
+            opens.spawn(async move { open(&url).await.map(|_| ()) });
+        }
+        while let Some(opened) = opens.join_next().await {
+            opened.unwrap().unwrap();
+        }
+        assert_eq!(db.schema_rows().await, all_versions());
+        let markers = db
+            .legacy_rows()
+            .await
+            .iter()
+            .filter(|(v, _)| *v == ADOPTED_MARKER)
+            .count();
+        assert_eq!(markers, 1);
+    }
+
+    #[tokio::test]
+    async fn an_adopted_database_with_a_newer_migration_is_refused() {
+        let Some(db) = TestDb::create().await else {
+            return;
+        };
+        db.restore_release_0().await;
+        drop(open(&db.store_url()).await.unwrap());
+        let mut conn = db.raw().await;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (6, 'from the future', TRUE, '\\x00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+        let err = open(&db.store_url()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaTooNew {
+                    found: 6,
+                    supported: 5
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    /// A history the binary cannot vouch for is refused before anything is written.
+    #[tokio::test]
+    async fn a_previous_release_database_with_an_unknown_or_edited_migration_is_refused() {
+        for (tamper, refused) in [
+            (
+                "INSERT INTO schema_migrations (version, description, checksum) \
+                 VALUES (6, 'from the future', 'x')",
+                "newer",
+            ),
+            (
+                "UPDATE schema_migrations SET checksum = 'changed' WHERE version = 2",
+                "differs",
+            ),
+        ] {
+            let Some(db) = TestDb::create().await else {
+                return;
+            };
+            db.restore_release_0().await;
+            let mut conn = db.raw().await;
+            sqlx::query(AssertSqlSafe(tamper))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let before = db.legacy_rows().await;
+
+            let err = open(&db.store_url()).await.unwrap_err();
+            assert!(err.to_string().contains(refused), "{err}");
+            let sqlx_table: Option<String> =
+                sqlx::query_scalar("SELECT CAST(to_regclass('_sqlx_migrations') AS TEXT)")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            assert_eq!(sqlx_table, None);
+            conn.close().await.unwrap();
+            assert_eq!(db.legacy_rows().await, before);
+        }
     }
 
     #[tokio::test]

@@ -136,11 +136,13 @@ mod tests {
     use std::sync::Arc;
 
     use chrono::{DateTime, TimeZone, Utc};
-    use sqlx::ConnectOptions as _;
     use sqlx::Row as _;
+    use sqlx::{AssertSqlSafe, ConnectOptions as _};
 
     use super::*;
+    use crate::store::adopt::ADOPTED_MARKER;
     use crate::store::columns::expiry_millis;
+    use crate::store::conformance::release_0::{self, fixture, rows_are_intact_and_usable};
     use crate::store::conformance::run_conformance_suite;
     use crate::store::queries::{ADD_REVOCATION, PURGE_BATCH};
     use crate::store::{Revocation, RevocationTarget, Store, open};
@@ -392,6 +394,133 @@ mod tests {
 
         let err = open(&file_url(&dir)).await.unwrap_err();
         assert!(matches!(err, StoreError::Migration(_)), "{err}");
+    }
+
+    /// Copies the database the release before `sqlx::migrate!` made into `dir`.
+    fn copy_release_0(dir: &tempfile::TempDir) {
+        std::fs::copy(fixture("release-0.sqlite"), dir.path().join("stsbridge.db")).unwrap();
+    }
+
+    /// `(version, checksum)` rows of the old runner's table.
+    async fn legacy_rows(dir: &tempfile::TempDir) -> Vec<(i64, String)> {
+        let mut conn = raw(dir).await;
+        sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    /// Everything `_sqlx_migrations` records, to see that a second open changes nothing.
+    async fn sqlx_rows(dir: &tempfile::TempDir) -> Vec<(i64, String, String, bool, Vec<u8>, i64)> {
+        let mut conn = raw(dir).await;
+        sqlx::query_as(
+            "SELECT version, description, installed_on, success, checksum, execution_time \
+             FROM _sqlx_migrations ORDER BY version",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+    }
+
+    async fn table_exists(dir: &tempfile::TempDir, name: &str) -> bool {
+        let mut conn = raw(dir).await;
+        let n: i64 = sqlx::query_scalar(Sqlite::COUNT_TABLES)
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        n == 1
+    }
+
+    #[tokio::test]
+    async fn a_database_made_by_the_previous_release_is_adopted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_release_0(&dir);
+        assert!(!table_exists(&dir, "_sqlx_migrations").await);
+        let before = legacy_rows(&dir).await;
+        let versions: Vec<i64> = before.iter().map(|(v, _)| *v).collect();
+        assert_eq!(versions, release_0::VERSIONS);
+
+        let store = open(&file_url(&dir)).await.unwrap();
+        assert_eq!(schema_rows(&dir).await, all_versions());
+        assert_eq!(recorded_checksums(&dir).await, all_checksums());
+        // The old history stays, with the marker that makes older releases refuse the file.
+        let mut marked = before.clone();
+        marked.push((ADOPTED_MARKER, String::new()));
+        assert_eq!(legacy_rows(&dir).await, marked);
+        rows_are_intact_and_usable(store.as_ref()).await;
+        drop(store);
+
+        let adopted = sqlx_rows(&dir).await;
+        let reopened = open(&file_url(&dir)).await.unwrap();
+        reopened.ping().await.unwrap();
+        drop(reopened);
+        assert_eq!(
+            sqlx_rows(&dir).await,
+            adopted,
+            "a second open changed nothing"
+        );
+        assert_eq!(legacy_rows(&dir).await, marked);
+    }
+
+    #[tokio::test]
+    async fn an_adopted_database_with_a_newer_migration_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_release_0(&dir);
+        drop(open(&file_url(&dir)).await.unwrap());
+        let mut conn = raw(&dir).await;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (6, 'from the future', TRUE, x'00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+        let err = open(&file_url(&dir)).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaTooNew {
+                    found: 6,
+                    supported: 5
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("upgrade stsbridge"), "{err}");
+    }
+
+    /// A history the binary cannot vouch for is refused before anything is written: no
+    /// `_sqlx_migrations` appears, the old table is as it was.
+    #[tokio::test]
+    async fn a_previous_release_database_with_an_unknown_or_edited_migration_is_refused() {
+        for (tamper, refused) in [
+            (
+                "INSERT INTO schema_migrations (version, description, checksum) \
+                 VALUES (6, 'from the future', 'x')",
+                "newer",
+            ),
+            (
+                "UPDATE schema_migrations SET checksum = 'changed' WHERE version = 2",
+                "differs",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            copy_release_0(&dir);
+            let mut conn = raw(&dir).await;
+            sqlx::query(AssertSqlSafe(tamper))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            let before = legacy_rows(&dir).await;
+
+            let err = open(&file_url(&dir)).await.unwrap_err();
+            assert!(err.to_string().contains(refused), "{err}");
+            assert!(!table_exists(&dir, "_sqlx_migrations").await);
+            assert_eq!(legacy_rows(&dir).await, before);
+        }
     }
 
     #[tokio::test]
