@@ -21,7 +21,6 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, Transaction, Type};
 
 use super::backend::Backend;
 use super::error::StoreError;
-use super::migrate::{TABLE, failed};
 
 /// The version of the marker row: far above any version the old runner knew (it stopped at 5).
 pub(super) const ADOPTED_MARKER: i64 = 1_000_000;
@@ -39,11 +38,12 @@ pub(super) fn legacy_checksum(sql: &str) -> String {
     hex::encode(digest::digest(&digest::SHA256, &normalised).as_ref())
 }
 
-/// Adopts the old history if the database has one; `tx` is the migration transaction and
-/// `_sqlx_migrations` exists and is empty. Returns whether there was one to adopt.
+/// Adopts the old history if the database has one: `tx` is the migration transaction, and
+/// sqlx's `table` exists and is empty. Returns whether there was one to adopt.
 pub(super) async fn adopt<B: Backend>(
     tx: &mut Transaction<'_, B::Db>,
     migrator: &Migrator,
+    table: &str,
 ) -> Result<bool, StoreError>
 where
     for<'c> &'c mut <B::Db as Database>::Connection: Executor<'c, Database = B::Db>,
@@ -56,20 +56,20 @@ where
         .bind(LEGACY_TABLE)
         .fetch_one(&mut **tx)
         .await
-        .map_err(|e| failed("cannot look for schema_migrations", e))?;
+        .map_err(|e| StoreError::migration("cannot look for schema_migrations", e))?;
     if tables == 0 {
         return Ok(false);
     }
     let rows: Vec<(i64, String)> = sqlx::query_as(READ_LEGACY)
         .fetch_all(&mut **tx)
         .await
-        .map_err(|e| failed("cannot read schema_migrations", e))?;
+        .map_err(|e| StoreError::migration("cannot read schema_migrations", e))?;
     if let Some(last) = verify(migrator, &rows)? {
         for m in migrator.iter().take_while(|m| m.version <= last) {
             // Recorded as applied, without running the SQL again.
-            tx.skip(TABLE, m)
+            tx.skip(table, m)
                 .await
-                .map_err(|e| failed("cannot record the adopted migrations", e))?;
+                .map_err(|e| StoreError::migration("cannot record the adopted migrations", e))?;
         }
     }
     sqlx::query(MARK_ADOPTED)
@@ -77,7 +77,7 @@ where
         .bind(MARKER_DESCRIPTION)
         .execute(&mut **tx)
         .await
-        .map_err(|e| failed("cannot mark schema_migrations as adopted", e))?;
+        .map_err(|e| StoreError::migration("cannot mark schema_migrations as adopted", e))?;
     tracing::info!(
         migrations = rows.len(),
         "adopted the store's schema_migrations history for sqlx"

@@ -1,63 +1,15 @@
-//! What the layers above see: the [`Store`] trait and the records and bounds it speaks in.
-//! Its own file so that the backends and the generic SQL store implement it without importing
-//! from `store/mod.rs`, which opens them.
+//! What the layers above see: the [`Store`] trait. Its own file so that the generic SQL store
+//! implements it without importing from `store/mod.rs`, which opens the backends.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use super::error::StoreError;
+use super::records::{AuditRecord, MfaAttempt, MfaLockPolicy};
 use super::revocation::Revocation;
-
-/// Longest accepted namespace, in bytes.
-pub const MAX_NAMESPACE_BYTES: usize = 256;
-/// Longest accepted one-time id, in bytes. SAML assertion IDs and JWT `jti`s are far shorter;
-/// the bound keeps an attacker from filling the store with large keys.
-pub const MAX_ID_BYTES: usize = 1024;
-
-/// One audit event as the store keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRecord {
-    pub at: DateTime<Utc>,
-    /// The federated subject, when the event has one (for `--subject` filters).
-    pub subject: Option<String>,
-    /// The caller's or issued session's ARN, when known.
-    pub principal: Option<String>,
-    /// The event as one JSON object.
-    pub event: String,
-    /// When retention drops it.
-    pub expires_at: DateTime<Utc>,
-}
-
-/// Largest audit event JSON, in bytes.
-pub const MAX_AUDIT_EVENT_BYTES: usize = 16 * 1024;
-
-/// Largest browser-state value, in bytes. A sealed web session is a few KB, but one holding a
-/// SAML assertion with hundreds of group attributes can reach a few hundred.
-pub const MAX_STATE_BYTES: usize = 1024 * 1024;
-
-/// How invalid MFA codes lock a device; the policy is the caller's, the store only counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MfaLockPolicy {
-    /// Attempts counted in one window before the device locks (the last one sets the lock).
-    pub max_attempts: u32,
-    /// How long a window lasts, from the first attempt counted in it.
-    pub window: TimeDelta,
-    /// How long a lock lasts, from the attempt that set it.
-    pub lockout: TimeDelta,
-}
-
-/// What [`Store::record_mfa_attempt`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MfaAttempt {
-    /// Counted: `attempts` in the current window, this one included. When it equals
-    /// `max_attempts` this attempt has locked the device (a valid code still unlocks it).
-    Counted { attempts: u32 },
-    /// The device is locked: nothing was counted and the code must not be checked.
-    Locked,
-}
 
 /// The future every [`Store`] method returns: boxed so the trait stays dyn-compatible.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -97,7 +49,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64>;
 
     /// Stores (or replaces) browser state `value` under `(namespace, id)` until `expires_at`.
-    /// `value` is at most [`MAX_STATE_BYTES`]; callers store only sealed text.
+    /// `value` is at most [`MAX_STATE_BYTES`](super::records::MAX_STATE_BYTES); callers store only sealed text.
     fn put_state<'a>(
         &'a self,
         namespace: &'a str,
@@ -128,7 +80,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn delete_state<'a>(&'a self, namespace: &'a str, id: &'a str) -> StoreFuture<'a, ()>;
 
     /// Appends audit events (one transaction). Each event's JSON is at most
-    /// [`MAX_AUDIT_EVENT_BYTES`]; a batch with one out of bounds is refused whole.
+    /// [`MAX_AUDIT_EVENT_BYTES`](super::records::MAX_AUDIT_EVENT_BYTES); a batch with one out of bounds is refused whole.
     fn add_audit_events<'a>(&'a self, events: &'a [AuditRecord]) -> StoreFuture<'a, ()>;
 
     /// Audit events at or after `since` (and live at `now`), oldest first, at most `limit`;
@@ -150,7 +102,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// attempt that reaches `policy.max_attempts` locks the device for `policy.lockout`.
     /// Concurrent callers, in one process or several, are counted one by one.
     ///
-    /// `device` is at most [`MAX_ID_BYTES`] without NUL; `policy.max_attempts` at least 1.
+    /// `device` is at most [`MAX_ID_BYTES`](super::records::MAX_ID_BYTES) without NUL; `policy.max_attempts` at least 1.
     fn record_mfa_attempt<'a>(
         &'a self,
         device: &'a str,

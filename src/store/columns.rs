@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::api::{
+use super::error::StoreError;
+use super::records::{
     AuditRecord, MAX_AUDIT_EVENT_BYTES, MAX_ID_BYTES, MAX_NAMESPACE_BYTES, MAX_STATE_BYTES,
     MfaLockPolicy,
 };
-use super::error::StoreError;
 
 /// Bounds an audit event (its JSON, subject and principal) before it reaches SQL.
 pub(super) fn check_audit(r: &AuditRecord) -> Result<(), StoreError> {

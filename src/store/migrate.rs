@@ -28,12 +28,7 @@ use super::backend::Backend;
 use super::error::StoreError;
 
 /// Where sqlx records applied migrations (its default name).
-pub(super) const TABLE: &str = "_sqlx_migrations";
-
-/// A migration step failed: `what` says which.
-pub(super) fn failed(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Migration(format!("{what}: {e}"))
-}
+const TABLE: &str = "_sqlx_migrations";
 
 /// Brings the schema behind `pool` up to `target` (every known migration with `None`).
 pub(super) async fn migrate<B: Backend>(
@@ -51,7 +46,7 @@ where
     let mut conn = pool
         .acquire()
         .await
-        .map_err(|e| failed("no connection", e))?;
+        .map_err(|e| StoreError::migration("no connection", e))?;
     // No table yet (a new or an adoptable database) is an error here: then the slow way.
     if let Ok(applied) = conn.list_applied_migrations(TABLE).await
         && pending(migrator, &applied, target)?.is_empty()
@@ -60,24 +55,24 @@ where
     }
     let mut tx = B::begin_migration(&mut conn)
         .await
-        .map_err(|e| failed("cannot lock the database for migrations", e))?;
+        .map_err(|e| StoreError::migration("cannot lock the database for migrations", e))?;
     tx.ensure_migrations_table(TABLE)
         .await
-        .map_err(|e| failed("cannot create _sqlx_migrations", e))?;
+        .map_err(|e| StoreError::migration("cannot create _sqlx_migrations", e))?;
     let mut applied = read_applied(&mut *tx).await?;
-    if applied.is_empty() && adopt::adopt::<B>(&mut tx, migrator).await? {
+    if applied.is_empty() && adopt::adopt::<B>(&mut tx, migrator, TABLE).await? {
         applied = read_applied(&mut *tx).await?;
     }
     let todo = pending(migrator, &applied, target)?;
     for m in &todo {
         // sqlx runs the SQL and records it, in a savepoint of this transaction.
-        tx.apply(TABLE, m)
-            .await
-            .map_err(|e| failed(&format!("migration {} ({})", m.version, m.description), e))?;
+        tx.apply(TABLE, m).await.map_err(|e| {
+            StoreError::migration(&format!("migration {} ({})", m.version, m.description), e)
+        })?;
     }
     tx.commit()
         .await
-        .map_err(|e| failed("cannot commit migrations", e))?;
+        .map_err(|e| StoreError::migration("cannot commit migrations", e))?;
     for m in todo {
         tracing::info!(
             version = m.version,
@@ -91,7 +86,7 @@ where
 async fn read_applied<C: Migrate>(conn: &mut C) -> Result<Vec<AppliedMigration>, StoreError> {
     conn.list_applied_migrations(TABLE)
         .await
-        .map_err(|e| failed("cannot read _sqlx_migrations", e))
+        .map_err(|e| StoreError::migration("cannot read _sqlx_migrations", e))
 }
 
 /// Checks what the database has applied (ordered by version) against what the binary knows,

@@ -23,7 +23,8 @@
 //! - Waits are bounded: a call that cannot get a connection or whose statement runs too long
 //!   fails with an error (callers answer "try again"), it does not hang.
 //!
-//! Layout: `api` (the trait and its records), `columns` (bounds and stored times),
+//! Layout: `api` (the trait), `records` (what it takes and returns, and their bounds),
+//! `columns` (bounds checks and stored times),
 //! `revocation` (the revocation record), `sql_store` (the one implementation, generic over a
 //! `backend::Backend`), `sqlite` and `postgres` (what differs: connections, pragmas, locking,
 //! the SQL that cannot be shared), `migrate` and `adopt` (the schema).
@@ -37,6 +38,7 @@ mod location;
 mod migrate;
 mod postgres;
 mod queries;
+mod records;
 mod revocation;
 mod sql_store;
 mod sqlite;
@@ -46,12 +48,13 @@ pub(crate) mod conformance;
 
 use std::sync::Arc;
 
-pub use api::{
-    AuditRecord, MAX_AUDIT_EVENT_BYTES, MAX_ID_BYTES, MAX_NAMESPACE_BYTES, MAX_STATE_BYTES,
-    MfaAttempt, MfaLockPolicy, Store, StoreFuture,
-};
+pub use api::{Store, StoreFuture};
 pub use error::StoreError;
 pub use location::redacted_url;
+pub use records::{
+    AuditRecord, MAX_AUDIT_EVENT_BYTES, MAX_ID_BYTES, MAX_NAMESPACE_BYTES, MAX_STATE_BYTES,
+    MfaAttempt, MfaLockPolicy,
+};
 pub use revocation::{
     MAX_REVOCATION_FIELD_BYTES, REVOCATION_LIFETIME, Revocation, RevocationTarget,
 };

@@ -13,7 +13,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, Pool, Type};
 
-use super::api::{AuditRecord, MfaAttempt, MfaLockPolicy, Store, StoreFuture};
+use super::api::{Store, StoreFuture};
 use super::backend::Backend;
 use super::columns::{
     check_audit, check_device, check_key, check_state_value, expiry_millis, mfa_attempt_params,
@@ -26,6 +26,7 @@ use super::queries::{
     LIST_AUDIT, LIST_REVOCATIONS, MFA_LOCKED, PING, PURGE_BATCH, PUT_STATE, RECORD_MFA_ATTEMPT,
     TAKE_STATE, USE_ONCE,
 };
+use super::records::{AuditRecord, MfaAttempt, MfaLockPolicy};
 use super::revocation::{Revocation, RevocationRow, RevocationTuple};
 
 /// A [`Store`] over one SQL database.
