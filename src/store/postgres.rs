@@ -311,6 +311,18 @@ mod tests {
             PgConnection::connect(&self.url).await.unwrap()
         }
 
+        /// Opens the store `n` times at once, as replicas starting together would; all succeed.
+        async fn open_as_replicas(&self, n: usize) {
+            let mut opens = tokio::task::JoinSet::new();
+            for _ in 0..n {
+                let url = self.store_url();
+                opens.spawn(async move { open(&url).await.map(|_| ()) });
+            }
+            while let Some(opened) = opens.join_next().await {
+                opened.unwrap().unwrap();
+            }
+        }
+
         /// Fills the database from the plain-SQL dump the release before `sqlx::migrate!` made.
         /// The dump's psql meta-commands (`\restrict`) are skipped; its `search_path` setting
         /// stays on this connection, which is closed.
@@ -347,6 +359,21 @@ mod tests {
             .fetch_all(&mut conn)
             .await
             .unwrap()
+        }
+
+        /// Records migration `version` in `_sqlx_migrations`, as a newer binary would have.
+        async fn record_newer_migration(&self, version: i64) {
+            let mut conn = self.raw().await;
+            sqlx::query(
+                "INSERT INTO _sqlx_migrations \
+                 (version, description, success, checksum, execution_time) \
+                 VALUES ($1, 'from the future', TRUE, '\\x00', 0)",
+            )
+            .bind(version)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+            conn.close().await.unwrap();
         }
 
         async fn schema_rows(&self) -> Vec<i64> {
@@ -553,15 +580,7 @@ mod tests {
             return;
         };
         drop(open(&db.store_url()).await.unwrap());
-        let mut conn = db.raw().await;
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (9999, 'from the future', TRUE, '\\x00', 0)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        conn.close().await.unwrap();
+        db.record_newer_migration(9999).await;
 
         let err = open(&db.store_url()).await.unwrap_err();
         assert!(
@@ -605,14 +624,7 @@ mod tests {
         let Some(db) = TestDb::create().await else {
             return;
         };
-        let mut opens = tokio::task::JoinSet::new();
-        for _ in 0..4 {
-            let url = db.store_url();
-            opens.spawn(async move { open(&url).await.map(|_| ()) });
-        }
-        while let Some(opened) = opens.join_next().await {
-            opened.unwrap().unwrap();
-        }
+        db.open_as_replicas(4).await;
         assert_eq!(db.schema_rows().await, all_versions());
     }
 
@@ -680,14 +692,7 @@ mod tests {
             return;
         };
         db.restore_release_0().await;
-        let mut opens = tokio::task::JoinSet::new();
-        for _ in 0..4 {
-            let url = db.store_url();
-            opens.spawn(async move { open(&url).await.map(|_| ()) });
-        }
-        while let Some(opened) = opens.join_next().await {
-            opened.unwrap().unwrap();
-        }
+        db.open_as_replicas(4).await;
         assert_eq!(db.schema_rows().await, all_versions());
         let markers = db
             .legacy_rows()
@@ -705,15 +710,7 @@ mod tests {
         };
         db.restore_release_0().await;
         drop(open(&db.store_url()).await.unwrap());
-        let mut conn = db.raw().await;
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (6, 'from the future', TRUE, '\\x00', 0)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        conn.close().await.unwrap();
+        db.record_newer_migration(6).await;
         let err = open(&db.store_url()).await.unwrap_err();
         assert!(
             matches!(
@@ -1013,12 +1010,8 @@ mod tests {
         proxy.stop().await;
     }
 
-    /// A server that accepts connections but never answers (a hung host, a black-holed route)
-    /// fails the open within the acquire timeout instead of hanging.
-    #[tokio::test]
-    async fn a_silent_server_fails_promptly() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+    /// Opening a store on `port` of this host (with password `hunter2`) fails, within 3 s.
+    async fn open_fails_promptly(port: u16) -> StoreError {
         let raw = format!("postgres://bridge:hunter2@127.0.0.1:{port}/sts");
         let url = StoreUrl::Postgres(Secret::new(raw.clone()));
         let started = Instant::now();
@@ -1030,6 +1023,16 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+        err
+    }
+
+    /// A server that accepts connections but never answers (a hung host, a black-holed route)
+    /// fails the open within the acquire timeout instead of hanging.
+    #[tokio::test]
+    async fn a_silent_server_fails_promptly() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let err = open_fails_promptly(port).await;
         assert!(matches!(err, StoreError::Open { .. }), "{err}");
         assert!(!err.to_string().contains("hunter2"), "{err}");
         drop(listener);
@@ -1042,17 +1045,7 @@ mod tests {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
         };
-        let raw = format!("postgres://bridge:hunter2@127.0.0.1:{port}/sts");
-        let url = StoreUrl::Postgres(Secret::new(raw.clone()));
-        let started = Instant::now();
-        let err = PgStore::open_tuned(&Secret::new(raw), &url, QUICK)
-            .await
-            .unwrap_err();
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
-        );
+        let err = open_fails_promptly(port).await;
         let shown = err.to_string();
         assert!(
             shown.contains("127.0.0.1") && !shown.contains("hunter2"),

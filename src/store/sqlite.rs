@@ -93,16 +93,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(FILE_POOL_SIZE)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                url_redacted: redacted_url(url),
-                source,
-            })?;
-        Self::migrated(pool).await
+        let pool = SqlitePoolOptions::new().max_connections(FILE_POOL_SIZE);
+        Self::connect(pool, options, url).await
     }
 
     /// Opens a fresh, private in-memory database and migrates it.
@@ -119,7 +111,17 @@ impl SqliteStore {
             .max_lifetime(None)
             // A failed health check would replace the connection, and with it the database,
             // by an empty one: never test, never replace.
-            .test_before_acquire(false)
+            .test_before_acquire(false);
+        Self::connect(pool, options, url).await
+    }
+
+    /// Opens the pool (waits for a connection bounded by [`ACQUIRE_TIMEOUT`]) and migrates.
+    async fn connect(
+        pool: SqlitePoolOptions,
+        options: SqliteConnectOptions,
+        url: &StoreUrl,
+    ) -> Result<Self, StoreError> {
+        let pool = pool
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
@@ -183,6 +185,20 @@ mod tests {
             .iter()
             .map(|r| r.get::<i64, _>(0))
             .collect()
+    }
+
+    /// Records migration `version` in `_sqlx_migrations`, as a newer binary would have.
+    async fn record_newer_migration(dir: &tempfile::TempDir, version: i64) {
+        let mut conn = raw(dir).await;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES ($1, 'from the future', TRUE, x'00', 0)",
+        )
+        .bind(version)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,15 +370,7 @@ mod tests {
     async fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         drop(open(&file_url(&dir)).await.unwrap());
-        let mut conn = raw(&dir).await;
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (9999, 'from the future', TRUE, x'00', 0)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        conn.close().await.unwrap();
+        record_newer_migration(&dir, 9999).await;
 
         let err = open(&file_url(&dir)).await.unwrap_err();
         assert!(
@@ -468,15 +476,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         copy_release_0(&dir);
         drop(open(&file_url(&dir)).await.unwrap());
-        let mut conn = raw(&dir).await;
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (6, 'from the future', TRUE, x'00', 0)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        conn.close().await.unwrap();
+        record_newer_migration(&dir, 6).await;
         let err = open(&file_url(&dir)).await.unwrap_err();
         assert!(
             matches!(
