@@ -221,7 +221,7 @@ fn connect_options(secret: &Secret, tuning: Tuning) -> Result<PgConnectOptions, 
 mod tests {
     use std::io::Write as _;
     use std::str::FromStr as _;
-    use std::sync::{Arc, Once};
+    use std::sync::Arc;
     use std::time::Instant;
 
     use chrono::{DateTime, TimeZone, Utc};
@@ -239,28 +239,35 @@ mod tests {
     /// `postgres://stsbridge@127.0.0.1:5433/postgres` (`scripts/test` starts one and sets it).
     const URL_VAR: &str = "STSBRIDGE_TEST_POSTGRES_URL";
 
-    /// The admin URL, or `None` (saying so once per test run) when the variable is unset.
+    /// Whether missing test services fail the tests rather than skip them: `CI` set to
+    /// anything but empty, `0` or `false` (`.ci/run` and `scripts/test` set `CI=true`).
+    fn strict() -> bool {
+        std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+    }
+
+    /// The admin URL, or `None` when the variable is unset: then the calling test says on one
+    /// line that it is skipped and how to run it, or fails under [`strict`].
     fn admin_url() -> Option<String> {
-        static SKIPPED: Once = Once::new();
-        match std::env::var(URL_VAR) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                // Straight to stderr, past the test harness's capture, and only once.
-                SKIPPED.call_once(|| {
-                    let _ = writeln!(
-                        std::io::stderr().lock(),
-                        "PostgreSQL store tests not run: {URL_VAR} is not set (scripts/test sets it)"
-                    );
-                });
-                None
-            }
+        if let Ok(url) = std::env::var(URL_VAR)
+            && !url.is_empty()
+        {
+            return Some(url);
         }
+        let how = format!(
+            "needs PostgreSQL: set {URL_VAR} to a server it may create databases on, \
+             or run ./scripts/test (it starts one)"
+        );
+        assert!(!strict(), "CI is set but {URL_VAR} is not: this test {how}");
+        let test = std::thread::current().name().unwrap_or("a test").to_owned();
+        // Straight to stderr, past the test harness's capture.
+        let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {how}");
+        None
     }
 
     /// CI must never pass without the PostgreSQL tests having run.
     #[test]
     fn postgres_tests_are_not_skipped_in_ci() {
-        if std::env::var_os("CI").is_some() {
+        if strict() {
             assert!(
                 std::env::var(URL_VAR).is_ok_and(|u| !u.is_empty()),
                 "CI is set but {URL_VAR} is not: the PostgreSQL store tests would be skipped"
