@@ -54,7 +54,7 @@ pub(super) fn check_device(device: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The statement parameters of [`Store::record_mfa_attempt`], shared by the backends:
+/// The statement parameters of [`Store::record_mfa_attempt`](super::Store::record_mfa_attempt):
 /// `(now, max_attempts, window end, lock end)` in stored milliseconds.
 pub(super) fn mfa_attempt_params(
     policy: MfaLockPolicy,
