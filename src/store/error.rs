@@ -32,3 +32,10 @@ pub enum StoreError {
     #[error("invalid store key: {0}")]
     InvalidKey(&'static str),
 }
+
+impl StoreError {
+    /// A migration step failed: `what` says which.
+    pub(super) fn migration(what: &str, e: impl std::fmt::Display) -> Self {
+        Self::Migration(format!("{what}: {e}"))
+    }
+}

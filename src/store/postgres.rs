@@ -1,17 +1,17 @@
-//! The PostgreSQL [`Store`]: one database shared by every replica.
+//! The PostgreSQL backend: one database shared by every replica. What it adds to the generic
+//! store is how it connects, purges and migrates.
 //!
 //! - Same tables, columns and semantics as the SQLite backend (times are `BIGINT` milliseconds
 //!   rounded by the same helpers); the two pass the same conformance suite.
-//! - Atomicity of `use_once` comes from a single `INSERT … ON CONFLICT DO UPDATE … WHERE
-//!   expired` statement: concurrent inserters of one key wait on the unique index for the
-//!   first to commit, then see its row and re-check the `WHERE` against the newest version, so
-//!   exactly one caller in any number of processes counts a row.
-//! - `take_state` is one `DELETE … RETURNING`: of two concurrent takers one deletes the row,
-//!   the other waits for it and finds nothing.
-//! - Purges delete in batches of [`PURGE_BATCH`]. Candidate rows are locked with `FOR UPDATE
-//!   SKIP LOCKED` (replicas purging at once share the work instead of queueing), and the
-//!   `DELETE` re-checks the expiry: a row that a concurrent `use_once` or `put_state` has just
-//!   renewed is never removed (that would reopen a replay window).
+//! - The shared upserts are atomic as they stand: concurrent inserters of one key wait on the
+//!   unique index (or the row lock) for the first to commit, then re-check the `WHERE` against
+//!   the newest version, so exactly one caller in any number of processes counts a row, and
+//!   MFA attempts are counted one on top of the other. `take_state` is one `DELETE …
+//!   RETURNING`: of two concurrent takers one deletes the row, the other finds nothing.
+//! - Purges delete in batches. Candidate rows are locked with `FOR UPDATE SKIP LOCKED`
+//!   (replicas purging at once share the work instead of queueing), and the `DELETE` re-checks
+//!   the expiry: a row that a concurrent `use_once` or `put_state` has just renewed is never
+//!   removed (that would reopen a replay window).
 //! - A bounded pool ([`POOL_SIZE`] connections); a caller waits at most [`ACQUIRE_TIMEOUT`]
 //!   for a connection, and a statement runs at most [`STATEMENT_TIMEOUT`] (unless the URL sets
 //!   `statement_timeout` itself through `options`). Errors then surface as
@@ -19,6 +19,9 @@
 //! - Recovery needs no restart: the pool pings an idle connection before handing it out and
 //!   replaces a dead one, and opens new connections on demand, so once the server answers
 //!   again the next request succeeds.
+//! - Migrations run in one transaction holding a transaction-scoped advisory lock: replicas
+//!   starting together on a new database take turns. DDL is transactional in PostgreSQL, so
+//!   any failure rolls back entirely.
 //! - TLS is rustls (ring, webpki roots), as for the bridge's HTTP clients. As with libpq,
 //!   `sslmode=prefer` (the default) and `require` do not check the server certificate; use
 //!   `sslmode=verify-full` in production.
@@ -27,49 +30,18 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use sqlx::ConnectOptions as _;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-
-use super::migrate::{self, Applied, Migration};
-use super::revocation::{RevocationRow, RevocationTuple};
-use super::{
-    AuditRecord, MfaAttempt, MfaLockPolicy, Revocation, Store, StoreError, StoreFuture,
-    check_audit, check_device, check_key, check_state_value, expiry_millis, mfa_attempt_params,
-    now_millis, redacted_url,
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{
+    PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult, Postgres as PgDb,
 };
+use sqlx::{ConnectOptions as _, Connection as _, Transaction};
+
+use super::backend::Backend;
+use super::error::StoreError;
+use super::location::redacted_url;
+use super::sql_store::SqlStore;
 use crate::config::StoreUrl;
 use crate::types::Secret;
-
-/// Embedded migrations, in order. Append only; never edit one that has shipped. They mirror
-/// the SQLite ones version for version.
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        description: "one-time ids (replay cache)",
-        sql: include_str!("migrations/postgres/0001_one_time_ids.sql"),
-    },
-    Migration {
-        version: 2,
-        description: "session revocations",
-        sql: include_str!("migrations/postgres/0002_revocations.sql"),
-    },
-    Migration {
-        version: 3,
-        description: "browser state (web sessions, sign-in tokens)",
-        sql: include_str!("migrations/postgres/0003_web_state.sql"),
-    },
-    Migration {
-        version: 4,
-        description: "audit events",
-        sql: include_str!("migrations/postgres/0004_audit_events.sql"),
-    },
-    Migration {
-        version: 5,
-        description: "invalid MFA code counts",
-        sql: include_str!("migrations/postgres/0005_mfa_failures.sql"),
-    },
-];
 
 /// Connections per replica. Every store call is one short statement, so a few connections
 /// serve many requests; ten per replica keeps a fleet well under PostgreSQL's default 100.
@@ -85,102 +57,71 @@ const MIGRATION_STATEMENT_TIMEOUT: &str = "SET LOCAL statement_timeout = '60s'";
 /// Advisory lock key serialising migrations across replicas ("stsbridg" in ASCII). Advisory
 /// locks are per database, so stores in different databases never wait for each other.
 const MIGRATION_LOCK_KEY: i64 = 0x7374_7362_7269_6467;
-/// Rows deleted per purge statement, so a large backlog never holds many row locks for long.
-const PURGE_BATCH: i64 = 5_000;
 
-const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
-    version     BIGINT      PRIMARY KEY,
-    description TEXT        NOT NULL,
-    checksum    TEXT        NOT NULL,
-    applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
-)";
+/// Embedded migrations, mirroring the SQLite ones version for version. Append only; never edit
+/// one that has shipped.
+static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/postgres");
 
-/// Insert, or take over an expired record; a live record is left alone and counts 0 rows.
-const USE_ONCE: &str = "INSERT INTO one_time_ids (namespace, id, expires_at) VALUES ($1, $2, $3)
-    ON CONFLICT (namespace, id) DO UPDATE SET expires_at = excluded.expires_at
-    WHERE one_time_ids.expires_at <= $4";
+/// The PostgreSQL [`Backend`].
+#[derive(Debug)]
+pub(crate) struct Postgres;
 
-/// The outer `expires_at` test is re-evaluated on a row renewed since the subquery ran.
-const PURGE: &str = "DELETE FROM one_time_ids WHERE (namespace, id) IN (
-    SELECT namespace, id FROM one_time_ids WHERE expires_at <= $1 LIMIT $2
-    FOR UPDATE SKIP LOCKED
-) AND expires_at <= $1";
+/// A [`super::Store`] over a PostgreSQL database.
+pub(crate) type PgStore = SqlStore<Postgres>;
 
-const ADD_REVOCATION: &str = "INSERT INTO revocations
-    (kind, target, subject, issued_before, created_at, expires_at, reason)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+impl Backend for Postgres {
+    type Db = PgDb;
 
-/// Live revocations, newest first; `id` (insertion order) breaks ties within a millisecond.
-const LIST_REVOCATIONS: &str = "SELECT
-    kind, target, subject, issued_before, created_at, expires_at, reason
-    FROM revocations WHERE expires_at > $1 ORDER BY created_at DESC, id DESC";
+    /// The outer `expires_at` test is re-evaluated on a row renewed since the subquery ran.
+    /// Audit events are never renewed, so theirs needs no re-check.
+    const PURGES: [&'static str; 5] = [
+        "DELETE FROM one_time_ids WHERE (namespace, id) IN (
+            SELECT namespace, id FROM one_time_ids WHERE expires_at <= $1 LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ) AND expires_at <= $1",
+        "DELETE FROM revocations WHERE id IN (
+            SELECT id FROM revocations WHERE expires_at <= $1 LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ) AND expires_at <= $1",
+        "DELETE FROM web_state WHERE (namespace, id) IN (
+            SELECT namespace, id FROM web_state WHERE expires_at <= $1 LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ) AND expires_at <= $1",
+        "DELETE FROM audit_events WHERE id IN (
+            SELECT id FROM audit_events WHERE expires_at <= $1 LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )",
+        "DELETE FROM mfa_failures WHERE device IN (
+            SELECT device FROM mfa_failures WHERE expires_at <= $1 LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ) AND expires_at <= $1",
+    ];
 
-const PURGE_REVOCATIONS: &str = "DELETE FROM revocations WHERE id IN (
-    SELECT id FROM revocations WHERE expires_at <= $1 LIMIT $2
-    FOR UPDATE SKIP LOCKED
-) AND expires_at <= $1";
+    /// `to_regclass` resolves the name as queries do (through `search_path`).
+    const COUNT_TABLES: &'static str = "SELECT count(to_regclass($1))";
 
-const PUT_STATE: &str = "INSERT INTO web_state (namespace, id, value, expires_at) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (namespace, id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at";
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
+    }
 
-const GET_STATE: &str =
-    "SELECT value FROM web_state WHERE namespace = $1 AND id = $2 AND expires_at > $3";
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
 
-/// Deleting and returning in one statement makes taking atomic: of two concurrent takers, one
-/// gets the row and the other finds nothing.
-const TAKE_STATE: &str =
-    "DELETE FROM web_state WHERE namespace = $1 AND id = $2 RETURNING value, expires_at";
-
-const DELETE_STATE: &str = "DELETE FROM web_state WHERE namespace = $1 AND id = $2";
-
-const PURGE_STATE: &str = "DELETE FROM web_state WHERE (namespace, id) IN (
-    SELECT namespace, id FROM web_state WHERE expires_at <= $1 LIMIT $2
-    FOR UPDATE SKIP LOCKED
-) AND expires_at <= $1";
-
-/// Rows per audit INSERT (5 parameters each, far below either backend's parameter limit).
-const AUDIT_ROWS_PER_STATEMENT: usize = 256;
-
-const LIST_AUDIT: &str = "SELECT event FROM audit_events
-    WHERE at >= $1 AND expires_at > $2 AND ($3::TEXT IS NULL OR subject = $3 OR principal = $3)
-    ORDER BY at, id LIMIT $4";
-
-const PURGE_AUDIT: &str = "DELETE FROM audit_events WHERE id IN (
-    SELECT id FROM audit_events WHERE expires_at <= $1 LIMIT $2
-    FOR UPDATE SKIP LOCKED
-)";
-
-/// One MFA attempt, counted atomically: concurrent upserts of one device wait for its row
-/// lock, then evaluate the `WHERE` and the `SET` against the newest version, so each attempt
-/// is counted on top of the one before it, on any replica. A new device gets a row; on a row that is not locked, an ended window (or
-/// lock) starts over at 1, else the attempt adds one; the attempt reaching the maximum sets
-/// the lock. A locked row is left as it is, and no row comes back.
-/// Parameters: device, now, max attempts, window end, lock end.
-const RECORD_MFA_ATTEMPT: &str =
-    "INSERT INTO mfa_failures AS f (device, failures, locked_until, expires_at)
-    VALUES ($1, 1, CASE WHEN $3 <= 1 THEN $5 ELSE 0 END, CASE WHEN $3 <= 1 THEN $5 ELSE $4 END)
-    ON CONFLICT (device) DO UPDATE SET
-        failures = (CASE WHEN f.expires_at <= $2 THEN 1 ELSE f.failures + 1 END),
-        locked_until = CASE
-            WHEN (CASE WHEN f.expires_at <= $2 THEN 1 ELSE f.failures + 1 END) >= $3 THEN $5
-            ELSE 0 END,
-        expires_at = CASE
-            WHEN (CASE WHEN f.expires_at <= $2 THEN 1 ELSE f.failures + 1 END) >= $3 THEN $5
-            WHEN f.expires_at <= $2 THEN $4
-            ELSE f.expires_at END
-    WHERE f.locked_until <= $2
-    RETURNING failures";
-
-const MFA_LOCKED: &str =
-    "SELECT count(*) FROM mfa_failures WHERE device = $1 AND locked_until > $2";
-
-const CLEAR_MFA: &str = "DELETE FROM mfa_failures WHERE device = $1";
-
-/// The outer `expires_at` test is re-evaluated on a row a concurrent attempt has just renewed.
-const PURGE_MFA: &str = "DELETE FROM mfa_failures WHERE device IN (
-    SELECT device FROM mfa_failures WHERE expires_at <= $1 LIMIT $2
-    FOR UPDATE SKIP LOCKED
-) AND expires_at <= $1";
+    async fn begin_migration(
+        conn: &mut PgConnection,
+    ) -> Result<Transaction<'_, PgDb>, sqlx::Error> {
+        let mut tx = conn.begin().await?;
+        sqlx::query(MIGRATION_STATEMENT_TIMEOUT)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+}
 
 /// Pool and timeout settings: [`Tuning::PRODUCTION`] outside tests, which shorten the waits.
 #[derive(Debug, Clone, Copy)]
@@ -196,12 +137,6 @@ impl Tuning {
         acquire_timeout: ACQUIRE_TIMEOUT,
         statement_timeout: STATEMENT_TIMEOUT,
     };
-}
-
-/// A [`Store`] over a PostgreSQL database.
-#[derive(Debug)]
-pub(crate) struct PgStore {
-    pool: PgPool,
 }
 
 impl PgStore {
@@ -227,93 +162,7 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(open_failed)?;
-        let store = Self { pool };
-        if let Err(e) = store.migrate().await {
-            store.pool.close().await;
-            return Err(e);
-        }
-        Ok(store)
-    }
-
-    /// Brings the schema up to date in one transaction holding a transaction-scoped advisory
-    /// lock: replicas starting together on a new database take turns, and the later ones find
-    /// the work done. DDL is transactional in PostgreSQL, so any failure rolls back entirely.
-    async fn migrate(&self) -> Result<(), StoreError> {
-        self.migrate_to(MIGRATIONS).await
-    }
-
-    /// [`Self::migrate`] against `known`, which is [`MIGRATIONS`] outside tests (tests pass a
-    /// prefix to build a database as an older binary left it).
-    async fn migrate_to(&self, known: &[Migration]) -> Result<(), StoreError> {
-        let failed = |what: &str, e: sqlx::Error| StoreError::Migration(format!("{what}: {e}"));
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| failed("cannot begin a transaction", e))?;
-        sqlx::query(MIGRATION_STATEMENT_TIMEOUT)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| failed("cannot set the statement timeout", e))?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(MIGRATION_LOCK_KEY)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| failed("cannot take the migration lock", e))?;
-        sqlx::raw_sql(CREATE_SCHEMA_TABLE)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| failed("cannot create schema_migrations", e))?;
-        let applied: Vec<(i64, String)> =
-            sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(|e| failed("cannot read schema_migrations", e))?;
-        let applied: Vec<Applied> = applied
-            .into_iter()
-            .map(|(version, checksum)| Applied { version, checksum })
-            .collect();
-        for m in migrate::pending(known, &applied)? {
-            sqlx::raw_sql(m.sql)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| failed(&format!("migration {} ({})", m.version, m.description), e))?;
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, description, checksum) VALUES ($1, $2, $3)",
-            )
-            .bind(m.version)
-            .bind(m.description)
-            .bind(m.checksum())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| failed("cannot record migration", e))?;
-            tracing::info!(
-                version = m.version,
-                description = m.description,
-                "applied store migration"
-            );
-        }
-        tx.commit()
-            .await
-            .map_err(|e| failed("cannot commit migrations", e))
-    }
-
-    /// Runs a `DELETE … LIMIT $2` purge statement until a batch comes back short. Returns the
-    /// rows removed.
-    async fn purge_in_batches(&self, sql: &'static str, now: i64) -> Result<u64, StoreError> {
-        let mut removed: u64 = 0;
-        loop {
-            let batch = sqlx::query(sql)
-                .bind(now)
-                .bind(PURGE_BATCH)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-            removed = removed.saturating_add(batch);
-            if batch < PURGE_BATCH.unsigned_abs() {
-                return Ok(removed);
-            }
-        }
+        Self::migrated(pool).await
     }
 }
 
@@ -368,282 +217,57 @@ fn connect_options(secret: &Secret, tuning: Tuning) -> Result<PgConnectOptions, 
     Ok(options)
 }
 
-impl Store for PgStore {
-    fn use_once<'a>(
-        &'a self,
-        namespace: &'a str,
-        id: &'a str,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            check_key(namespace, id)?;
-            let done = sqlx::query(USE_ONCE)
-                .bind(namespace)
-                .bind(id)
-                .bind(expiry_millis(expires_at))
-                .bind(now_millis(now))
-                .execute(&self.pool)
-                .await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn add_revocation(&self, r: &Revocation) -> StoreFuture<'_, ()> {
-        // Checked and copied now, so the future does not borrow `r`.
-        let row = RevocationRow::try_from(r);
-        Box::pin(async move {
-            let row = row?;
-            sqlx::query(ADD_REVOCATION)
-                .bind(row.kind)
-                .bind(row.target)
-                .bind(row.subject)
-                .bind(row.issued_before)
-                .bind(row.created_at)
-                .bind(row.expires_at)
-                .bind(row.reason)
-                .execute(&self.pool)
-                .await?;
-            Ok(())
-        })
-    }
-
-    fn list_revocations(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Revocation>> {
-        Box::pin(async move {
-            let rows: Vec<RevocationTuple> = sqlx::query_as(LIST_REVOCATIONS)
-                .bind(now_millis(now))
-                .fetch_all(&self.pool)
-                .await?;
-            rows.into_iter()
-                .map(|row| Revocation::try_from(RevocationRow::from(row)))
-                .collect()
-        })
-    }
-
-    fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64> {
-        Box::pin(async move {
-            let now = now_millis(now);
-            let ids = self.purge_in_batches(PURGE, now).await?;
-            let revocations = self.purge_in_batches(PURGE_REVOCATIONS, now).await?;
-            let state = self.purge_in_batches(PURGE_STATE, now).await?;
-            let audit = self.purge_in_batches(PURGE_AUDIT, now).await?;
-            let mfa = self.purge_in_batches(PURGE_MFA, now).await?;
-            Ok(ids
-                .saturating_add(revocations)
-                .saturating_add(state)
-                .saturating_add(audit)
-                .saturating_add(mfa))
-        })
-    }
-
-    fn put_state<'a>(
-        &'a self,
-        namespace: &'a str,
-        id: &'a str,
-        value: &'a str,
-        expires_at: DateTime<Utc>,
-    ) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            check_key(namespace, id)?;
-            check_state_value(value)?;
-            sqlx::query(PUT_STATE)
-                .bind(namespace)
-                .bind(id)
-                .bind(value)
-                .bind(expiry_millis(expires_at))
-                .execute(&self.pool)
-                .await?;
-            Ok(())
-        })
-    }
-
-    fn get_state<'a>(
-        &'a self,
-        namespace: &'a str,
-        id: &'a str,
-        now: DateTime<Utc>,
-    ) -> StoreFuture<'a, Option<String>> {
-        Box::pin(async move {
-            check_key(namespace, id)?;
-            let row: Option<(String,)> = sqlx::query_as(GET_STATE)
-                .bind(namespace)
-                .bind(id)
-                .bind(now_millis(now))
-                .fetch_optional(&self.pool)
-                .await?;
-            Ok(row.map(|(v,)| v))
-        })
-    }
-
-    fn take_state<'a>(
-        &'a self,
-        namespace: &'a str,
-        id: &'a str,
-        now: DateTime<Utc>,
-    ) -> StoreFuture<'a, Option<String>> {
-        Box::pin(async move {
-            check_key(namespace, id)?;
-            let row: Option<(String, i64)> = sqlx::query_as(TAKE_STATE)
-                .bind(namespace)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-            // An expired row is removed all the same, and counts as absent.
-            Ok(row.and_then(|(v, exp)| (exp > now_millis(now)).then_some(v)))
-        })
-    }
-
-    fn delete_state<'a>(&'a self, namespace: &'a str, id: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            check_key(namespace, id)?;
-            sqlx::query(DELETE_STATE)
-                .bind(namespace)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-            Ok(())
-        })
-    }
-
-    fn add_audit_events<'a>(&'a self, events: &'a [AuditRecord]) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            for e in events {
-                check_audit(e)?;
-            }
-            // One multi-row INSERT per chunk, all in one transaction: a batch is one statement
-            // (not one per event), and a batch is written whole or not at all.
-            let mut tx = self.pool.begin().await?;
-            for chunk in events.chunks(AUDIT_ROWS_PER_STATEMENT) {
-                let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                    "INSERT INTO audit_events (at, subject, principal, event, expires_at) ",
-                );
-                insert.push_values(chunk, |mut row, e| {
-                    row.push_bind(e.at.timestamp_millis())
-                        .push_bind(e.subject.clone())
-                        .push_bind(e.principal.clone())
-                        .push_bind(e.event.clone())
-                        .push_bind(expiry_millis(e.expires_at));
-                });
-                insert.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    fn list_audit_events<'a>(
-        &'a self,
-        since: DateTime<Utc>,
-        who: Option<&'a str>,
-        limit: u32,
-        now: DateTime<Utc>,
-    ) -> StoreFuture<'a, Vec<String>> {
-        Box::pin(async move {
-            let rows: Vec<(String,)> = sqlx::query_as(LIST_AUDIT)
-                .bind(since.timestamp_millis())
-                .bind(now_millis(now))
-                .bind(who)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-            Ok(rows.into_iter().map(|(e,)| e).collect())
-        })
-    }
-
-    fn mfa_locked<'a>(&'a self, device: &'a str, now: DateTime<Utc>) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            check_device(device)?;
-            let locked: i64 = sqlx::query_scalar(MFA_LOCKED)
-                .bind(device)
-                .bind(now_millis(now))
-                .fetch_one(&self.pool)
-                .await?;
-            Ok(locked > 0)
-        })
-    }
-
-    fn record_mfa_attempt<'a>(
-        &'a self,
-        device: &'a str,
-        policy: MfaLockPolicy,
-        now: DateTime<Utc>,
-    ) -> StoreFuture<'a, MfaAttempt> {
-        Box::pin(async move {
-            check_device(device)?;
-            let (now, max, window_end, lock_end) = mfa_attempt_params(policy, now)?;
-            let counted: Option<i64> = sqlx::query_scalar(RECORD_MFA_ATTEMPT)
-                .bind(device)
-                .bind(now)
-                .bind(max)
-                .bind(window_end)
-                .bind(lock_end)
-                .fetch_optional(&self.pool)
-                .await?;
-            Ok(counted.map_or(MfaAttempt::Locked, |n| MfaAttempt::Counted {
-                attempts: u32::try_from(n).unwrap_or(u32::MAX),
-            }))
-        })
-    }
-
-    fn clear_mfa_attempts<'a>(&'a self, device: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            check_device(device)?;
-            sqlx::query(CLEAR_MFA)
-                .bind(device)
-                .execute(&self.pool)
-                .await?;
-            Ok(())
-        })
-    }
-
-    fn ping(&self) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            sqlx::query("SELECT 1").execute(&self.pool).await?;
-            Ok(())
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write as _;
     use std::str::FromStr as _;
-    use std::sync::{Arc, Once};
+    use std::sync::Arc;
     use std::time::Instant;
 
-    use chrono::TimeZone;
-    use sqlx::{AssertSqlSafe, Connection as _, PgConnection};
+    use chrono::{DateTime, TimeZone, Utc};
+    use sqlx::{AssertSqlSafe, PgConnection};
 
     use super::*;
+    use crate::store::adopt::ADOPTED_MARKER;
+    use crate::store::columns::{expiry_millis, now_millis};
+    use crate::store::conformance::release_0::{self, fixture, rows_are_intact_and_usable};
     use crate::store::conformance::run_conformance_suite;
-    use crate::store::{RevocationTarget, open};
+    use crate::store::queries::{ADD_REVOCATION, PURGE_BATCH, USE_ONCE};
+    use crate::store::{Revocation, RevocationTarget, Store, open};
 
     /// Names a PostgreSQL server the tests may create and drop databases on, e.g.
     /// `postgres://stsbridge@127.0.0.1:5433/postgres` (`scripts/test` starts one and sets it).
     const URL_VAR: &str = "STSBRIDGE_TEST_POSTGRES_URL";
 
-    /// The admin URL, or `None` (saying so once per test run) when the variable is unset.
+    /// Whether missing test services fail the tests rather than skip them: `CI` set to
+    /// anything but empty, `0` or `false` (`.ci/run` and `scripts/test` set `CI=true`).
+    fn strict() -> bool {
+        std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+    }
+
+    /// The admin URL, or `None` when the variable is unset: then the calling test says on one
+    /// line that it is skipped and how to run it, or fails under [`strict`].
     fn admin_url() -> Option<String> {
-        static SKIPPED: Once = Once::new();
-        match std::env::var(URL_VAR) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                // Straight to stderr, past the test harness's capture, and only once.
-                SKIPPED.call_once(|| {
-                    let _ = writeln!(
-                        std::io::stderr().lock(),
-                        "PostgreSQL store tests not run: {URL_VAR} is not set (scripts/test sets it)"
-                    );
-                });
-                None
-            }
+        if let Ok(url) = std::env::var(URL_VAR)
+            && !url.is_empty()
+        {
+            return Some(url);
         }
+        let how = format!(
+            "needs PostgreSQL: set {URL_VAR} to a server it may create databases on, \
+             or run ./scripts/test (it starts one)"
+        );
+        assert!(!strict(), "CI is set but {URL_VAR} is not: this test {how}");
+        let test = std::thread::current().name().unwrap_or("a test").to_owned();
+        // Straight to stderr, past the test harness's capture.
+        let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {how}");
+        None
     }
 
     /// CI must never pass without the PostgreSQL tests having run.
     #[test]
     fn postgres_tests_are_not_skipped_in_ci() {
-        if std::env::var_os("CI").is_some() {
+        if strict() {
             assert!(
                 std::env::var(URL_VAR).is_ok_and(|u| !u.is_empty()),
                 "CI is set but {URL_VAR} is not: the PostgreSQL store tests would be skipped"
@@ -694,17 +318,82 @@ mod tests {
             PgConnection::connect(&self.url).await.unwrap()
         }
 
-        async fn schema_rows(&self) -> Vec<i64> {
+        /// Opens the store `n` times at once, as replicas starting together would; all succeed.
+        async fn open_as_replicas(&self, n: usize) {
+            let mut opens = tokio::task::JoinSet::new();
+            for _ in 0..n {
+                let url = self.store_url();
+                opens.spawn(async move { open(&url).await.map(|_| ()) });
+            }
+            while let Some(opened) = opens.join_next().await {
+                opened.unwrap().unwrap();
+            }
+        }
+
+        /// Fills the database from the plain-SQL dump the release before `sqlx::migrate!` made.
+        /// The dump's psql meta-commands (`\restrict`) are skipped; its `search_path` setting
+        /// stays on this connection, which is closed.
+        async fn restore_release_0(&self) {
+            let dump = std::fs::read_to_string(fixture("release-0.postgres.sql")).unwrap();
+            let sql: String = dump
+                .lines()
+                .filter(|l| !l.starts_with('\\'))
+                .flat_map(|l| [l, "\n"])
+                .collect();
             let mut conn = self.raw().await;
-            sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+
+        async fn legacy_rows(&self) -> Vec<(i64, String)> {
+            let mut conn = self.raw().await;
+            sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
                 .fetch_all(&mut conn)
                 .await
                 .unwrap()
         }
 
-        async fn recorded_checksums(&self) -> Vec<String> {
+        /// Everything `_sqlx_migrations` records, to see that a second open changes nothing.
+        async fn sqlx_rows(&self) -> Vec<(i64, String, String, bool, Vec<u8>, i64)> {
             let mut conn = self.raw().await;
-            sqlx::query_scalar("SELECT checksum FROM schema_migrations ORDER BY version")
+            sqlx::query_as(
+                "SELECT version, description, CAST(installed_on AS TEXT), success, checksum, \
+                 execution_time FROM _sqlx_migrations ORDER BY version",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+        }
+
+        /// Records migration `version` in `_sqlx_migrations`, as a newer binary would have.
+        async fn record_newer_migration(&self, version: i64) {
+            let mut conn = self.raw().await;
+            sqlx::query(
+                "INSERT INTO _sqlx_migrations \
+                 (version, description, success, checksum, execution_time) \
+                 VALUES ($1, 'from the future', TRUE, '\\x00', 0)",
+            )
+            .bind(version)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+            conn.close().await.unwrap();
+        }
+
+        async fn schema_rows(&self) -> Vec<i64> {
+            let mut conn = self.raw().await;
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        }
+
+        async fn recorded_checksums(&self) -> Vec<Vec<u8>> {
+            let mut conn = self.raw().await;
+            sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations ORDER BY version")
                 .fetch_all(&mut conn)
                 .await
                 .unwrap()
@@ -743,9 +432,14 @@ mod tests {
         }
     }
 
-    /// Every migration this binary knows, as `schema_migrations` lists them once applied.
+    /// Every migration this binary knows, as `_sqlx_migrations` lists them once applied.
     fn all_versions() -> Vec<i64> {
-        MIGRATIONS.iter().map(|m| m.version).collect()
+        MIGRATOR.iter().map(|m| m.version).collect()
+    }
+
+    /// Their checksums, as `_sqlx_migrations` records them.
+    fn all_checksums() -> Vec<Vec<u8>> {
+        MIGRATOR.iter().map(|m| m.checksum.to_vec()).collect()
     }
 
     fn t(seconds: i64) -> DateTime<Utc> {
@@ -787,7 +481,7 @@ mod tests {
         let Some(db) = TestDb::create().await else {
             return;
         };
-        let expected: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        let expected: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
         assert_eq!(expected, all_versions());
         let kept = revocation(0);
         for round in 0..3 {
@@ -811,24 +505,26 @@ mod tests {
             drop(store);
             assert_eq!(db.schema_rows().await, expected);
         }
-        let checksums: Vec<String> = MIGRATIONS.iter().map(Migration::checksum).collect();
-        assert_eq!(db.recorded_checksums().await, checksums);
+        assert_eq!(db.recorded_checksums().await, all_checksums());
     }
 
     /// Same versions, same descriptions, same tables and indexes as SQLite: one schema history
     /// whatever the backend.
     #[test]
     fn migrations_mirror_the_sqlite_ones() {
-        let sqlite = crate::store::sqlite::MIGRATIONS;
-        assert_eq!(MIGRATIONS.len(), sqlite.len());
-        for (i, (m, lite)) in MIGRATIONS.iter().zip(sqlite).enumerate() {
+        let sqlite = <crate::store::sqlite::Sqlite as Backend>::migrator();
+        assert_eq!(MIGRATOR.iter().len(), sqlite.iter().len());
+        for (i, (m, lite)) in MIGRATOR.iter().zip(sqlite.iter()).enumerate() {
             assert_eq!(
                 m.version,
                 i64::try_from(i).unwrap() + 1,
                 "{}",
                 m.description
             );
-            assert_eq!((m.version, m.description), (lite.version, lite.description));
+            assert_eq!(
+                (m.version, &m.description),
+                (lite.version, &lite.description)
+            );
             let objects = |sql: &str| -> Vec<String> {
                 sql.lines()
                     .filter(|l| l.starts_with("CREATE "))
@@ -836,11 +532,16 @@ mod tests {
                     .collect()
             };
             assert!(
-                objects(m.sql).len() >= 2,
+                objects(m.sql.as_str()).len() >= 2,
                 "{}: a table and its expiry index",
                 m.description
             );
-            assert_eq!(objects(m.sql), objects(lite.sql), "{}", m.description);
+            assert_eq!(
+                objects(m.sql.as_str()),
+                objects(lite.sql.as_str()),
+                "{}",
+                m.description
+            );
         }
     }
 
@@ -857,7 +558,7 @@ mod tests {
             .await
             .unwrap();
         let old = PgStore { pool };
-        old.migrate_to(&MIGRATIONS[..1]).await.unwrap();
+        old.migrate_to(Some(1)).await.unwrap();
         assert!(old.use_once("saml", "_old", t(300), t(0)).await.unwrap());
         old.pool.close().await;
         assert_eq!(db.schema_rows().await, [1]);
@@ -877,8 +578,7 @@ mod tests {
         let r = revocation(5);
         store.add_revocation(&r).await.unwrap();
         assert_eq!(store.list_revocations(t(10)).await.unwrap(), [r]);
-        let checksums: Vec<String> = MIGRATIONS.iter().map(Migration::checksum).collect();
-        assert_eq!(db.recorded_checksums().await, checksums);
+        assert_eq!(db.recorded_checksums().await, all_checksums());
     }
 
     #[tokio::test]
@@ -887,15 +587,7 @@ mod tests {
             return;
         };
         drop(open(&db.store_url()).await.unwrap());
-        let mut conn = db.raw().await;
-        sqlx::query(
-            "INSERT INTO schema_migrations (version, description, checksum) \
-             VALUES (9999, 'from the future', 'x')",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        conn.close().await.unwrap();
+        db.record_newer_migration(9999).await;
 
         let err = open(&db.store_url()).await.unwrap_err();
         assert!(
@@ -919,7 +611,7 @@ mod tests {
         };
         drop(open(&db.store_url()).await.unwrap());
         let mut conn = db.raw().await;
-        sqlx::query("UPDATE schema_migrations SET checksum = 'changed' WHERE version = 1")
+        sqlx::query("UPDATE _sqlx_migrations SET checksum = '\\x00' WHERE version = 1")
             .execute(&mut conn)
             .await
             .unwrap();
@@ -939,14 +631,7 @@ mod tests {
         let Some(db) = TestDb::create().await else {
             return;
         };
-        let mut opens = tokio::task::JoinSet::new();
-        for _ in 0..4 {
-            let url = db.store_url();
-            opens.spawn(async move { open(&url).await.map(|_| ()) });
-        }
-        while let Some(opened) = opens.join_next().await {
-            opened.unwrap().unwrap();
-        }
+        db.open_as_replicas(4).await;
         assert_eq!(db.schema_rows().await, all_versions());
     }
 
@@ -974,6 +659,114 @@ mod tests {
         tx.commit().await.unwrap();
         opening.await.unwrap().unwrap();
         assert_eq!(db.schema_rows().await, all_versions());
+    }
+
+    #[tokio::test]
+    async fn a_database_made_by_the_previous_release_is_adopted_once() {
+        let Some(db) = TestDb::create().await else {
+            return;
+        };
+        db.restore_release_0().await;
+        let before = db.legacy_rows().await;
+        let versions: Vec<i64> = before.iter().map(|(v, _)| *v).collect();
+        assert_eq!(versions, release_0::VERSIONS);
+
+        let store = open(&db.store_url()).await.unwrap();
+        assert_eq!(db.schema_rows().await, all_versions());
+        assert_eq!(db.recorded_checksums().await, all_checksums());
+        // The old history stays, with the marker that makes older releases refuse it.
+        let mut marked = before.clone();
+        marked.push((ADOPTED_MARKER, String::new()));
+        assert_eq!(db.legacy_rows().await, marked);
+        rows_are_intact_and_usable(store.as_ref()).await;
+        drop(store);
+
+        let adopted = db.sqlx_rows().await;
+        open(&db.store_url()).await.unwrap().ping().await.unwrap();
+        assert_eq!(
+            db.sqlx_rows().await,
+            adopted,
+            "a second open changed nothing"
+        );
+        assert_eq!(db.legacy_rows().await, marked);
+    }
+
+    /// Replicas of the new release starting together on a database of the old one: all
+    /// open, the history is adopted once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replicas_adopting_at_once_all_succeed() {
+        let Some(db) = TestDb::create().await else {
+            return;
+        };
+        db.restore_release_0().await;
+        db.open_as_replicas(4).await;
+        assert_eq!(db.schema_rows().await, all_versions());
+        let markers = db
+            .legacy_rows()
+            .await
+            .iter()
+            .filter(|(v, _)| *v == ADOPTED_MARKER)
+            .count();
+        assert_eq!(markers, 1);
+    }
+
+    #[tokio::test]
+    async fn an_adopted_database_with_a_newer_migration_is_refused() {
+        let Some(db) = TestDb::create().await else {
+            return;
+        };
+        db.restore_release_0().await;
+        drop(open(&db.store_url()).await.unwrap());
+        db.record_newer_migration(6).await;
+        let err = open(&db.store_url()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaTooNew {
+                    found: 6,
+                    supported: 5
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    /// A history the binary cannot vouch for is refused before anything is written.
+    #[tokio::test]
+    async fn a_previous_release_database_with_an_unknown_or_edited_migration_is_refused() {
+        for (tamper, refused) in [
+            (
+                "INSERT INTO schema_migrations (version, description, checksum) \
+                 VALUES (6, 'from the future', 'x')",
+                "newer",
+            ),
+            (
+                "UPDATE schema_migrations SET checksum = 'changed' WHERE version = 2",
+                "differs",
+            ),
+        ] {
+            let Some(db) = TestDb::create().await else {
+                return;
+            };
+            db.restore_release_0().await;
+            let mut conn = db.raw().await;
+            sqlx::query(AssertSqlSafe(tamper))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let before = db.legacy_rows().await;
+
+            let err = open(&db.store_url()).await.unwrap_err();
+            assert!(err.to_string().contains(refused), "{err}");
+            let sqlx_table: Option<String> =
+                sqlx::query_scalar("SELECT CAST(to_regclass('_sqlx_migrations') AS TEXT)")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            assert_eq!(sqlx_table, None);
+            conn.close().await.unwrap();
+            assert_eq!(db.legacy_rows().await, before);
+        }
     }
 
     #[tokio::test]
@@ -1224,12 +1017,8 @@ mod tests {
         proxy.stop().await;
     }
 
-    /// A server that accepts connections but never answers (a hung host, a black-holed route)
-    /// fails the open within the acquire timeout instead of hanging.
-    #[tokio::test]
-    async fn a_silent_server_fails_promptly() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+    /// Opening a store on `port` of this host (with password `hunter2`) fails, within 3 s.
+    async fn open_fails_promptly(port: u16) -> StoreError {
         let raw = format!("postgres://bridge:hunter2@127.0.0.1:{port}/sts");
         let url = StoreUrl::Postgres(Secret::new(raw.clone()));
         let started = Instant::now();
@@ -1241,6 +1030,16 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+        err
+    }
+
+    /// A server that accepts connections but never answers (a hung host, a black-holed route)
+    /// fails the open within the acquire timeout instead of hanging.
+    #[tokio::test]
+    async fn a_silent_server_fails_promptly() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let err = open_fails_promptly(port).await;
         assert!(matches!(err, StoreError::Open { .. }), "{err}");
         assert!(!err.to_string().contains("hunter2"), "{err}");
         drop(listener);
@@ -1253,17 +1052,7 @@ mod tests {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
         };
-        let raw = format!("postgres://bridge:hunter2@127.0.0.1:{port}/sts");
-        let url = StoreUrl::Postgres(Secret::new(raw.clone()));
-        let started = Instant::now();
-        let err = PgStore::open_tuned(&Secret::new(raw), &url, QUICK)
-            .await
-            .unwrap_err();
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
-        );
+        let err = open_fails_promptly(port).await;
         let shown = err.to_string();
         assert!(
             shown.contains("127.0.0.1") && !shown.contains("hunter2"),

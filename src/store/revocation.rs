@@ -12,7 +12,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{StoreError, expiry_millis, now_millis};
+use super::columns::{expiry_millis, now_millis};
+use super::error::StoreError;
 
 /// Longest accepted revocation field (each target value, the subject, the reason), in bytes.
 pub const MAX_REVOCATION_FIELD_BYTES: usize = 2048;

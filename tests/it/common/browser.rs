@@ -1,7 +1,10 @@
 //! A minimal W3C WebDriver client: each `Browser` is its own chromedriver and its own headless
 //! Chromium with a fresh profile, so tests in this binary can drive browsers in parallel.
 //!
-//! Needs Debian's `chromium` and `chromium-driver` (`apt-get install chromium chromium-driver`).
+//! Needs Debian's `chromium` and `chromium-driver` (`apt-get install chromium chromium-driver`),
+//! or the binaries `STSBRIDGE_CHROMIUM` and `STSBRIDGE_CHROMEDRIVER` name. Without them
+//! [`Browser::launch`] gives `None` and the test is skipped, or fails under `CI` (see
+//! [`super::skip`]).
 
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
@@ -12,10 +15,19 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// Where chromedriver is, unless `STSBRIDGE_CHROMEDRIVER` says otherwise.
+const CHROMEDRIVER: (&str, &str) = ("STSBRIDGE_CHROMEDRIVER", "/usr/bin/chromedriver");
+/// Where Chromium is, unless `STSBRIDGE_CHROMIUM` says otherwise.
+const CHROMIUM: (&str, &str) = ("STSBRIDGE_CHROMIUM", "/usr/bin/chromium");
 const APT_HINT: &str = "browser tests need Debian's chromium and chromedriver: \
                         apt-get install chromium chromium-driver";
+
+/// The binary `(variable, default)` names: the variable's value if set and not empty.
+fn binary((var, default): (&str, &str)) -> PathBuf {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
 /// The W3C key under which an element reference travels.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,12 +66,19 @@ pub(crate) struct Element<'a> {
 
 impl Browser {
     /// Starts chromedriver on a port it picks itself (`--port=0`, so parallel launches never
-    /// race for one) and opens a headless Chromium session with a throwaway profile.
-    pub(crate) async fn launch() -> Result<Self> {
-        for exe in [CHROMEDRIVER, CHROMIUM] {
-            if !Path::new(exe).exists() {
-                bail!("{exe} not found; {APT_HINT}");
-            }
+    /// race for one) and opens a headless Chromium session with a throwaway profile. `None`
+    /// when either binary is missing (the test is then skipped; under `CI` this panics).
+    pub(crate) async fn launch() -> Result<Option<Self>> {
+        let (chromedriver, chromium) = (binary(CHROMEDRIVER), binary(CHROMIUM));
+        if let Some(missing) = [&chromedriver, &chromium].into_iter().find(|p| !p.exists()) {
+            super::skip::unavailable(&format!(
+                "needs Chromium, but {} is missing: apt-get install chromium chromium-driver \
+                 (or set {} and {}), or run ./scripts/test (it installs them)",
+                missing.display(),
+                CHROMIUM.0,
+                CHROMEDRIVER.0
+            ));
+            return Ok(None);
         }
         let profile = tempfile::Builder::new()
             .prefix("stsbridge-chromium-")
@@ -71,7 +90,7 @@ impl Browser {
             .build()?;
         // Chromium keeps crash reports and dconf under $XDG_CONFIG_HOME/$XDG_CACHE_HOME, not
         // under --user-data-dir; pointing those into the profile leaves $HOME alone.
-        let mut driver = Command::new(CHROMEDRIVER)
+        let mut driver = Command::new(&chromedriver)
             .arg("--port=0")
             .env("XDG_CONFIG_HOME", profile.path().join("xdg-config"))
             .env("XDG_CACHE_HOME", profile.path().join("xdg-cache"))
@@ -79,7 +98,7 @@ impl Browser {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("starting {CHROMEDRIVER}; {APT_HINT}"))?;
+            .with_context(|| format!("starting {}; {APT_HINT}", chromedriver.display()))?;
         let port = listening_port(&mut driver).await;
         // Owned by `browser` before anything else can fail, so its Drop ends chromedriver.
         let mut browser = Self {
@@ -103,7 +122,7 @@ impl Browser {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "timeouts": {"pageLoad": 30_000, "script": 10_000, "implicit": 0},
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args,
+            "goog:chromeOptions": {"binary": chromium, "args": args,
                 // Downloads (say, of an XML type Chromium won't render) stay in the profile.
                 "prefs": {"download.default_directory": profile.join("downloads")}},
         }}});
@@ -114,12 +133,12 @@ impl Browser {
                 Some(caps),
             )
             .await
-            .with_context(|| format!("starting {CHROMIUM}; {APT_HINT}"))?;
+            .with_context(|| format!("starting {}; {APT_HINT}", chromium.display()))?;
         let id = created["sessionId"]
             .as_str()
             .ok_or_else(|| anyhow!("new session without an id: {created}"))?;
         browser.session = format!("{base}/session/{id}");
-        Ok(browser)
+        Ok(Some(browser))
     }
 
     pub(crate) async fn goto(&self, url: &str) -> Result<()> {

@@ -4,6 +4,7 @@
 pub(crate) mod browser;
 pub(crate) mod idp;
 pub(crate) mod postgres;
+pub(crate) mod skip;
 pub(crate) mod web;
 
 use std::net::SocketAddr;

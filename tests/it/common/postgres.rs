@@ -1,12 +1,10 @@
 //! A throwaway PostgreSQL database per test on the server `STSBRIDGE_TEST_POSTGRES_URL` names
 //! (`scripts/test` starts one), and a TCP forwarder to cut the server off and bring it back.
-//! Without the variable the tests using these return early (the lib's unit tests make CI fail
-//! when it is missing).
+//! Without the variable the tests using these are skipped, or fail under `CI`.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::str::FromStr as _;
-use std::sync::Once;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection};
@@ -21,16 +19,14 @@ pub(crate) struct TestDb {
 }
 
 impl TestDb {
-    /// `None`, said once per run on stderr, when no test server is configured.
+    /// `None` when no test server is configured: the test is then skipped, or fails under `CI`
+    /// (see [`super::skip`]).
     pub(crate) async fn create() -> Option<Self> {
-        static SKIPPED: Once = Once::new();
         let Some(admin) = std::env::var(URL_VAR).ok().filter(|u| !u.is_empty()) else {
-            SKIPPED.call_once(|| {
-                let _ = writeln!(
-                    std::io::stderr().lock(),
-                    "PostgreSQL integration tests not run: {URL_VAR} is not set"
-                );
-            });
+            super::skip::unavailable(&format!(
+                "needs PostgreSQL: set {URL_VAR} to a server it may create databases on, \
+                 or run ./scripts/test (it starts one)"
+            ));
             return None;
         };
         let name = format!("stsbridge_it_{}", uuid::Uuid::new_v4().simple());
