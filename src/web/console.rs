@@ -209,22 +209,26 @@ pub(crate) async fn open_in_console(
         .active
         .ok_or_else(|| PageError::bad_request("Choose a role first."))?;
     let token = bridge.issue_signin_token(&active, None).await?;
-    let own_console = absolute(&bridge, "/console");
+    Ok(Redirect::to(federation_login_url(&bridge, &token)?.as_str()).into_response())
+}
+
+/// The federation login that spends `token` on the way to the first console destination.
+fn federation_login_url(bridge: &Bridge, token: &str) -> Result<url::Url, PageError> {
+    let own_console = absolute(bridge, "/console");
     let destination = bridge
         .config()
         .server
         .console_destinations
         .first()
         .map_or_else(|| own_console.clone(), ToString::to_string);
-    let url = url::Url::parse_with_params(
-        &absolute(&bridge, "/federation"),
+    url::Url::parse_with_params(
+        &absolute(bridge, "/federation"),
         [
             ("Action", "login"),
             ("Issuer", own_console.as_str()),
             ("Destination", destination.as_str()),
-            ("SigninToken", token.as_str()),
+            ("SigninToken", token),
         ],
     )
-    .map_err(PageError::internal)?;
-    Ok(Redirect::to(url.as_str()).into_response())
+    .map_err(PageError::internal)
 }

@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeDelta;
@@ -35,16 +35,9 @@ fn json_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "Error": message }))).into_response()
 }
 
+/// `GET` or `POST /federation`: the parameters come from the query of a GET and the form body
+/// of a POST (axum's `Form` reads both).
 pub(crate) async fn endpoint(
-    State(bridge): State<Arc<Bridge>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(params): Query<BTreeMap<String, String>>,
-) -> Response {
-    dispatch(&bridge, peer.ip(), &headers, &params).await
-}
-
-pub(crate) async fn endpoint_post(
     State(bridge): State<Arc<Bridge>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,

@@ -46,7 +46,7 @@ pub fn routes(bridge: &Arc<Bridge>) -> Router<Arc<Bridge>> {
         .route("/logout", post(console::sign_out))
         .route(
             "/federation",
-            get(console_signin::endpoint).post(console_signin::endpoint_post),
+            get(console_signin::endpoint).post(console_signin::endpoint),
         )
         .route("/static/style.css", get(style_css))
         .route("/static/app.js", get(app_js))
@@ -84,23 +84,7 @@ pub(crate) fn page<T: Template>(template: &T) -> Result<Response, PageError> {
 /// [`PageError`]s rendered with the request id.
 pub async fn page_layer(State(bridge): State<Arc<Bridge>>, req: Request, next: Next) -> Response {
     let request_id = RequestId::of(&req);
-    let base = base_path(&bridge);
-    let path = req.uri().path();
-    let deciding = audit::deciding_endpoint(
-        req.method(),
-        path.strip_prefix(base.as_str()).unwrap_or(path),
-    );
-    let facts = deciding.map(|name| {
-        let ip = req
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|ci| ci.0.ip());
-        (
-            name,
-            ip,
-            crate::protocol::extract::user_agent(req.headers()),
-        )
-    });
+    let facts = decision_facts(&bridge, &req);
     let mut response = next.run(req).await;
     if let Some((name, source_ip, user_agent)) = facts {
         let decision = BrowserDecision {
@@ -118,6 +102,29 @@ pub async fn page_layer(State(bridge): State<Arc<Bridge>>, req: Request, next: N
     }
     apply_security_headers(&bridge, &mut response);
     response
+}
+
+/// For a request to a deciding endpoint: its decision's name, the caller's address and user
+/// agent (read now: the request is gone once the handler has run).
+fn decision_facts(
+    bridge: &Bridge,
+    req: &Request,
+) -> Option<(&'static str, Option<std::net::IpAddr>, Option<String>)> {
+    let base = base_path(bridge);
+    let path = req.uri().path();
+    let name = audit::deciding_endpoint(
+        req.method(),
+        path.strip_prefix(base.as_str()).unwrap_or(path),
+    )?;
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|ci| ci.0.ip());
+    Some((
+        name,
+        ip,
+        crate::protocol::extract::user_agent(req.headers()),
+    ))
 }
 
 /// How a page ended, for the audit trail: its status and, for an error page, its message;

@@ -15,7 +15,6 @@ use super::roles::signed_in;
 use super::session;
 use crate::sts::bridge::Bridge;
 use crate::sts::browser::oidc::{LOGIN_TTL, OidcAnswer};
-use crate::sts::browser::sign_in::SignInContext;
 
 pub(crate) const LOGIN_COOKIE: &str = "stsbridge_login";
 /// Its name over https (see [`session::SECURE_SESSION_COOKIE`] for why `__Host-`).
@@ -40,11 +39,7 @@ pub(crate) async fn start(
         &login.cookie,
         LOGIN_TTL.num_seconds(),
     );
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Redirect::to(login.url.as_str()),
-    )
-        .into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&login.url)).into_response())
 }
 
 /// `GET /oidc/callback`: the IdP's answer, for the sign-in this browser's login cookie names.
@@ -61,10 +56,7 @@ pub(crate) async fn callback(
     bridge.admit_ip(peer.ip())?;
     let cookie_name = login_cookie_name(&bridge);
     let pending = bridge.pending_oidc_sign_in(session::cookie(&headers, cookie_name), &answer)?;
-    let browser = SignInContext {
-        ip: peer.ip(),
-        previous_session: session::bearer(&bridge, &headers),
-    };
+    let browser = session::sign_in_context(&bridge, &headers, peer);
     let mut response = match bridge.finish_oidc_sign_in(pending, answer, browser).await {
         Ok(done) => signed_in(&bridge, done),
         Err(e) => PageError::from(e).into_response(),

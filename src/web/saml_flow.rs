@@ -19,7 +19,6 @@ use super::session;
 use crate::config::Config;
 use crate::sts::bridge::Bridge;
 use crate::sts::browser::saml::REQUEST_TTL;
-use crate::sts::browser::sign_in::SignInContext;
 use crate::sts::browser::urls;
 
 /// The SP's entity id: the metadata URL itself, as the default accepted `Audience` is.
@@ -153,18 +152,11 @@ pub(crate) async fn acs(
     let Form(form) = Form::<AcsForm>::from_request(request, &bridge)
         .await
         .map_err(|_| PageError::bad_request("The POST is not a form carrying a SAMLResponse."))?;
-    let browser = SignInContext {
-        ip: peer.ip(),
-        previous_session: session::bearer(&bridge, &headers),
-    };
-    let request_cookie_value = session::cookie(&headers, request_cookie_name(&bridge));
+    let browser = session::sign_in_context(&bridge, &headers, peer);
+    let request = session::cookie(&headers, request_cookie_name(&bridge));
+    let relay = form.relay_state.as_deref();
     let done = bridge
-        .finish_saml_sign_in(
-            form.saml_response,
-            form.relay_state.as_deref(),
-            request_cookie_value,
-            browser,
-        )
+        .finish_saml_sign_in(form.saml_response, relay, request, browser)
         .await?;
     let mut response = signed_in(&bridge, done.signed_in);
     if done.request_cookie_spent {

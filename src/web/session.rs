@@ -3,11 +3,14 @@
 //! bearer id; what it stands for is kept server-side by `sts` (sealed), so any replica serves
 //! the next request. Its Max-Age matches the record's expiry.
 
+use std::net::SocketAddr;
+
 use axum::http::{HeaderMap, HeaderValue, header};
 
 use super::error::PageError;
 use crate::sts::bridge::Bridge;
 use crate::sts::browser::session::WebSession;
+use crate::sts::browser::sign_in::SignInContext;
 use crate::sts::browser::state::SavedSession;
 
 /// The session cookie's name over http (loopback development); over https it is
@@ -82,6 +85,18 @@ pub(crate) fn clear_cookie(bridge: &Bridge, name: &str) -> HeaderValue {
 /// The bearer id of the browser's session cookie, if it sent one.
 pub(crate) fn bearer<'a>(bridge: &Bridge, headers: &'a HeaderMap) -> Option<&'a str> {
     cookie(headers, session_cookie_name(bridge))
+}
+
+/// The browser a sign-in happens in: its address and the session it had.
+pub(crate) fn sign_in_context<'a>(
+    bridge: &Bridge,
+    headers: &'a HeaderMap,
+    peer: SocketAddr,
+) -> SignInContext<'a> {
+    SignInContext {
+        ip: peer.ip(),
+        previous_session: bearer(bridge, headers),
+    }
 }
 
 /// The browser's session, if its cookie names a live one.

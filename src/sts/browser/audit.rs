@@ -11,32 +11,21 @@ use crate::audit::AuditEvent;
 use crate::sts::bridge::Bridge;
 use crate::sts::offers::SignedIn;
 
-/// What a browser step decided, for the audit trail.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct AuditNote {
-    pub(crate) event_name: &'static str,
-    pub(crate) provider: Option<String>,
-    pub(crate) subject: Option<String>,
-    pub(crate) principal: Option<String>,
-    pub(crate) role: Option<String>,
-    pub(crate) issued_arn: Option<String>,
-    pub(crate) access_key_id: Option<String>,
-    pub(crate) matched: Option<String>,
-}
+/// What a browser step decided, for the audit trail: an event of source `signin` whose request
+/// facts the page layer fills in.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditNote(AuditEvent);
 
 impl AuditNote {
     pub(crate) fn new(event_name: &'static str) -> Self {
-        Self {
-            event_name,
-            ..Self::default()
-        }
+        Self(AuditEvent::new("signin", event_name, ""))
     }
 
     /// The signed-in identity's provider and subject.
     #[must_use]
     pub(crate) fn identity(mut self, identity: &SignedIn) -> Self {
-        self.provider = Some(identity.provider_arn().to_owned());
-        self.subject = Some(match identity {
+        self.0.provider = Some(identity.provider_arn().to_owned());
+        self.0.subject = Some(match identity {
             SignedIn::Oidc(t) => t.subject.clone(),
             SignedIn::Saml(a) => a.name_id.clone(),
         });
@@ -46,22 +35,24 @@ impl AuditNote {
     /// The credentials a session now holds (identifiers only).
     #[must_use]
     pub(crate) fn issued(mut self, active: &ActiveRole) -> Self {
-        self.role = Some(active.role_arn.clone());
-        self.issued_arn = Some(active.assumed_role_arn.clone());
-        self.access_key_id = Some(active.access_key_id.clone());
+        self.0.role = Some(active.role_arn.clone());
+        self.0.issued_arn = Some(active.assumed_role_arn.clone());
+        self.0.access_key_id = Some(active.access_key_id.clone());
         self
     }
 
-    fn into_event(self, request_id: &str) -> AuditEvent {
-        let mut e = AuditEvent::new("signin", self.event_name, request_id);
-        e.provider = self.provider;
-        e.subject = self.subject;
-        e.principal = self.principal;
-        e.role = self.role;
-        e.issued_arn = self.issued_arn;
-        e.access_key_id = self.access_key_id;
-        e.matched = self.matched;
-        e
+    /// Why the role was offered: the rules or attribute that matched.
+    #[must_use]
+    pub(crate) fn matched(mut self, why: &[String]) -> Self {
+        self.0.matched = Some(why.join("; "));
+        self
+    }
+
+    /// The credentials' own ARN as the caller (getSigninToken is called with them).
+    #[must_use]
+    pub(crate) fn principal(mut self, arn: &str) -> Self {
+        self.0.principal = Some(arn.to_owned());
+        self
     }
 }
 
@@ -84,7 +75,10 @@ impl Bridge {
     /// Counts the outcome in `stsbridge_browser_events_total` and records the audit event.
     pub(crate) fn record_browser_decision(&self, decision: BrowserDecision<'_>) {
         let mut event = match decision.note {
-            Some(note) => note.into_event(decision.request_id),
+            Some(AuditNote(mut event)) => {
+                decision.request_id.clone_into(&mut event.request_id);
+                event
+            }
             None => AuditEvent::new("signin", decision.name, decision.request_id),
         };
         if let Some((status, message)) = decision.refusal {

@@ -98,8 +98,9 @@ impl Bridge {
             session_token: credentials.session_token,
             expiration: claims.expires_at,
         };
-        let mut audit = AuditNote::new("GetSigninToken").issued(&active);
-        audit.principal = Some(active.assumed_role_arn.clone());
+        let audit = AuditNote::new("GetSigninToken")
+            .issued(&active)
+            .principal(&active.assumed_role_arn);
         let token = self.issue_signin_token(&active, session_duration).await?;
         Ok((token, audit))
     }

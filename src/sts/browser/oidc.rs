@@ -14,10 +14,9 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
-use url::Url;
 
 use super::error::BrowserError;
-use super::sign_in::{SignInContext, SignedInSession};
+use super::sign_in::{SignInContext, SignInRedirect, SignedInSession};
 use super::urls::oidc_redirect_uri;
 use crate::authn::oidc::{LoginEndpoints, VerifiedIdToken};
 use crate::config::OidcProvider;
@@ -42,13 +41,6 @@ pub(crate) struct PendingLogin {
     expires_at: DateTime<Utc>,
 }
 
-/// Where to send the browser, and the sealed login cookie to give it on the way.
-#[derive(Debug)]
-pub(crate) struct LoginRedirect {
-    pub(crate) url: Url,
-    pub(crate) cookie: String,
-}
-
 /// The IdP's answer, as the callback's query carries it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct OidcAnswer {
@@ -68,7 +60,7 @@ fn short(text: &str) -> String {
 impl Bridge {
     /// `GET /oidc/login/{provider}`: the IdP's authorization URL, with state, nonce and an
     /// S256 PKCE challenge, and the cookie that remembers them.
-    pub(crate) fn start_oidc_sign_in(&self, index: &str) -> Result<LoginRedirect, BrowserError> {
+    pub(crate) fn start_oidc_sign_in(&self, index: &str) -> Result<SignInRedirect, BrowserError> {
         let p = index
             .parse::<usize>()
             .ok()
@@ -97,7 +89,10 @@ impl Bridge {
             expires_at: self.clock.now() + LOGIN_TTL,
         };
         let cookie = self.seal_browser_state(SEAL_KIND, "", &pending)?;
-        Ok(LoginRedirect { url, cookie })
+        Ok(SignInRedirect {
+            url: url.into(),
+            cookie,
+        })
     }
 
     /// The sign-in a callback answers: the login cookie, if present, sealed by us, unexpired,

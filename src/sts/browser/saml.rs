@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::BrowserError;
-use super::sign_in::{SignInContext, SignedInSession};
+use super::sign_in::{SignInContext, SignInRedirect, SignedInSession};
 use super::urls::{saml_acs_url, saml_entity_id};
 use crate::authn::saml::authn_request::{self, AuthnRequestError, AuthnRequestParams};
 use crate::authn::saml::{Candidates, VerifiedAssertion};
@@ -34,13 +34,6 @@ struct PendingRequest {
     expires_at: DateTime<Utc>,
 }
 
-/// Where to send the browser, and the sealed request cookie to give it on the way.
-#[derive(Debug)]
-pub(crate) struct RequestRedirect {
-    pub(crate) url: String,
-    pub(crate) cookie: String,
-}
-
 /// A SAML sign-in as the ACS finished it.
 #[derive(Debug)]
 pub(crate) struct SamlSignIn {
@@ -60,7 +53,7 @@ impl Bridge {
     pub(crate) fn start_saml_sign_in(
         &self,
         provider: &str,
-    ) -> Result<RequestRedirect, BrowserError> {
+    ) -> Result<SignInRedirect, BrowserError> {
         let p = self
             .config
             .saml_providers
@@ -96,7 +89,7 @@ impl Bridge {
             expires_at: now + REQUEST_TTL,
         };
         let cookie = self.seal_browser_state(REQUEST_SEAL_KIND, "", &pending)?;
-        Ok(RequestRedirect { url, cookie })
+        Ok(SignInRedirect { url, cookie })
     }
 
     /// `POST /saml/acs`: verifies the response, which must answer the request this browser

@@ -29,6 +29,14 @@ pub(crate) struct SignInContext<'a> {
     pub(crate) previous_session: Option<&'a str>,
 }
 
+/// The first step of a sign-in: where to send the browser, and the sealed cookie that
+/// remembers the sign-in until the IdP answers.
+#[derive(Debug)]
+pub(crate) struct SignInRedirect {
+    pub(crate) url: String,
+    pub(crate) cookie: String,
+}
+
 /// Where the browser goes once signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AfterSignIn {
@@ -76,8 +84,7 @@ impl Bridge {
         if let [only] = offers.as_slice() {
             let duration = DEFAULT_ROLE_SESSION_SECONDS.min(only.max_duration);
             let active = self.activate_role(&web, &only.role_arn, duration, browser.ip)?;
-            audit = audit.issued(&active);
-            audit.matched = Some(only.why.join("; "));
+            audit = audit.issued(&active).matched(&only.why);
             web.active = Some(active);
         }
         let session = self.create_web_session(&web).await?;
@@ -140,10 +147,10 @@ impl Bridge {
             .unwrap_or(DEFAULT_ROLE_SESSION_SECONDS)
             .clamp(MIN_ROLE_SESSION, offer.max_duration);
         let active = self.activate_role(&web, role_arn, duration, ip)?;
-        let mut audit = AuditNote::new("ChooseRole")
+        let audit = AuditNote::new("ChooseRole")
             .identity(&identity)
-            .issued(&active);
-        audit.matched = Some(offer.why.join("; "));
+            .issued(&active)
+            .matched(&offer.why);
         web.active = Some(active);
         let saved = self.save_web_session(bearer, &web).await?;
         Ok((saved, audit))
