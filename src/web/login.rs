@@ -26,14 +26,14 @@ pub(crate) struct ProviderButton {
 /// sign-in (it has no SP-initiated endpoint). The application adds them as a request
 /// extension; paths are relative to the bridge's base path.
 #[derive(Debug, Clone)]
-pub struct ExtraSignIns(pub Arc<[ExtraSignIn]>);
+pub(crate) struct ExtraSignIns(pub(crate) Arc<[ExtraSignIn]>);
 
 #[derive(Debug)]
-pub struct ExtraSignIn {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub kind: &'static str,
-    pub path: String,
+pub(crate) struct ExtraSignIn {
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) path: String,
 }
 
 #[derive(Template)]
@@ -101,7 +101,7 @@ async fn login_page(
 }
 
 /// `GET /` from a browser (the application routes API calls on `/` to the STS endpoint).
-pub async fn show(
+pub(crate) async fn show(
     State(bridge): State<Arc<Bridge>>,
     extra: Option<Extension<ExtraSignIns>>,
     request_id: RequestId,

@@ -10,7 +10,7 @@ mod audit;
 mod console;
 mod console_signin;
 mod error;
-pub mod login;
+pub(crate) mod login;
 mod oidc_flow;
 mod roles;
 pub mod saml_flow;
@@ -33,7 +33,7 @@ use error::PageError;
 
 /// The browser routes, relative to the bridge's base path. `GET /` is the STS endpoint's
 /// (it shows the login page when no Action is given) and is routed in `app`.
-pub fn routes(bridge: &Arc<Bridge>) -> Router<Arc<Bridge>> {
+pub(crate) fn routes(bridge: &Arc<Bridge>) -> Router<Arc<Bridge>> {
     Router::new()
         .route("/oidc/login/{provider}", get(oidc_flow::start))
         .route("/oidc/callback", get(oidc_flow::callback))
@@ -82,7 +82,11 @@ pub(crate) fn page<T: Template>(template: &T) -> Result<Response, PageError> {
 
 /// Security headers on every page, the audit record of every deciding endpoint, and
 /// [`PageError`]s rendered with the request id.
-pub async fn page_layer(State(bridge): State<Arc<Bridge>>, req: Request, next: Next) -> Response {
+pub(crate) async fn page_layer(
+    State(bridge): State<Arc<Bridge>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let request_id = RequestId::of(&req);
     let facts = decision_facts(&bridge, &req);
     let mut response = next.run(req).await;

@@ -14,7 +14,7 @@ use super::error::PageError;
 use super::roles::signed_in;
 use super::session;
 use crate::sts::bridge::Bridge;
-use crate::sts::browser::oidc::{LOGIN_TTL, OidcAnswer};
+use crate::sts::browser::oidc::OidcAnswer;
 
 pub(crate) const LOGIN_COOKIE: &str = "stsbridge_login";
 /// Its name over https (see [`session::SECURE_SESSION_COOKIE`] for why `__Host-`).
@@ -37,7 +37,7 @@ pub(crate) async fn start(
         &bridge,
         login_cookie_name(&bridge),
         &login.cookie,
-        LOGIN_TTL.num_seconds(),
+        login.max_age.num_seconds(),
     );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&login.url)).into_response())
 }

@@ -18,7 +18,6 @@ use super::roles::signed_in;
 use super::session;
 use crate::config::Config;
 use crate::sts::bridge::Bridge;
-use crate::sts::browser::saml::REQUEST_TTL;
 use crate::sts::browser::urls;
 
 /// The SP's entity id: the metadata URL itself, as the default accepted `Audience` is.
@@ -107,7 +106,7 @@ pub(crate) async fn start(
     // An AuthnRequest may cost an RSA signature: anonymous, so limited per IP first.
     bridge.admit_ip(peer.ip())?;
     let request = bridge.start_saml_sign_in(&provider)?;
-    let cookie = request_cookie(&bridge, &request.cookie, REQUEST_TTL.num_seconds());
+    let cookie = request_cookie(&bridge, &request.cookie, request.max_age.num_seconds());
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&request.url)).into_response())
 }
 

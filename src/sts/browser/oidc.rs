@@ -27,7 +27,7 @@ use crate::sts::web_identity::verify_web_identity_token;
 
 const SEAL_KIND: &str = "oidc-login";
 /// Time allowed at the IdP between leaving and coming back.
-pub(crate) const LOGIN_TTL: TimeDelta = TimeDelta::minutes(10);
+const LOGIN_TTL: TimeDelta = TimeDelta::minutes(10);
 /// Longest authorization code taken to the token endpoint.
 const MAX_CODE_LEN: usize = 4096;
 
@@ -92,6 +92,7 @@ impl Bridge {
         Ok(SignInRedirect {
             url: url.into(),
             cookie,
+            max_age: LOGIN_TTL,
         })
     }
 

@@ -23,7 +23,7 @@ use crate::types::Secret;
 
 const REQUEST_SEAL_KIND: &str = "saml-request";
 /// Time allowed at the IdP for an SP-initiated sign-in.
-pub(crate) const REQUEST_TTL: TimeDelta = TimeDelta::minutes(10);
+const REQUEST_TTL: TimeDelta = TimeDelta::minutes(10);
 /// A SAMLResponse larger than this is refused before decoding (the API's bound).
 const MAX_RESPONSE_B64: usize = 256 * 1024;
 
@@ -89,7 +89,11 @@ impl Bridge {
             expires_at: now + REQUEST_TTL,
         };
         let cookie = self.seal_browser_state(REQUEST_SEAL_KIND, "", &pending)?;
-        Ok(SignInRedirect { url, cookie })
+        Ok(SignInRedirect {
+            url,
+            cookie,
+            max_age: REQUEST_TTL,
+        })
     }
 
     /// `POST /saml/acs`: verifies the response, which must answer the request this browser

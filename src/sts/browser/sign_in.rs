@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 
+use chrono::TimeDelta;
 use url::Url;
 
 use super::audit::AuditNote;
@@ -30,11 +31,12 @@ pub(crate) struct SignInContext<'a> {
 }
 
 /// The first step of a sign-in: where to send the browser, and the sealed cookie that
-/// remembers the sign-in until the IdP answers.
+/// remembers the sign-in until the IdP answers (for as long as the sign-in may take).
 #[derive(Debug)]
 pub(crate) struct SignInRedirect {
     pub(crate) url: String,
     pub(crate) cookie: String,
+    pub(crate) max_age: TimeDelta,
 }
 
 /// Where the browser goes once signed in.
