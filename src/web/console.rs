@@ -10,8 +10,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use super::error::PageError;
+use super::page::{absolute, base_path, page};
 use super::session;
-use super::{absolute, base_path, page};
 use crate::sts::bridge::Bridge;
 use crate::sts::browser::session::{ActiveRole, WebSession};
 use crate::sts::offers::SignedIn;

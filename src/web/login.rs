@@ -9,7 +9,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::error::PageError;
-use super::{base_path, page, session};
+use super::page::{apply_security_headers, base_path, page};
+use super::session;
 use crate::sts::bridge::Bridge;
 use crate::telemetry::RequestId;
 
@@ -117,6 +118,6 @@ pub(crate) async fn show(
             &bridge.config().server.account_id.to_string(),
         ),
     };
-    super::apply_security_headers(&bridge, &mut response);
+    apply_security_headers(&bridge, &mut response);
     response
 }

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::page::{base_path, page};
 use super::session;
-use super::{base_path, page};
 use crate::sts::bridge::Bridge;
 use crate::sts::browser::session::WebSession;
 use crate::sts::browser::sign_in::{AfterSignIn, SignedInSession};
