@@ -1,5 +1,5 @@
 //! The issuance service: one function per STS action, called by the query API (`protocol`)
-//! and, later, by the browser flows (`web`), so every check covers both.
+//! and by the browser flows (`web`, through [`browser`]), so every check covers both.
 //!
 //! Functions here take typed input (an authenticated principal, validated parameters) and
 //! return typed results; they know nothing of XML or HTTP.
@@ -8,6 +8,7 @@ pub mod actions;
 pub mod assume_role;
 pub mod authorize;
 pub mod bridge;
+pub(crate) mod browser;
 pub mod call;
 pub mod decode;
 pub mod error;

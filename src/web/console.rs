@@ -10,15 +10,17 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use super::error::PageError;
-use super::session::{self, ActiveRole, WebSession};
-use super::{base_path, console_signin, page};
+use super::page::{absolute, base_path, page};
+use super::session;
 use crate::sts::bridge::Bridge;
+use crate::sts::browser::session::{ActiveRole, WebSession};
+use crate::sts::offers::SignedIn;
 
 /// Holds credentials: its Debug shows only which snippet it is.
-pub struct Snippet {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub text: String,
+pub(crate) struct Snippet {
+    pub(crate) id: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) text: String,
 }
 
 impl std::fmt::Debug for Snippet {
@@ -49,7 +51,7 @@ struct ConsolePage {
 
 /// Export snippets for the shells and files people use. Values are the bridge's own (ASIA key
 /// id, base64 secret and token), so they need no quoting beyond plain double quotes.
-pub fn snippets(active: &ActiveRole, endpoint: &str) -> Vec<Snippet> {
+pub(crate) fn snippets(active: &ActiveRole, endpoint: &str) -> Vec<Snippet> {
     let (id, secret, token) = (
         active.access_key_id.as_str(),
         active.secret_access_key.expose(),
@@ -108,120 +110,125 @@ pub fn snippets(active: &ActiveRole, endpoint: &str) -> Vec<Snippet> {
     ]
 }
 
-pub async fn show(
-    State(state): State<Arc<Bridge>>,
+/// `GET /console`: the credentials page, or where to go without credentials.
+pub(crate) async fn show(
+    State(bridge): State<Arc<Bridge>>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let base = base_path(&state);
-    let Some((_, web)) = session::load(&state, &headers).await? else {
+    let base = base_path(&bridge);
+    let Some((_, web)) = session::load(&bridge, &headers).await? else {
         return Ok(Redirect::to(&format!("{base}/")).into_response());
     };
     let Some(active) = web.active.clone() else {
         return Ok(Redirect::to(&format!("{base}/roles")).into_response());
     };
-    let endpoint = state
-        .config
-        .server
-        .public_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned();
-    page(&ConsolePage {
-        base,
-        account: state.config.server.account_id.to_string(),
-        who: web
-            .identity
-            .as_ref()
-            .map(crate::sts::offers::SignedIn::display_name),
-        role: active.role_arn.clone(),
-        assumed_role: active.assumed_role_arn.clone(),
-        expires_iso: active
-            .expiration
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        expires_text: active
-            .expiration
-            .format("%Y-%m-%d %H:%M:%S UTC")
-            .to_string(),
-        access_key_id: active.access_key_id.clone(),
-        secret_access_key: active.secret_access_key.expose().to_owned(),
-        session_token: active.session_token.expose().to_owned(),
-        snippets: snippets(&active, &endpoint),
-        can_switch: web.identity.is_some(),
-        csrf: web.csrf,
-    })
+    page(&ConsolePage::new(&bridge, base, &web, &active))
+}
+
+impl ConsolePage {
+    fn new(bridge: &Bridge, base: String, web: &WebSession, active: &ActiveRole) -> Self {
+        let endpoint = bridge
+            .config()
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        Self {
+            base,
+            account: bridge.config().server.account_id.to_string(),
+            who: web.identity.as_ref().map(SignedIn::display_name),
+            role: active.role_arn.clone(),
+            assumed_role: active.assumed_role_arn.clone(),
+            expires_iso: active
+                .expiration
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            expires_text: active
+                .expiration
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+            access_key_id: active.access_key_id.clone(),
+            secret_access_key: active.secret_access_key.expose().to_owned(),
+            session_token: active.session_token.expose().to_owned(),
+            snippets: snippets(active, &endpoint),
+            can_switch: web.identity.is_some(),
+            csrf: web.csrf.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CsrfForm {
+pub(crate) struct CsrfForm {
     #[serde(default)]
     csrf: String,
 }
 
 /// The session behind a POST form, after its CSRF token is checked.
 async fn posted_session(
-    state: &Bridge,
+    bridge: &Bridge,
     headers: &HeaderMap,
     csrf: &str,
 ) -> Result<(String, WebSession), PageError> {
-    let (bearer, web) = session::load(state, headers).await?.ok_or_else(|| {
+    let (bearer, web) = session::load(bridge, headers).await?.ok_or_else(|| {
         PageError::forbidden("You are not signed in (your session ended). Sign in again.")
     })?;
-    if !web.csrf_ok(csrf) {
-        return Err(PageError::forbidden(
-            "This form did not come from your session (missing or wrong CSRF token). Reload the page and try again.",
-        ));
-    }
+    web.check_csrf(csrf)?;
     Ok((bearer, web))
 }
 
 /// `POST /logout`: ends the server-side session and clears the cookie.
-pub async fn sign_out(
-    State(state): State<Arc<Bridge>>,
+pub(crate) async fn sign_out(
+    State(bridge): State<Arc<Bridge>>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     // Without a live session there is nothing to end but a stale cookie.
-    if session::load(&state, &headers).await?.is_some() {
-        let (bearer, _) = posted_session(&state, &headers, &form.csrf).await?;
-        session::destroy(&state, &bearer).await?;
+    if session::load(&bridge, &headers).await?.is_some() {
+        let (bearer, _) = posted_session(&bridge, &headers, &form.csrf).await?;
+        bridge.end_web_session(&bearer).await?;
     }
     Ok((
         [(
             header::SET_COOKIE,
-            session::clear_cookie(&state, session::session_cookie_name(&state)),
+            session::clear_cookie(&bridge, session::session_cookie_name(&bridge)),
         )],
-        Redirect::to(&format!("{}/", base_path(&state))),
+        Redirect::to(&format!("{}/", base_path(&bridge))),
     )
         .into_response())
 }
 
 /// `POST /console/open`: a sign-in token for this session's credentials, then the federation
 /// login redirect to the console destination (our own `/console` unless configured).
-pub async fn open_in_console(
-    State(state): State<Arc<Bridge>>,
+pub(crate) async fn open_in_console(
+    State(bridge): State<Arc<Bridge>>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let (_, web) = posted_session(&state, &headers, &form.csrf).await?;
+    let (_, web) = posted_session(&bridge, &headers, &form.csrf).await?;
     let active = web
         .active
         .ok_or_else(|| PageError::bad_request("Choose a role first."))?;
-    let token = console_signin::issue_signin_token(&state, &active, None).await?;
-    let destination = state
-        .config
+    let token = bridge.issue_signin_token(&active, None).await?;
+    Ok(Redirect::to(federation_login_url(&bridge, &token)?.as_str()).into_response())
+}
+
+/// The federation login that spends `token` on the way to the first console destination.
+fn federation_login_url(bridge: &Bridge, token: &str) -> Result<url::Url, PageError> {
+    let own_console = absolute(bridge, "/console");
+    let destination = bridge
+        .config()
         .server
         .console_destinations
         .first()
-        .map_or_else(|| super::absolute(&state, "/console"), ToString::to_string);
-    let url = url::Url::parse_with_params(
-        &super::absolute(&state, "/federation"),
+        .map_or_else(|| own_console.clone(), ToString::to_string);
+    url::Url::parse_with_params(
+        &absolute(bridge, "/federation"),
         [
             ("Action", "login"),
-            ("Issuer", &super::absolute(&state, "/console")),
+            ("Issuer", own_console.as_str()),
             ("Destination", destination.as_str()),
-            ("SigninToken", token.as_str()),
+            ("SigninToken", token),
         ],
     )
-    .map_err(PageError::internal)?;
-    Ok(Redirect::to(url.as_str()).into_response())
+    .map_err(PageError::internal)
 }

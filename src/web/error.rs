@@ -1,23 +1,23 @@
 //! The browser side's one error type: a readable page with the status, what went wrong in
-//! words a person can act on, and the request id. Handlers return it; the `render` middleware
-//! turns it into HTML once the request id is at hand. Internal details go to the log only.
+//! words a person can act on, and the request id. Handlers return it; the page layer turns it
+//! into HTML once the request id is at hand. Internal details go to the log only.
 
 use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::store::StoreError;
+use crate::sts::browser::BrowserError;
 use crate::telemetry::RequestId;
 
 #[derive(Debug, Clone)]
-pub struct PageError {
-    pub status: StatusCode,
-    pub title: &'static str,
-    pub message: String,
+pub(crate) struct PageError {
+    pub(crate) status: StatusCode,
+    pub(crate) title: &'static str,
+    pub(crate) message: String,
 }
 
 impl PageError {
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             title: "That did not work",
@@ -25,7 +25,7 @@ impl PageError {
         }
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::FORBIDDEN,
             title: "Not allowed",
@@ -33,7 +33,7 @@ impl PageError {
         }
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
             title: "Not found",
@@ -42,7 +42,7 @@ impl PageError {
     }
 
     /// An IdP that could not be reached or answered something we cannot use.
-    pub fn idp(message: impl Into<String>) -> Self {
+    pub(crate) fn idp(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_GATEWAY,
             title: "Your identity provider did not sign you in",
@@ -52,7 +52,7 @@ impl PageError {
 
     /// The IdP answered, and its answer was no (an OAuth error, a refused code): not a
     /// failure of ours or of the IdP's service.
-    pub fn idp_refused(message: impl Into<String>) -> Self {
+    pub(crate) fn idp_refused(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::FORBIDDEN,
             title: "Your identity provider did not sign you in",
@@ -61,7 +61,7 @@ impl PageError {
     }
 
     /// Logged in full; the page says only that it was our fault.
-    pub fn internal(detail: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "browser request failed");
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -72,7 +72,7 @@ impl PageError {
 
     /// A rate limit of `[limits]` said no (the same limits as the API's); whoever checked the
     /// limit has counted it in `stsbridge_throttled_total`.
-    pub fn throttled() -> Self {
+    pub(crate) fn throttled() -> Self {
         Self {
             status: StatusCode::TOO_MANY_REQUESTS,
             title: "Too many requests",
@@ -81,7 +81,7 @@ impl PageError {
         }
     }
 
-    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+    pub(crate) fn unavailable(detail: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %detail, "browser request could not be served");
         Self {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -91,26 +91,56 @@ impl PageError {
     }
 }
 
-impl From<StoreError> for PageError {
-    fn from(e: StoreError) -> Self {
+impl From<BrowserError> for PageError {
+    /// The status and title of each refusal; its text is the variant's own.
+    fn from(e: BrowserError) -> Self {
+        use BrowserError as E;
+        let message = e.to_string();
         match e {
-            // Only our own values reach the store; one out of bounds is an identity too large
-            // to keep (thousands of SAML attributes), which retrying will not fix.
-            StoreError::InvalidKey(what) => Self {
-                status: StatusCode::BAD_REQUEST,
-                title: "That did not work",
-                message: format!(
-                    "This sign-in carries more than the bridge can keep for a browser session ({what}). Ask your administrator to release fewer attributes to the bridge."
-                ),
-            },
-            other => Self::unavailable(other),
+            E::Throttled => Self::throttled(),
+            E::NoSuchProvider | E::NoSsoEndpoint => Self::not_found(message),
+            E::NoLoginCookie
+            | E::LoginExpired
+            | E::StateMismatch
+            | E::IssuerMixUp
+            | E::NoCode
+            | E::ProviderGone
+            | E::NonceMismatch
+            | E::NoSamlResponse
+            | E::SamlResponseTooLarge
+            | E::NoIssuer
+            | E::UnreadableResponse(_)
+            | E::CredentialsOnlySession
+            | E::MissingSigninToken
+            | E::TooLargeToKeep(_) => Self::bad_request(message),
+            E::ResponseRefused(_)
+            | E::NoTrustingProvider
+            | E::NotOurRequest
+            | E::CsrfMismatch
+            | E::SignInEnding
+            | E::RoleNotOffered
+            | E::RoleRefused(_)
+            | E::InvalidSessionCredentials
+            | E::DestinationNotAllowed
+            | E::UnknownSigninToken
+            | E::InvalidSigninToken
+            | E::CredentialsExpired => Self::forbidden(message),
+            E::IdpAnswered { .. } | E::CodeRefused(_) => Self::idp_refused(message),
+            E::ExchangeFailed(_) | E::NoIdToken | E::IdTokenRefused(_) | E::WrongAudience => {
+                Self::idp(message)
+            }
+            E::LoginEndpointsUnknown(_) | E::AuthnRequest { .. } | E::Unavailable(_) => {
+                Self::unavailable(message)
+            }
+            E::Internal(_) => Self::internal(message),
         }
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        // Rendered by `render` below, which knows the request id and the base path.
+        // Rendered by the page layer with `render` below, which knows the request id and the
+        // base path.
         let mut response = self.status.into_response();
         response.extensions_mut().insert(self);
         response
@@ -128,7 +158,12 @@ struct ErrorPage<'a> {
 }
 
 /// Renders a [`PageError`] response as the error page.
-pub fn render(err: &PageError, request_id: &RequestId, base: &str, account: &str) -> Response {
+pub(crate) fn render(
+    err: &PageError,
+    request_id: &RequestId,
+    base: &str,
+    account: &str,
+) -> Response {
     let page = ErrorPage {
         base,
         account,

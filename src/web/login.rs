@@ -9,31 +9,32 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::error::PageError;
-use super::{base_path, page, session};
+use super::page::{apply_security_headers, base_path, page};
+use super::session;
 use crate::sts::bridge::Bridge;
 use crate::telemetry::RequestId;
 
 #[derive(Debug)]
-pub struct ProviderButton {
+pub(crate) struct ProviderButton {
     /// For element ids (tests, styling): `oidc-0`, `saml-corp`.
-    pub id: String,
-    pub name: String,
-    pub kind: &'static str,
-    pub href: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) kind: &'static str,
+    pub(crate) href: String,
 }
 
 /// Sign-in links shown besides the configured providers, e.g. the demo IdP's IdP-initiated
 /// sign-in (it has no SP-initiated endpoint). The application adds them as a request
 /// extension; paths are relative to the bridge's base path.
 #[derive(Debug, Clone)]
-pub struct ExtraSignIns(pub Arc<[ExtraSignIn]>);
+pub(crate) struct ExtraSignIns(pub(crate) Arc<[ExtraSignIn]>);
 
 #[derive(Debug)]
-pub struct ExtraSignIn {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub kind: &'static str,
-    pub path: String,
+pub(crate) struct ExtraSignIn {
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) path: String,
 }
 
 #[derive(Template)]
@@ -47,10 +48,10 @@ struct LoginPage {
 
 /// Providers a browser can sign in with: OIDC ones with a `login_client_id`, and SAML ones
 /// (SP-initiated when their metadata names an SSO endpoint).
-pub fn buttons(state: &Bridge, extra: Option<&ExtraSignIns>) -> Vec<ProviderButton> {
-    let base = base_path(state);
-    let oidc = state
-        .config
+pub(crate) fn buttons(bridge: &Bridge, extra: Option<&ExtraSignIns>) -> Vec<ProviderButton> {
+    let base = base_path(bridge);
+    let oidc = bridge
+        .config()
         .oidc_providers
         .iter()
         .enumerate()
@@ -61,11 +62,11 @@ pub fn buttons(state: &Bridge, extra: Option<&ExtraSignIns>) -> Vec<ProviderButt
             kind: "OpenID Connect",
             href: format!("{base}/oidc/login/{i}"),
         });
-    let saml = state
-        .config
+    let saml = bridge
+        .config()
         .saml_providers
         .iter()
-        .filter(|p| state.saml.sso_redirect_url(&p.name).is_some())
+        .filter(|p| bridge.saml_sign_in_available(&p.name))
         .map(|p| ProviderButton {
             id: format!("saml-{}", p.name),
             name: p.display_name.clone(),
@@ -85,38 +86,38 @@ pub fn buttons(state: &Bridge, extra: Option<&ExtraSignIns>) -> Vec<ProviderButt
 }
 
 async fn login_page(
-    state: &Bridge,
+    bridge: &Bridge,
     headers: &HeaderMap,
     extra: Option<&ExtraSignIns>,
 ) -> Result<Response, PageError> {
-    let signed_in_as = session::load(state, headers)
+    let signed_in_as = session::load(bridge, headers)
         .await?
         .and_then(|(_, s)| s.active.map(|a| a.assumed_role_arn));
     page(&LoginPage {
-        base: base_path(state),
-        account: state.config.server.account_id.to_string(),
-        providers: buttons(state, extra),
+        base: base_path(bridge),
+        account: bridge.config().server.account_id.to_string(),
+        providers: buttons(bridge, extra),
         signed_in_as,
     })
 }
 
 /// `GET /` from a browser (the application routes API calls on `/` to the STS endpoint).
-pub async fn show(
-    State(state): State<Arc<Bridge>>,
+pub(crate) async fn show(
+    State(bridge): State<Arc<Bridge>>,
     extra: Option<Extension<ExtraSignIns>>,
     request_id: RequestId,
     headers: HeaderMap,
 ) -> Response {
     let extra = extra.map(|Extension(e)| e);
-    let mut response = match login_page(&state, &headers, extra.as_ref()).await {
+    let mut response = match login_page(&bridge, &headers, extra.as_ref()).await {
         Ok(r) => r,
         Err(e) => super::error::render(
             &e,
             &request_id,
-            &base_path(&state),
-            &state.config.server.account_id.to_string(),
+            &base_path(&bridge),
+            &bridge.config().server.account_id.to_string(),
         ),
     };
-    super::apply_security_headers(&state, &mut response);
+    apply_security_headers(&bridge, &mut response);
     response
 }
