@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::error::StsError;
-use crate::seal::TemporaryCredentials;
+use crate::types::TemporaryCredentials;
 
 pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 

@@ -13,7 +13,7 @@ pub(crate) mod keyring;
 pub mod session_token;
 pub(crate) mod web_state;
 
-pub use credentials::{TemporaryCredentials, mint_credentials};
+pub use credentials::mint_credentials;
 pub use error::{SealError, TokenError};
 pub use keyring::Keyring;
 pub use session_token::{FederatedIdentity, SessionClaims, SessionPrincipal};

@@ -13,7 +13,7 @@ use super::mfa::{MfaChecker, MfaParams};
 use super::session::IssuedSession;
 use super::tokens::FederationToken;
 use super::{CallerIdentity, revoke};
-use crate::seal::TemporaryCredentials;
+use crate::types::TemporaryCredentials;
 use crate::types::{AccountId, Arn, RoleArn};
 
 /// GetFederationToken's parameters.

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use super::error::ServiceError;
 use crate::config::{Config, Role};
 use crate::policy::{PolicyKind, parse_policy};
-use crate::seal::{
-    Keyring, SessionClaims, SessionPrincipal, TemporaryCredentials, mint_credentials,
-};
+use crate::seal::{Keyring, SessionClaims, SessionPrincipal, mint_credentials};
 use crate::types::duration::DEFAULT_ROLE_SESSION_SECONDS;
 use crate::types::session_name::is_session_name;
-use crate::types::{AccessKeyId, AccessKeyKind, Arn, SecretAccessKey, SessionName, TagSet};
+use crate::types::{
+    AccessKeyId, AccessKeyKind, Arn, SecretAccessKey, SessionName, TagSet, TemporaryCredentials,
+};
 
 /// Bytes of session policy, policy ARNs and session tags a session may carry. AWS packs these
 /// with an undisclosed compression; we report the same percentage against a plain byte budget,

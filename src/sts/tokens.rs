@@ -16,11 +16,9 @@ use super::session::{packed_size, session_policies};
 use crate::authn::Principal;
 use crate::config::Config;
 use crate::policy::Decision;
-use crate::seal::{
-    Keyring, SessionClaims, SessionPrincipal, TemporaryCredentials, mint_credentials,
-};
+use crate::seal::{Keyring, SessionClaims, SessionPrincipal, mint_credentials};
 use crate::types::tag::check_tag_set;
-use crate::types::{AccessKeyId, AccessKeyKind, Arn, SecretAccessKey};
+use crate::types::{AccessKeyId, AccessKeyKind, Arn, SecretAccessKey, TemporaryCredentials};
 
 /// Default lifetime of both: 12 hours (AWS).
 pub const DEFAULT_SECONDS: u32 = 43_200;

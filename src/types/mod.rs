@@ -4,6 +4,7 @@
 pub mod access_key;
 pub mod account_id;
 pub mod arn;
+pub mod credentials;
 pub mod duration;
 pub mod idp_url;
 pub mod provider_arn;
@@ -14,6 +15,7 @@ pub mod tag;
 pub use access_key::{AccessKeyId, AccessKeyKind};
 pub use account_id::AccountId;
 pub use arn::{Arn, RoleArn};
+pub use credentials::TemporaryCredentials;
 pub use duration::SessionDuration;
 pub use provider_arn::{ProviderArn, ProviderKind};
 pub use secret::{Secret, SecretAccessKey};

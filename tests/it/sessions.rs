@@ -3,10 +3,8 @@
 
 use chrono::TimeDelta;
 use stsbridge::clock::Clock;
-use stsbridge::seal::{
-    Keyring, SessionClaims, SessionPrincipal, TemporaryCredentials, mint_credentials,
-};
-use stsbridge::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
+use stsbridge::seal::{Keyring, SessionClaims, SessionPrincipal, mint_credentials};
+use stsbridge::types::{AccessKeyId, AccessKeyKind, SecretAccessKey, TemporaryCredentials};
 
 use crate::common::{TestServer, error_code, error_message, gci_error};
 
