@@ -286,7 +286,7 @@ async fn metrics(axum::extract::State(bridge): axum::extract::State<Arc<Bridge>>
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        crate::metrics::global().render(bridge.audit.dropped(), bridge.audit.written()),
+        bridge.render_metrics(),
     )
         .into_response()
 }

@@ -14,11 +14,12 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Limits;
+use crate::metrics::Metrics;
 
 /// Shards, so concurrent requests for different keys rarely share a lock.
 const SHARDS: usize = 16;
@@ -37,6 +38,8 @@ pub struct RateLimiter {
     rate: f64,
     shards: Vec<Mutex<HashMap<String, Bucket>>>,
     hasher: RandomState,
+    /// Where refusals are counted (`stsbridge_throttled_total{limit}`), when they are.
+    counted: Option<(&'static str, Arc<Metrics>)>,
 }
 
 impl RateLimiter {
@@ -45,11 +48,28 @@ impl RateLimiter {
             rate: f64::from(per_second.max(1)),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: RandomState::new(),
+            counted: None,
         }
     }
 
-    /// Takes one token for `key` at `now`; `false` means throttle.
+    /// A limit whose refusals are counted under `limit` in `metrics`.
+    pub fn counted(per_second: u32, limit: &'static str, metrics: &Arc<Metrics>) -> Self {
+        Self {
+            counted: Some((limit, Arc::clone(metrics))),
+            ..Self::new(per_second)
+        }
+    }
+
+    /// Takes one token for `key` at `now`; `false` means throttle (and is counted).
     pub fn admit(&self, key: &str, now: DateTime<Utc>) -> bool {
+        let admitted = self.take(key, now);
+        if !admitted && let Some((limit, metrics)) = &self.counted {
+            metrics.throttled(limit);
+        }
+        admitted
+    }
+
+    fn take(&self, key: &str, now: DateTime<Utc>) -> bool {
         let shard = usize::try_from(self.hasher.hash_one(key)).unwrap_or(0) % SHARDS;
         let Some(shard) = self.shards.get(shard) else {
             return true;
@@ -118,23 +138,23 @@ pub struct Limiters {
 }
 
 impl Limiters {
-    pub fn new(limits: &Limits) -> Self {
+    pub fn new(limits: &Limits, metrics: &Arc<Metrics>) -> Self {
+        let limit = |rate, name| RateLimiter::counted(rate, name, metrics);
         Self {
-            per_ip: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
-            per_subject: RateLimiter::new(limits.per_subject_per_s),
-            per_access_key: RateLimiter::new(limits.per_access_key_per_s),
-            mfa_per_user: RateLimiter::new(limits.mfa_per_user_per_s),
-            audit_refusals: RateLimiter::new(limits.unauthenticated_per_ip_per_s),
+            per_ip: limit(
+                limits.unauthenticated_per_ip_per_s,
+                "unauthenticated_per_ip",
+            ),
+            per_subject: limit(limits.per_subject_per_s, "per_subject"),
+            per_access_key: limit(limits.per_access_key_per_s, "per_access_key"),
+            mfa_per_user: limit(limits.mfa_per_user_per_s, "mfa_per_user"),
+            audit_refusals: limit(limits.unauthenticated_per_ip_per_s, "audit_refusals_per_ip"),
         }
     }
 
     /// Whether a refusal from `ip` may still be audited now; counts the ones that may not.
     pub fn audit_refusal(&self, ip: Option<std::net::IpAddr>, now: DateTime<Utc>) -> bool {
-        let admitted = self.audit_refusals.admit(&ip_key(ip), now);
-        if !admitted {
-            crate::metrics::global().throttled("audit_refusals_per_ip");
-        }
-        admitted
+        self.audit_refusals.admit(&ip_key(ip), now)
     }
 }
 

@@ -4,14 +4,15 @@
 //! from fixed sets (actions, AWS error codes), never from request input, so cardinality is
 //! bounded by the configuration.
 //!
-//! One process-wide registry ([`global`]): every layer (authn refresh loops, the store, the
-//! protocol) records without threading a handle through, and replicas are told apart by the
+//! The registry is owned by the bridge (`sts::Bridge`), which hands it to what it builds: the
+//! rate limiters, the identity-provider registries' refreshers and the store. Nothing is
+//! process-wide, so two bridges in one process count apart; replicas are told apart by the
 //! scraper's `instance` label.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 /// Latency buckets, seconds: 100 µs to 2.5 s.
@@ -159,63 +160,70 @@ impl MfaOutcome {
     }
 }
 
-static GLOBAL: OnceLock<Metrics> = OnceLock::new();
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
-/// The process-wide registry.
-pub fn global() -> &'static Metrics {
-    GLOBAL.get_or_init(|| Metrics {
-        requests: Family::new(
-            "stsbridge_requests_total",
-            "STS API requests by action and outcome (ok or the AWS error code).",
-            &["action", "outcome"],
-        ),
-        request_seconds: Family::new(
-            "stsbridge_request_duration_seconds",
-            "STS API request handling time, by action.",
-            &["action"],
-        ),
-        issued: Family::new(
-            "stsbridge_credentials_issued_total",
-            "Temporary credentials issued, by role (or principal kind) and provider.",
-            &["role", "provider"],
-        ),
-        browser: Family::new(
-            "stsbridge_browser_events_total",
-            "Browser sign-in decisions by event and outcome (ok or the HTTP status).",
-            &["event", "outcome"],
-        ),
-        replay_hits: Family::new(
-            "stsbridge_replay_rejections_total",
-            "Single-use values presented again (SAML assertion ids).",
-            &["kind"],
-        ),
-        idp_refresh: Family::new(
-            "stsbridge_idp_refresh_total",
-            "Identity-provider key and metadata fetches, by provider and result.",
-            &["provider", "result"],
-        ),
-        idp_keys_loaded: Family::new(
-            "stsbridge_idp_keys_loaded_timestamp_seconds",
-            "When each provider's keys or metadata were last loaded (Unix time).",
-            &["provider"],
-        ),
-        store_seconds: Family::new(
-            "stsbridge_store_operation_duration_seconds",
-            "Store call latency by operation and result.",
-            &["operation", "result"],
-        ),
-        throttled: Family::new(
-            "stsbridge_throttled_total",
-            "Requests refused by a rate limit, by limit.",
-            &["limit"],
-        ),
-        mfa_codes: Family::new(
-            "stsbridge_mfa_codes_total",
-            "MFA codes presented for AssumeRole and GetSessionToken, by outcome (accepted, invalid, locked_out: the invalid code that locked its device, refused_locked: not checked because the device is locked).",
-            &["outcome"],
-        ),
-        revocations: AtomicU64::new(0),
-    })
+impl Metrics {
+    /// An empty registry. The bridge owns one; nothing in the process is global, so two
+    /// bridges in one process (tests, replicas) count apart.
+    pub fn new() -> Self {
+        Self {
+            requests: Family::new(
+                "stsbridge_requests_total",
+                "STS API requests by action and outcome (ok or the AWS error code).",
+                &["action", "outcome"],
+            ),
+            request_seconds: Family::new(
+                "stsbridge_request_duration_seconds",
+                "STS API request handling time, by action.",
+                &["action"],
+            ),
+            issued: Family::new(
+                "stsbridge_credentials_issued_total",
+                "Temporary credentials issued, by role (or principal kind) and provider.",
+                &["role", "provider"],
+            ),
+            browser: Family::new(
+                "stsbridge_browser_events_total",
+                "Browser sign-in decisions by event and outcome (ok or the HTTP status).",
+                &["event", "outcome"],
+            ),
+            replay_hits: Family::new(
+                "stsbridge_replay_rejections_total",
+                "Single-use values presented again (SAML assertion ids).",
+                &["kind"],
+            ),
+            idp_refresh: Family::new(
+                "stsbridge_idp_refresh_total",
+                "Identity-provider key and metadata fetches, by provider and result.",
+                &["provider", "result"],
+            ),
+            idp_keys_loaded: Family::new(
+                "stsbridge_idp_keys_loaded_timestamp_seconds",
+                "When each provider's keys or metadata were last loaded (Unix time).",
+                &["provider"],
+            ),
+            store_seconds: Family::new(
+                "stsbridge_store_operation_duration_seconds",
+                "Store call latency by operation and result.",
+                &["operation", "result"],
+            ),
+            throttled: Family::new(
+                "stsbridge_throttled_total",
+                "Requests refused by a rate limit, by limit.",
+                &["limit"],
+            ),
+            mfa_codes: Family::new(
+                "stsbridge_mfa_codes_total",
+                "MFA codes presented for AssumeRole and GetSessionToken, by outcome (accepted, invalid, locked_out: the invalid code that locked its device, refused_locked: not checked because the device is locked).",
+                &["outcome"],
+            ),
+            revocations: AtomicU64::new(0),
+        }
+    }
 }
 
 fn observe(h: &Histogram, elapsed: Duration) {
@@ -413,7 +421,7 @@ mod tests {
 
     #[test]
     fn renders_counters_and_cumulative_histograms() {
-        let m = global_like();
+        let m = Metrics::new();
         m.request("AssumeRole", "ok", Duration::from_micros(300));
         m.request("AssumeRole", "ok", Duration::from_millis(3));
         m.request("AssumeRole", "AccessDenied", Duration::from_micros(50));
@@ -444,39 +452,5 @@ mod tests {
         ));
         assert!(text.contains("stsbridge_request_duration_seconds_count{action=\"AssumeRole\"} 3"));
         assert!(text.contains("stsbridge_audit_events_dropped_total 2"));
-    }
-
-    /// A fresh registry shaped like the global one.
-    fn global_like() -> Metrics {
-        let g = global();
-        Metrics {
-            requests: Family::new(g.requests.name, g.requests.help, g.requests.label_names),
-            request_seconds: Family::new(
-                g.request_seconds.name,
-                g.request_seconds.help,
-                g.request_seconds.label_names,
-            ),
-            issued: Family::new(g.issued.name, g.issued.help, g.issued.label_names),
-            browser: Family::new(g.browser.name, g.browser.help, g.browser.label_names),
-            replay_hits: Family::new(g.replay_hits.name, g.replay_hits.help, &["kind"]),
-            idp_refresh: Family::new(
-                g.idp_refresh.name,
-                g.idp_refresh.help,
-                &["provider", "result"],
-            ),
-            idp_keys_loaded: Family::new(
-                g.idp_keys_loaded.name,
-                g.idp_keys_loaded.help,
-                &["provider"],
-            ),
-            store_seconds: Family::new(
-                g.store_seconds.name,
-                g.store_seconds.help,
-                &["operation", "result"],
-            ),
-            throttled: Family::new(g.throttled.name, g.throttled.help, &["limit"]),
-            mfa_codes: Family::new(g.mfa_codes.name, g.mfa_codes.help, &["outcome"]),
-            revocations: AtomicU64::new(0),
-        }
     }
 }

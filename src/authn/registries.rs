@@ -17,6 +17,17 @@ pub struct IdpRegistries {
 }
 
 impl IdpRegistries {
+    /// Counts both registries' fetches in `metrics` from now on.
+    pub fn attach_metrics(&self, metrics: &std::sync::Arc<crate::metrics::Metrics>) {
+        use super::refresh::Refreshable as _;
+        self.oidc
+            .refresher()
+            .attach_metrics(std::sync::Arc::clone(metrics));
+        self.saml
+            .refresher()
+            .attach_metrics(std::sync::Arc::clone(metrics));
+    }
+
     /// Builds both registries without touching the network (`http` is kept for the fetches
     /// that `start` makes later).
     pub fn new(config: &Config, http: reqwest::Client) -> Result<Self, ConfigError> {

@@ -115,4 +115,8 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Checks that the database answers (for `/readyz`).
     fn ping(&self) -> StoreFuture<'_, ()>;
+
+    /// Counts this store's calls (`stsbridge_store_operation_duration_seconds`) in the
+    /// bridge's registry from now on.
+    fn attach_metrics(&self, metrics: std::sync::Arc<crate::metrics::Metrics>);
 }

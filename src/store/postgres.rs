@@ -557,7 +557,10 @@ mod tests {
             .connect(&db.url)
             .await
             .unwrap();
-        let old = PgStore { pool };
+        let old = PgStore {
+            pool,
+            metrics: std::sync::OnceLock::new(),
+        };
         old.migrate_to(Some(1)).await.unwrap();
         assert!(old.use_once("saml", "_old", t(300), t(0)).await.unwrap());
         old.pool.close().await;

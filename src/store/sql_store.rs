@@ -8,6 +8,7 @@
 //! `SqlStore<Sqlite>` and `SqlStore<Postgres>` meet them; nothing else is built.
 
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -28,22 +29,29 @@ use super::queries::{
 };
 use super::records::{AuditRecord, MfaAttempt, MfaLockPolicy};
 use super::revocation::{Revocation, RevocationRow, RevocationTuple};
+use crate::metrics::Metrics;
 
 /// A [`Store`] over one SQL database.
 #[derive(Debug)]
 pub(crate) struct SqlStore<B: Backend> {
     pub(super) pool: Pool<B::Db>,
+    /// The registry of the bridge using this store, once one attaches it (command-line tools
+    /// open stores without one).
+    pub(super) metrics: OnceLock<Arc<Metrics>>,
 }
 
 /// Times `call` into the store metrics under `operation`, ok or error.
 fn timed<'a, T: 'a>(
+    metrics: &'a OnceLock<Arc<Metrics>>,
     operation: &'static str,
     call: impl Future<Output = Result<T, StoreError>> + Send + 'a,
 ) -> StoreFuture<'a, T> {
     Box::pin(async move {
         let started = Instant::now();
         let result = call.await;
-        crate::metrics::global().store_call(operation, result.is_ok(), started.elapsed());
+        if let Some(m) = metrics.get() {
+            m.store_call(operation, result.is_ok(), started.elapsed());
+        }
         result
     })
 }
@@ -61,7 +69,10 @@ where
     /// Brings the schema behind `pool` up to date and wraps it. On failure the pool is closed,
     /// so nothing is left connected to a database the store refused.
     pub(super) async fn migrated(pool: Pool<B::Db>) -> Result<Self, StoreError> {
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            metrics: OnceLock::new(),
+        };
         if let Err(e) = store.migrate_to(None).await {
             store.pool.close().await;
             return Err(e);
@@ -111,7 +122,7 @@ where
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, bool> {
-        timed("use_once", async move {
+        timed(&self.metrics, "use_once", async move {
             check_key(namespace, id)?;
             let done = sqlx::query(USE_ONCE)
                 .bind(namespace)
@@ -127,7 +138,7 @@ where
     fn add_revocation(&self, r: &Revocation) -> StoreFuture<'_, ()> {
         // Checked and copied now, so the future does not borrow `r`.
         let row = RevocationRow::try_from(r);
-        timed("add_revocation", async move {
+        timed(&self.metrics, "add_revocation", async move {
             let row = row?;
             sqlx::query(ADD_REVOCATION)
                 .bind(row.kind)
@@ -144,7 +155,7 @@ where
     }
 
     fn list_revocations(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Revocation>> {
-        timed("list_revocations", async move {
+        timed(&self.metrics, "list_revocations", async move {
             let rows: Vec<RevocationTuple> = sqlx::query_as(LIST_REVOCATIONS)
                 .bind(now_millis(now))
                 .fetch_all(&self.pool)
@@ -156,7 +167,7 @@ where
     }
 
     fn purge_expired(&self, now: DateTime<Utc>) -> StoreFuture<'_, u64> {
-        timed("purge_expired", async move {
+        timed(&self.metrics, "purge_expired", async move {
             let now = now_millis(now);
             let mut removed: u64 = 0;
             for sql in B::PURGES {
@@ -173,7 +184,7 @@ where
         value: &'a str,
         expires_at: DateTime<Utc>,
     ) -> StoreFuture<'a, ()> {
-        timed("put_state", async move {
+        timed(&self.metrics, "put_state", async move {
             check_key(namespace, id)?;
             check_state_value(value)?;
             sqlx::query(PUT_STATE)
@@ -193,7 +204,7 @@ where
         id: &'a str,
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, Option<String>> {
-        timed("get_state", async move {
+        timed(&self.metrics, "get_state", async move {
             check_key(namespace, id)?;
             let row: Option<(String,)> = sqlx::query_as(GET_STATE)
                 .bind(namespace)
@@ -211,7 +222,7 @@ where
         id: &'a str,
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, Option<String>> {
-        timed("take_state", async move {
+        timed(&self.metrics, "take_state", async move {
             check_key(namespace, id)?;
             let row: Option<(String, i64)> = sqlx::query_as(TAKE_STATE)
                 .bind(namespace)
@@ -224,7 +235,7 @@ where
     }
 
     fn delete_state<'a>(&'a self, namespace: &'a str, id: &'a str) -> StoreFuture<'a, ()> {
-        timed("delete_state", async move {
+        timed(&self.metrics, "delete_state", async move {
             check_key(namespace, id)?;
             sqlx::query(DELETE_STATE)
                 .bind(namespace)
@@ -236,7 +247,7 @@ where
     }
 
     fn add_audit_events<'a>(&'a self, events: &'a [AuditRecord]) -> StoreFuture<'a, ()> {
-        timed("add_audit_events", async move {
+        timed(&self.metrics, "add_audit_events", async move {
             for e in events {
                 check_audit(e)?;
             }
@@ -266,7 +277,7 @@ where
         limit: u32,
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, Vec<String>> {
-        timed("list_audit_events", async move {
+        timed(&self.metrics, "list_audit_events", async move {
             let rows: Vec<(String,)> = sqlx::query_as(LIST_AUDIT)
                 .bind(since.timestamp_millis())
                 .bind(now_millis(now))
@@ -279,7 +290,7 @@ where
     }
 
     fn mfa_locked<'a>(&'a self, device: &'a str, now: DateTime<Utc>) -> StoreFuture<'a, bool> {
-        timed("mfa_locked", async move {
+        timed(&self.metrics, "mfa_locked", async move {
             check_device(device)?;
             let locked: i64 = sqlx::query_scalar(MFA_LOCKED)
                 .bind(device)
@@ -296,7 +307,7 @@ where
         policy: MfaLockPolicy,
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, MfaAttempt> {
-        timed("record_mfa_attempt", async move {
+        timed(&self.metrics, "record_mfa_attempt", async move {
             check_device(device)?;
             let (now, max, window_end, lock_end) = mfa_attempt_params(policy, now)?;
             let counted: Option<i64> = sqlx::query_scalar(RECORD_MFA_ATTEMPT)
@@ -314,7 +325,7 @@ where
     }
 
     fn clear_mfa_attempts<'a>(&'a self, device: &'a str) -> StoreFuture<'a, ()> {
-        timed("clear_mfa_attempts", async move {
+        timed(&self.metrics, "clear_mfa_attempts", async move {
             check_device(device)?;
             sqlx::query(CLEAR_MFA)
                 .bind(device)
@@ -324,8 +335,13 @@ where
         })
     }
 
+    fn attach_metrics(&self, metrics: Arc<Metrics>) {
+        // Attached once, by the one bridge that owns the store.
+        let _ = self.metrics.set(metrics);
+    }
+
     fn ping(&self) -> StoreFuture<'_, ()> {
-        timed("ping", async move {
+        timed(&self.metrics, "ping", async move {
             sqlx::query(PING).execute(&self.pool).await?;
             Ok(())
         })

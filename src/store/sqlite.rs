@@ -302,7 +302,10 @@ mod tests {
             )
             .await
             .unwrap();
-        let old = SqliteStore { pool };
+        let old = SqliteStore {
+            pool,
+            metrics: std::sync::OnceLock::new(),
+        };
         old.migrate_to(Some(1)).await.unwrap();
         assert!(old.use_once("saml", "_old", t(300), t(0)).await.unwrap());
         old.pool.close().await;

@@ -40,6 +40,7 @@ impl Bridge {
             config: &self.config,
             store: self.store.as_ref(),
             per_user: &self.limiters.mfa_per_user,
+            metrics: &self.metrics,
         }
     }
 

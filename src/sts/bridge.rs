@@ -16,6 +16,7 @@ use crate::authn::saml::SamlRegistry;
 use crate::clock::SharedClock;
 use crate::config::{Config, ConfigError};
 use crate::limits::Limiters;
+use crate::metrics::Metrics;
 use crate::seal::Keyring;
 use crate::store::Store;
 
@@ -64,6 +65,8 @@ pub struct Bridge {
     pub(crate) audit: Arc<Auditor>,
     /// `[limits]`: per IP, per subject, per access key, per MFA user.
     pub(crate) limiters: Limiters,
+    /// What `/metrics` shows; the limiters, the registries and the store count into it too.
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Why the bridge could not be assembled.
@@ -95,11 +98,16 @@ impl Bridge {
             .build()
             .map_err(|e| StartError::Http(e.to_string()))?;
         // The same constructors check-config runs, so a file that checks clean starts.
-        let IdpRegistries { oidc, saml } =
+        let registries =
             IdpRegistries::new(&config, http.clone()).map_err(StartError::Providers)?;
+        let metrics = Arc::new(Metrics::new());
+        registries.attach_metrics(&metrics);
+        store.attach_metrics(Arc::clone(&metrics));
+        let IdpRegistries { oidc, saml } = registries;
         Ok(Self {
             audit: Arc::new(Auditor::new(&config.audit)),
-            limiters: Limiters::new(&config.limits),
+            limiters: Limiters::new(&config.limits, &metrics),
+            metrics,
             config,
             keyring: Arc::new(keyring),
             clock,
@@ -168,7 +176,7 @@ impl Bridge {
     pub async fn refresh_revocations(&self) {
         match self.store.list_revocations(self.clock.now()).await {
             Ok(records) => {
-                crate::metrics::global().set_revocations(records.len());
+                self.metrics.set_revocations(records.len());
                 self.revocations.replace(records);
             }
             Err(e) => {
@@ -181,6 +189,12 @@ impl Bridge {
     /// not. For the end of the process, after requests have finished.
     pub async fn flush_audit(&self, timeout: Duration) -> bool {
         self.audit.flush(timeout).await
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub fn render_metrics(&self) -> String {
+        self.metrics
+            .render(self.audit.dropped(), self.audit.written())
     }
 
     /// Readiness: the store answers.

@@ -113,7 +113,6 @@ impl Bridge {
         if self.limiters.per_ip.admit(&ip, self.clock.now()) {
             Ok(())
         } else {
-            crate::metrics::global().throttled("unauthenticated_per_ip");
             Err(ServiceError::Throttled)
         }
     }
@@ -138,7 +137,6 @@ impl Bridge {
         if self.limiters.per_access_key.admit(&caller.rate_key(), now) {
             Ok(caller)
         } else {
-            crate::metrics::global().throttled("per_access_key");
             Err(ServiceError::Throttled)
         }
     }
@@ -177,7 +175,7 @@ impl Bridge {
 
     /// Ends a call: its metric, and its audit event unless it was a successful read.
     pub fn finish(&self, mut record: CallRecord, refusal: Option<Refusal<'_>>) {
-        let m = crate::metrics::global();
+        let m = &self.metrics;
         let elapsed = record.started.elapsed();
         let facts = &record.facts;
         match refusal {
@@ -208,7 +206,8 @@ impl Bridge {
     /// and audited within the per-IP budget for such refusals, since anyone can send them.
     pub fn refused_early(&self, action: Option<&'static str>, origin: &Origin, r: Refusal<'_>) {
         let action = action.unwrap_or("Unknown");
-        crate::metrics::global().request(action, r.code, std::time::Duration::ZERO);
+        self.metrics
+            .request(action, r.code, std::time::Duration::ZERO);
         if !self
             .limiters
             .audit_refusal(origin.source_ip, self.clock.now())

@@ -22,7 +22,7 @@ use crate::authn::Principal;
 use crate::authn::totp::{TotpError, verify_once};
 use crate::config::Config;
 use crate::limits::RateLimiter;
-use crate::metrics::MfaOutcome;
+use crate::metrics::{Metrics, MfaOutcome};
 use crate::seal::SessionPrincipal;
 use crate::store::{MfaAttempt, MfaLockPolicy, Store};
 
@@ -45,6 +45,8 @@ pub struct MfaChecker<'a> {
     pub store: &'a dyn Store,
     /// Keyed by IAM user name.
     pub per_user: &'a RateLimiter,
+    /// Where code outcomes are counted.
+    pub metrics: &'a Metrics,
 }
 
 /// `SerialNumber` and `TokenCode` as the request gave them.
@@ -111,7 +113,7 @@ pub async fn verify_mfa(
     let (Some(seed), true) = (&user.mfa_totp_secret, code.serial_number == device) else {
         return Err(deny("no MFA device with this serial number for the caller"));
     };
-    let metrics = crate::metrics::global();
+    let metrics = checker.metrics;
     let locked = || {
         metrics.mfa_code(MfaOutcome::RefusedLocked);
         tracing::debug!(user = user_name, "MFA code refused: the device is locked");
@@ -121,7 +123,6 @@ pub async fn verify_mfa(
         return Err(locked());
     }
     if !checker.per_user.admit(user_name, now) {
-        metrics.throttled("mfa_per_user");
         return Err(ServiceError::Throttled);
     }
     // Counted before the code is checked: a concurrent attempt sees this one.

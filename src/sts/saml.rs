@@ -19,13 +19,11 @@ use super::session::{IssuedSession, RoleSession, mint_role_session, validate_sou
 use super::trust::{FederatedRequest, authorize};
 use super::web_identity::RoleChoice;
 use crate::authn::revocation::RevocationList;
-use crate::authn::saml::{SamlRegistry, VerifiedAssertion};
+use crate::authn::saml::VerifiedAssertion;
 use crate::config::{Config, Role};
-use crate::limits::RateLimiter;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
 use crate::seal::Keyring;
-use crate::store::Store;
 use crate::types::duration::DEFAULT_ROLE_SESSION_SECONDS;
 use crate::types::session_name::SESSION_NAME_PATTERN;
 use crate::types::{AccountId, Arn, RoleArn, Secret, SessionName, TagSet};
@@ -126,15 +124,9 @@ impl Bridge {
                 truncated(req.principal_arn)
             ))
         })?;
-        let verified = verify_saml_response(
-            &self.saml,
-            self.store.as_ref(),
-            &provider.name,
-            req.assertion,
-            Some(&self.limiters.per_subject),
-            now,
-        )
-        .await?;
+        let verified = self
+            .verify_saml_response(&provider.name, req.assertion, now)
+            .await?;
         let choice = RoleChoice {
             role_arn: req.role_arn,
             role_session_name: None,
@@ -156,48 +148,45 @@ impl Bridge {
     }
 }
 
-/// Verifies a base64 SAMLResponse for the named provider and spends its assertion id in the
-/// replay cache: the one validator both AssumeRoleWithSAML and the browser's ACS use.
-pub async fn verify_saml_response(
-    saml: &Arc<SamlRegistry>,
-    store: &dyn Store,
-    provider_name: &str,
-    response_b64: &Secret,
-    subject_limit: Option<&RateLimiter>,
-    now: DateTime<Utc>,
-) -> Result<VerifiedAssertion, ServiceError> {
-    // About a millisecond of XML and RSA work: keep it off the async worker threads.
-    let registry = Arc::clone(saml);
-    let name = provider_name.to_owned();
-    let b64 = response_b64.clone();
-    let verified = tokio::task::spawn_blocking(move || registry.verify(&name, b64.expose(), now))
-        .await
-        .map_err(|_| ServiceError::Internal("SAML verification task failed".into()))??;
-    // Throttled before the assertion is spent, so a throttled caller may present it again.
-    if let Some(limit) = subject_limit
-        && !limit.admit(
-            &format!("{}\0{}", verified.provider_arn, verified.name_id),
-            now,
-        )
-    {
-        crate::metrics::global().throttled("per_subject");
-        return Err(ServiceError::Throttled);
+impl Bridge {
+    /// Verifies a base64 SAMLResponse for the named provider and spends its assertion id in the
+    /// replay cache: the one validator both AssumeRoleWithSAML and the browser's ACS use.
+    pub(crate) async fn verify_saml_response(
+        &self,
+        provider_name: &str,
+        response_b64: &Secret,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedAssertion, ServiceError> {
+        let (saml, store) = (&self.saml, self.store.as_ref());
+        // About a millisecond of XML and RSA work: keep it off the async worker threads.
+        let registry = Arc::clone(saml);
+        let name = provider_name.to_owned();
+        let b64 = response_b64.clone();
+        let verified =
+            tokio::task::spawn_blocking(move || registry.verify(&name, b64.expose(), now))
+                .await
+                .map_err(|_| ServiceError::Internal("SAML verification task failed".into()))??;
+        // Throttled before the assertion is spent, so a throttled caller may present it again.
+        let subject = format!("{}\0{}", verified.provider_arn, verified.name_id);
+        if !self.limiters.per_subject.admit(&subject, now) {
+            return Err(ServiceError::Throttled);
+        }
+        // Keyed by the IdP (issuer) and the assertion id, hashed to a fixed size: an assertion is
+        // single-use however many providers share that IdP, and any id length fits the store.
+        let fresh = store
+            .use_once(
+                REPLAY_NAMESPACE,
+                &replay_key(&verified.issuer, &verified.assertion_id),
+                verified.replay_expires_at,
+                now,
+            )
+            .await?;
+        if !fresh {
+            self.metrics.replay_hit("saml-assertion");
+            return Err(bad("This SAML assertion has already been used."));
+        }
+        Ok(verified)
     }
-    // Keyed by the IdP (issuer) and the assertion id, hashed to a fixed size: an assertion is
-    // single-use however many providers share that IdP, and any id length fits the store.
-    let fresh = store
-        .use_once(
-            REPLAY_NAMESPACE,
-            &replay_key(&verified.issuer, &verified.assertion_id),
-            verified.replay_expires_at,
-            now,
-        )
-        .await?;
-    if !fresh {
-        crate::metrics::global().replay_hit("saml-assertion");
-        return Err(bad("This SAML assertion has already been used."));
-    }
-    Ok(verified)
 }
 
 /// A verified assertion's role request, authorised but not minted.

@@ -14,10 +14,9 @@ use super::call::CallRecord;
 use super::error::ServiceError;
 use super::session::{IssuedSession, RoleSession, mint_role_session, validate_source_identity};
 use super::trust::{FederatedRequest, authorize};
-use crate::authn::oidc::{OidcRegistry, VerifiedIdToken};
+use crate::authn::oidc::VerifiedIdToken;
 use crate::authn::revocation::RevocationList;
 use crate::config::{Config, Role};
-use crate::limits::RateLimiter;
 use crate::policy::ContextValue;
 use crate::rules::{ClaimsView, evaluate_rules};
 use crate::seal::Keyring;
@@ -63,13 +62,9 @@ impl Bridge {
         let now = self.clock.now();
         record.facts.role_arn = Some(req.role_arn.to_string());
         record.facts.session_name = Some(req.role_session_name.to_string());
-        let token = verify_web_identity_token(
-            &self.oidc,
-            req.token.expose(),
-            Some(&self.limiters.per_subject),
-            now,
-        )
-        .await?;
+        let token = self
+            .verify_web_identity_token(req.token.expose(), now)
+            .await?;
         let choice = RoleChoice {
             role_arn: req.role_arn,
             role_session_name: Some(req.role_session_name),
@@ -92,22 +87,22 @@ impl Bridge {
     }
 }
 
-/// Verifies an ID token, then takes a token of its subject's `[limits] per_subject_per_s`
-/// bucket: the one check AssumeRoleWithWebIdentity and the browser's OIDC sign-in share.
-pub async fn verify_web_identity_token(
-    oidc: &OidcRegistry,
-    token: &str,
-    subject_limit: Option<&RateLimiter>,
-    now: DateTime<Utc>,
-) -> Result<VerifiedIdToken, ServiceError> {
-    let token = oidc.verify(token, now).await?;
-    if let Some(limit) = subject_limit
-        && !limit.admit(&format!("{}\0{}", token.provider_arn, token.subject), now)
-    {
-        crate::metrics::global().throttled("per_subject");
-        return Err(ServiceError::Throttled);
+impl Bridge {
+    /// Verifies an ID token, then takes a token of its subject's `[limits]
+    /// per_subject_per_s` bucket: the one check AssumeRoleWithWebIdentity and the browser's
+    /// OIDC sign-in share.
+    pub(crate) async fn verify_web_identity_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedIdToken, ServiceError> {
+        let token = self.oidc.verify(token, now).await?;
+        let subject = format!("{}\0{}", token.provider_arn, token.subject);
+        if !self.limiters.per_subject.admit(&subject, now) {
+            return Err(ServiceError::Throttled);
+        }
+        Ok(token)
     }
-    Ok(token)
 }
 
 /// The role half of a federated request, shared by the API and the browser's role chooser.

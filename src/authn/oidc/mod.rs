@@ -33,7 +33,7 @@ pub(crate) use verify::VerifiedIdToken;
 /// The endpoints are a plain configuration value, also what discovery fills in.
 pub(crate) use crate::config::LoginEndpoints;
 
-use crate::authn::refresh::{self, RefreshPolicy, Refreshable, Refresher};
+use crate::authn::refresh::{RefreshPolicy, Refreshable, Refresher};
 use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::OidcProvider;
 use jwks::KeySet;
@@ -201,7 +201,7 @@ impl OidcRegistry {
         rediscover: bool,
     ) -> Result<Duration, FetchError> {
         let result = self.fetch_and_install_keys(provider, rediscover).await;
-        refresh::record_fetch(provider.issuer(), &result);
+        self.refresher.record_fetch(provider.issuer(), &result);
         result
     }
 

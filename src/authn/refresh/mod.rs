@@ -15,11 +15,13 @@ mod policy;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::{Mutex, oneshot, watch};
+
+use crate::metrics::Metrics;
 
 pub(crate) use policy::RefreshPolicy;
 
@@ -40,6 +42,8 @@ pub(crate) struct Refresher {
     started: AtomicBool,
     /// Never sent on: dropping it with the registry wakes every refresh task, which then ends.
     shutdown: watch::Sender<()>,
+    /// The bridge's registry, once attached (check-config builds registries without one).
+    metrics: OnceLock<Arc<Metrics>>,
 }
 
 impl Refresher {
@@ -49,6 +53,24 @@ impl Refresher {
             policy,
             started: AtomicBool::new(false),
             shutdown: watch::Sender::new(()),
+            metrics: OnceLock::new(),
+        }
+    }
+
+    /// Counts this registry's fetches in `metrics` from now on.
+    pub(crate) fn attach_metrics(&self, metrics: Arc<Metrics>) {
+        let _ = self.metrics.set(metrics);
+    }
+
+    /// Counts one fetch of provider `provider`'s document, and when it last succeeded, in the
+    /// IdP refresh metrics (both registries label a provider by its issuer or SAML name).
+    pub(crate) fn record_fetch<T, E>(&self, provider: &str, result: &Result<T, E>) {
+        if let Some(m) = self.metrics.get() {
+            m.idp_refresh(
+                provider,
+                result.is_ok(),
+                crate::clock::Clock::now(&crate::clock::SystemClock).timestamp(),
+            );
         }
     }
 
@@ -118,16 +140,6 @@ async fn refresh_loop<R: Refreshable>(
             _ = shutdown.changed() => return,
         }
     }
-}
-
-/// Counts one fetch of provider `provider`'s document, and when it last succeeded, in the IdP
-/// refresh metrics (both registries label a provider by its issuer or SAML name).
-pub(crate) fn record_fetch<T, E>(provider: &str, result: &Result<T, E>) {
-    crate::metrics::global().idp_refresh(
-        provider,
-        result.is_ok(),
-        crate::clock::Clock::now(&crate::clock::SystemClock).timestamp(),
-    );
 }
 
 /// One provider's refreshes on demand: single flight (concurrent callers queue and then see

@@ -76,7 +76,7 @@ pub use error::SamlError;
 pub(crate) use fetch::MetadataFetchError;
 pub use limits::MAX_RESPONSE_CHARS;
 
-use crate::authn::refresh::{self, RefreshPolicy, Refreshable, Refresher};
+use crate::authn::refresh::{RefreshPolicy, Refreshable, Refresher};
 use crate::authn::setup_problem::{self, SetupProblem};
 use crate::config::{SamlMetadataSource, SamlProvider};
 use crate::types::Secret;
@@ -403,7 +403,7 @@ impl SamlRegistry {
     /// Fetches, parses and installs a URL provider's metadata; returns when to refresh next.
     async fn fetch_and_install(&self, provider: &Provider) -> Result<Duration, MetadataFetchError> {
         let result = self.fetch_and_install_metadata(provider).await;
-        refresh::record_fetch(&provider.rules.name, &result);
+        self.refresher.record_fetch(&provider.rules.name, &result);
         result
     }
 

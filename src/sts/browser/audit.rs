@@ -85,7 +85,7 @@ impl Bridge {
             event.error_code = Some(status.to_string());
             event.error_message = message;
         }
-        crate::metrics::global().browser(
+        self.metrics.browser(
             &event.event_name,
             event.error_code.as_deref().unwrap_or("ok"),
         );

@@ -10,7 +10,6 @@ use url::Url;
 
 use super::audit::AuditNote;
 use super::error::BrowserError;
-use super::limits::PER_ACCESS_KEY_LIMIT;
 use super::session::{ActiveRole, WebSession, random_token};
 use super::state::{SavedSession, storage_id};
 use super::urls::own_console;
@@ -82,11 +81,7 @@ impl Bridge {
         // let anyone who knows a key id (not a secret) drain its owner's bucket. What a failed
         // attempt costs is one AES-GCM open and a constant-time compare, no store work; what
         // the bucket guards is the store write of a sign-in token.
-        self.admit(
-            &self.limiters.per_access_key,
-            PER_ACCESS_KEY_LIMIT,
-            claims.access_key_id.as_str(),
-        )?;
+        self.admit(&self.limiters.per_access_key, claims.access_key_id.as_str())?;
         let active = ActiveRole {
             role_arn: match &claims.principal {
                 SessionPrincipal::AssumedRole { role_arn, .. } => role_arn.to_string(),

@@ -23,7 +23,6 @@ use crate::config::OidcProvider;
 use crate::sts::bridge::Bridge;
 use crate::sts::error::ServiceError;
 use crate::sts::offers::SignedIn;
-use crate::sts::web_identity::verify_web_identity_token;
 
 const SEAL_KIND: &str = "oidc-login";
 /// Time allowed at the IdP between leaving and coming back.
@@ -158,13 +157,13 @@ impl Bridge {
             .ok_or(BrowserError::ProviderGone)?;
         let id_token = self.exchange(p, code, pending.pkce_verifier).await?;
         // The API's validator and per-subject limit (counted there as `per_subject`).
-        let verified =
-            verify_web_identity_token(&self.oidc, &id_token, Some(&self.limiters.per_subject), now)
-                .await
-                .map_err(|e| match e {
-                    ServiceError::Throttled => BrowserError::Throttled,
-                    other => BrowserError::IdTokenRefused(other),
-                })?;
+        let verified = self
+            .verify_web_identity_token(&id_token, now)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Throttled => BrowserError::Throttled,
+                other => BrowserError::IdTokenRefused(other),
+            })?;
         check_login_token(&verified, p, &pending.nonce)?;
         self.sign_in(SignedIn::Oidc(verified), browser, None).await
     }

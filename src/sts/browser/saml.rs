@@ -18,7 +18,6 @@ use crate::authn::saml::{Candidates, VerifiedAssertion};
 use crate::sts::bridge::Bridge;
 use crate::sts::error::ServiceError;
 use crate::sts::offers::SignedIn;
-use crate::sts::saml::verify_saml_response;
 use crate::types::Secret;
 
 const REQUEST_SEAL_KIND: &str = "saml-request";
@@ -169,16 +168,7 @@ impl Bridge {
         }
         let mut last_error = None;
         for provider in candidates {
-            match verify_saml_response(
-                &self.saml,
-                self.store.as_ref(),
-                &provider,
-                response,
-                Some(&self.limiters.per_subject),
-                now,
-            )
-            .await
-            {
+            match self.verify_saml_response(&provider, response, now).await {
                 Ok(v) => return Ok(v),
                 // Counted by the validator (`per_subject`); the assertion is not spent.
                 Err(ServiceError::Throttled) => return Err(BrowserError::Throttled),
