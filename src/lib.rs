@@ -1,10 +1,11 @@
 //! stsbridge: a federation identity bridge that speaks the AWS STS query API.
 //!
-//! Traffic flows `protocol` (wire format; its extractor authenticates through `authn`) → `sts`
-//! (one function per action) → `policy` / `rules` / `mint` (decisions and credentials). Imports
-//! point down only: `app → protocol → {authn, sts} → {policy, rules, mint} → types`; `config` is
-//! read by all and imports only the parsers below it. Only `protocol` knows about
-//! XML and HTTP status codes; every other layer has its own error enum.
+//! A request flows `app` (router, layers) → `protocol` (the STS wire format) or `web` (browser
+//! pages) → `sts::Bridge` (every decision: authentication, trust policies, rules, issuance) →
+//! `authn`, `audit`, `limits` → `seal` → `store` → `config` → `rules` → `policy` → `types`.
+//! Imports point down only, and the HTTP layers reach `authn`, `seal` and `store` only through
+//! the bridge (`tests/it/layers.rs` checks both; `docs/architecture.md` draws the layers). Only
+//! `protocol` knows AWS error codes and XML; every layer has its own error enum.
 
 pub mod app;
 pub mod audit;

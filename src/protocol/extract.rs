@@ -30,8 +30,8 @@ pub struct StsCall {
     pub params: Params,
     /// `Some` exactly when the action requires a signature.
     pub principal: Option<Caller>,
-    /// The TCP peer (`aws:SourceIp`). Behind a proxy this is the proxy; trusted forwarding
-    /// headers are a later addition.
+    /// The TCP peer (`aws:SourceIp`). Behind a proxy this is the proxy: forwarding headers are
+    /// not trusted.
     pub source_ip: Option<IpAddr>,
     /// For the audit trail (bounded).
     pub user_agent: Option<String>,

@@ -1,8 +1,9 @@
-//! The issuance service: one function per STS action, called by the query API (`protocol`)
-//! and by the browser flows (`web`, through [`browser`]), so every check covers both.
+//! The issuance service: the [`bridge::Bridge`] and its methods, one per STS action and browser
+//! step, called by the query API (`protocol`) and the browser pages (`web`), so every check
+//! covers both.
 //!
-//! Functions here take typed input (an authenticated principal, validated parameters) and
-//! return typed results; they know nothing of XML or HTTP.
+//! Methods here take typed input (an authenticated caller, validated parameters) and return
+//! typed results; they know nothing of XML or HTTP.
 
 pub mod actions;
 pub mod assume_role;
