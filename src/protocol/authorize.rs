@@ -186,6 +186,12 @@ async fn answer(state: &Bridge, req: Request) -> Result<serde_json::Value, StsEr
     // Before the client is looked at: /authorize is no signature oracle for just anyone.
     state.require_authorizer(&service, service_ip)?;
     check_names(&input)?;
+    verdict(state, &input)
+}
+
+/// The answer about the client: who it is and whether the action is allowed, or why its
+/// request does not authenticate.
+fn verdict(state: &Bridge, input: &AuthorizeInput) -> Result<serde_json::Value, StsError> {
     let relayed = relayed(&input.request)?;
     let client_request = RelayedRequest {
         method: &relayed.method,

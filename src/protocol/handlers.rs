@@ -18,18 +18,11 @@ use super::requests::{
 };
 use super::response::{error_response, xml_response};
 use super::xml::{
-    ActionResult, AssumeRoleResult, AssumeRoleWithSamlResult, AssumeRoleWithWebIdentityResult,
-    AssumedRoleUserXml, DecodeAuthorizationMessageResult, FederatedUserXml, GetAccessKeyInfoResult,
-    GetCallerIdentityResult, GetFederationTokenResult, GetSessionTokenResult, RevokeSessionsResult,
-    render_success,
+    ActionResult, DecodeAuthorizationMessageResult, GetAccessKeyInfoResult,
+    GetCallerIdentityResult, GetSessionTokenResult, RevokeSessionsResult, render_success,
 };
-use crate::sts::actions::FederationRequest;
-use crate::sts::assume_role::AssumeRoleRequest;
 use crate::sts::bridge::Bridge;
 use crate::sts::call::{CallRecord, Refusal};
-use crate::sts::mfa::MfaParams;
-use crate::sts::saml::SamlRequest;
-use crate::sts::web_identity::WebIdentityRequest;
 use crate::telemetry::RequestId;
 
 /// `POST /` (and `GET /?Action=…`): one call, its audit event and metric, its answer.
@@ -45,36 +38,37 @@ pub async fn sts_endpoint(
         Ok(()) => dispatch(&bridge, &call, &mut record).await,
         Err(e) => Err(e.into()),
     };
-    let rendered = outcome.and_then(|result| render_success(&result, request_id.as_str()));
-    match rendered {
+    match outcome.and_then(|result| render_success(&result, request_id.as_str())) {
         Ok(xml) => {
             bridge.finish(record, None);
             xml_response(StatusCode::OK, xml)
         }
-        Err(mut e) => {
-            let cause = e.denial.take();
-            let sealed = cause
-                .as_ref()
-                .and_then(|c| bridge.seal_denial(&record, &c.reason, c.explicit));
-            let matched = cause.as_ref().map(|c| c.reason.as_str());
-            bridge.finish(
-                record,
-                Some(Refusal {
-                    code: e.code.as_str(),
-                    message: &e.message,
-                    matched,
-                }),
-            );
-            if let Some(encoded) = sealed {
-                let stop = if e.message.ends_with('.') { "" } else { "." };
-                e.message = format!(
-                    "{}{stop} Encoded authorization failure message: {encoded}",
-                    e.message
-                );
-            }
-            error_response(&e, &request_id)
-        }
+        Err(e) => refused(&bridge, record, e, &request_id),
     }
+}
+
+/// Ends a refused call: its audit event and metric, and the error document, whose
+/// `AccessDenied` message carries the sealed reason for DecodeAuthorizationMessage.
+fn refused(bridge: &Bridge, record: CallRecord, mut e: StsError, id: &RequestId) -> Response {
+    let cause = e.denial.take();
+    let sealed = cause
+        .as_ref()
+        .and_then(|c| bridge.seal_denial(&record, &c.reason, c.explicit));
+    let matched = cause.as_ref().map(|c| c.reason.as_str());
+    let refusal = Refusal {
+        code: e.code.as_str(),
+        message: &e.message,
+        matched,
+    };
+    bridge.finish(record, Some(refusal));
+    if let Some(encoded) = sealed {
+        let stop = if e.message.ends_with('.') { "" } else { "." };
+        e.message = format!(
+            "{}{stop} Encoded authorization failure message: {encoded}",
+            e.message
+        );
+    }
+    error_response(&e, id)
 }
 
 async fn dispatch(
@@ -103,27 +97,11 @@ async fn assume_role_with_web_identity(
     record: &mut CallRecord,
 ) -> Result<ActionResult, StsError> {
     let p = AssumeRoleWithWebIdentityParams::parse(&call.params)?;
-    let req = WebIdentityRequest {
-        role_arn: &p.role_arn,
-        role_session_name: &p.role_session_name,
-        token: &p.web_identity_token,
-        duration_seconds: p.duration_seconds,
-        policy: p.policy.as_deref(),
-        policy_arns: &p.policy_arns,
-        source_ip: call.source_ip,
-    };
-    let out = bridge.assume_role_with_web_identity(record, req).await?;
-    Ok(ActionResult::AssumeRoleWithWebIdentityResult(
-        AssumeRoleWithWebIdentityResult {
-            credentials: (&out.session.credentials).into(),
-            subject: out.subject,
-            assumed_role_user: AssumedRoleUserXml::of(&out.session),
-            packed_policy_size: out.session.packed_policy_size,
-            provider: out.provider,
-            audience: out.audience,
-            source_identity: out.source_identity,
-        },
-    ))
+    let req = p.request(call.source_ip);
+    Ok(bridge
+        .assume_role_with_web_identity(record, req)
+        .await?
+        .into())
 }
 
 async fn assume_role_with_saml(
@@ -132,29 +110,8 @@ async fn assume_role_with_saml(
     record: &mut CallRecord,
 ) -> Result<ActionResult, StsError> {
     let p = AssumeRoleWithSamlParams::parse(&call.params)?;
-    let req = SamlRequest {
-        role_arn: &p.role_arn,
-        principal_arn: &p.principal_arn,
-        assertion: &p.saml_assertion,
-        duration_seconds: p.duration_seconds,
-        policy: p.policy.as_deref(),
-        policy_arns: &p.policy_arns,
-        source_ip: call.source_ip,
-    };
-    let out = bridge.assume_role_with_saml(record, req).await?;
-    Ok(ActionResult::AssumeRoleWithSamlResult(
-        AssumeRoleWithSamlResult {
-            credentials: (&out.session.credentials).into(),
-            assumed_role_user: AssumedRoleUserXml::of(&out.session),
-            packed_policy_size: out.session.packed_policy_size,
-            subject: out.subject,
-            subject_type: out.subject_type,
-            issuer: out.issuer,
-            audience: out.audience,
-            name_qualifier: out.name_qualifier,
-            source_identity: out.source_identity,
-        },
-    ))
+    let req = p.request(call.source_ip);
+    Ok(bridge.assume_role_with_saml(record, req).await?.into())
 }
 
 async fn assume_role(
@@ -163,31 +120,11 @@ async fn assume_role(
     record: &mut CallRecord,
 ) -> Result<ActionResult, StsError> {
     let p = AssumeRoleParams::parse(&call.params)?;
-    let req = AssumeRoleRequest {
-        role_arn: &p.role_arn,
-        role_session_name: &p.role_session_name,
-        duration_seconds: p.duration_seconds,
-        policy: p.policy.as_deref(),
-        policy_arns: &p.policy_arns,
-        tags: &p.tags,
-        external_id: p.external_id.as_deref(),
-        source_identity: p.source_identity.as_deref(),
-        mfa_verified_at: None,
-        source_ip: call.source_ip,
-    };
-    let mfa = MfaParams {
-        serial_number: p.serial_number.as_deref(),
-        token_code: p.token_code.as_deref(),
-    };
-    let out = bridge
-        .assume_role(record, call.principal()?, &req, mfa)
-        .await?;
-    Ok(ActionResult::AssumeRoleResult(AssumeRoleResult {
-        credentials: (&out.credentials).into(),
-        assumed_role_user: AssumedRoleUserXml::of(&out),
-        packed_policy_size: out.packed_policy_size,
-        source_identity: out.source_identity,
-    }))
+    let (req, caller) = (p.request(call.source_ip), call.principal()?);
+    Ok(bridge
+        .assume_role(record, caller, &req, p.mfa())
+        .await?
+        .into())
 }
 
 async fn get_session_token(
@@ -196,12 +133,9 @@ async fn get_session_token(
     record: &mut CallRecord,
 ) -> Result<ActionResult, StsError> {
     let p = GetSessionTokenParams::parse(&call.params)?;
-    let mfa = MfaParams {
-        serial_number: p.serial_number.as_deref(),
-        token_code: p.token_code.as_deref(),
-    };
+    let caller = call.principal()?;
     let credentials = bridge
-        .get_session_token(record, call.principal()?, p.duration_seconds, mfa)
+        .get_session_token(record, caller, p.duration_seconds, p.mfa())
         .await?;
     Ok(ActionResult::GetSessionTokenResult(GetSessionTokenResult {
         credentials: (&credentials).into(),
@@ -214,29 +148,10 @@ fn get_federation_token(
     record: &mut CallRecord,
 ) -> Result<ActionResult, StsError> {
     let p = GetFederationTokenParams::parse(&call.params)?;
-    let tags = p
-        .tags
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect::<Vec<_>>();
-    let req = FederationRequest {
-        name: &p.name,
-        policy: p.policy.as_deref(),
-        policy_arns: &p.policy_arns,
-        tags: &tags,
-        duration_seconds: p.duration_seconds,
-    };
-    let out = bridge.get_federation_token(record, call.principal()?, req)?;
-    Ok(ActionResult::GetFederationTokenResult(
-        GetFederationTokenResult {
-            credentials: (&out.credentials).into(),
-            federated_user: FederatedUserXml {
-                federated_user_id: out.federated_user_id,
-                arn: out.arn,
-            },
-            packed_policy_size: out.packed_policy_size,
-        },
-    ))
+    let caller = call.principal()?;
+    Ok(bridge
+        .get_federation_token(record, caller, p.request())?
+        .into())
 }
 
 fn get_caller_identity(

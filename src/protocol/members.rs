@@ -8,10 +8,11 @@ use crate::types::arn::is_iam_name_char;
 use crate::types::tag::{MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, is_tag_char};
 use crate::types::{Arn, RoleArn, SessionName, TagSet};
 
+/// One `Tags.member.N` pair as read, before the set's own rules are checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tag {
-    pub key: String,
-    pub value: String,
+pub(super) struct Tag {
+    pub(super) key: String,
+    pub(super) value: String,
 }
 
 /// Reads `PolicyArns.member.N.arn` (at most 10).

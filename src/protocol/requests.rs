@@ -1,14 +1,21 @@
 //! The typed, validated parameters of each action. Validation follows the STS model
 //! (`shared/reference/sts-api.md` §2); authorisation is the service's job.
 
+use std::net::IpAddr;
+
 use super::constraints::{check_arn, check_duration, check_len, check_name, check_pattern};
 use super::error::{ErrorCode, StsError, Violations};
 use super::members::{
-    Tag, checked_session_name, mfa_params, optional_policy, policy_arns, role_arn,
-    role_session_scope, tag_set, tags, transitive_tag_keys,
+    checked_session_name, mfa_params, optional_policy, policy_arns, role_arn, role_session_scope,
+    tag_set, tags, transitive_tag_keys,
 };
 use super::params::Params;
+use crate::sts::actions::FederationRequest;
+use crate::sts::assume_role::AssumeRoleRequest;
+use crate::sts::mfa::MfaParams;
 use crate::sts::revoke::RevokeRequest;
+use crate::sts::saml::SamlRequest;
+use crate::sts::web_identity::WebIdentityRequest;
 use crate::types::arn::{ARN_MAX_LEN, is_iam_name_char};
 use crate::types::{Arn, RoleArn, Secret, SessionName, TagSet};
 
@@ -207,7 +214,8 @@ pub struct GetFederationTokenParams {
     pub name: String,
     pub policy: Option<String>,
     pub policy_arns: Vec<Arn>,
-    pub tags: Vec<Tag>,
+    /// Checked by the service, after its permission check, as AWS orders it.
+    pub tags: Vec<(String, String)>,
     pub duration_seconds: Option<u32>,
 }
 
@@ -231,7 +239,7 @@ impl GetFederationTokenParams {
             name: name.to_owned(),
             policy,
             policy_arns,
-            tags,
+            tags: tags.into_iter().map(|t| (t.key, t.value)).collect(),
             duration_seconds,
         })
     }
@@ -301,6 +309,80 @@ pub fn parse_revoke_sessions(params: &Params) -> Result<RevokeRequest, StsError>
     };
     v.into_result()?;
     Ok(parsed)
+}
+
+/// The service's view of each action's parameters: borrowed, typed, with the caller's address.
+impl AssumeRoleWithWebIdentityParams {
+    pub fn request(&self, source_ip: Option<IpAddr>) -> WebIdentityRequest<'_> {
+        WebIdentityRequest {
+            role_arn: &self.role_arn,
+            role_session_name: &self.role_session_name,
+            token: &self.web_identity_token,
+            duration_seconds: self.duration_seconds,
+            policy: self.policy.as_deref(),
+            policy_arns: &self.policy_arns,
+            source_ip,
+        }
+    }
+}
+
+impl AssumeRoleWithSamlParams {
+    pub fn request(&self, source_ip: Option<IpAddr>) -> SamlRequest<'_> {
+        SamlRequest {
+            role_arn: &self.role_arn,
+            principal_arn: &self.principal_arn,
+            assertion: &self.saml_assertion,
+            duration_seconds: self.duration_seconds,
+            policy: self.policy.as_deref(),
+            policy_arns: &self.policy_arns,
+            source_ip,
+        }
+    }
+}
+
+impl AssumeRoleParams {
+    pub fn request(&self, source_ip: Option<IpAddr>) -> AssumeRoleRequest<'_> {
+        AssumeRoleRequest {
+            role_arn: &self.role_arn,
+            role_session_name: &self.role_session_name,
+            duration_seconds: self.duration_seconds,
+            policy: self.policy.as_deref(),
+            policy_arns: &self.policy_arns,
+            tags: &self.tags,
+            external_id: self.external_id.as_deref(),
+            source_identity: self.source_identity.as_deref(),
+            mfa_verified_at: None,
+            source_ip,
+        }
+    }
+
+    pub fn mfa(&self) -> MfaParams<'_> {
+        MfaParams {
+            serial_number: self.serial_number.as_deref(),
+            token_code: self.token_code.as_deref(),
+        }
+    }
+}
+
+impl GetSessionTokenParams {
+    pub fn mfa(&self) -> MfaParams<'_> {
+        MfaParams {
+            serial_number: self.serial_number.as_deref(),
+            token_code: self.token_code.as_deref(),
+        }
+    }
+}
+
+impl GetFederationTokenParams {
+    pub fn request(&self) -> FederationRequest<'_> {
+        FederationRequest {
+            name: &self.name,
+            policy: self.policy.as_deref(),
+            policy_arns: &self.policy_arns,
+            tags: &self.tags,
+            duration_seconds: self.duration_seconds,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::error::StsError;
+use crate::sts::saml::SamlSession;
+use crate::sts::session::IssuedSession;
+use crate::sts::tokens::FederationToken;
+use crate::sts::web_identity::WebIdentitySession;
 use crate::types::TemporaryCredentials;
 
 pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -90,7 +94,7 @@ pub struct AssumedRoleUserXml {
 }
 
 impl AssumedRoleUserXml {
-    pub fn of(session: &crate::sts::session::IssuedSession) -> Self {
+    pub fn of(session: &IssuedSession) -> Self {
         Self {
             arn: session.assumed_role_arn.clone(),
             assumed_role_id: session.assumed_role_id.clone(),
@@ -175,6 +179,61 @@ pub struct GetFederationTokenResult {
 }
 
 /// The `<…Result>` element; the variant name is the element name.
+/// The service's outcomes as documents.
+impl From<WebIdentitySession> for ActionResult {
+    fn from(out: WebIdentitySession) -> Self {
+        Self::AssumeRoleWithWebIdentityResult(AssumeRoleWithWebIdentityResult {
+            credentials: (&out.session.credentials).into(),
+            subject: out.subject,
+            assumed_role_user: AssumedRoleUserXml::of(&out.session),
+            packed_policy_size: out.session.packed_policy_size,
+            provider: out.provider,
+            audience: out.audience,
+            source_identity: out.source_identity,
+        })
+    }
+}
+
+impl From<SamlSession> for ActionResult {
+    fn from(out: SamlSession) -> Self {
+        Self::AssumeRoleWithSamlResult(AssumeRoleWithSamlResult {
+            credentials: (&out.session.credentials).into(),
+            assumed_role_user: AssumedRoleUserXml::of(&out.session),
+            packed_policy_size: out.session.packed_policy_size,
+            subject: out.subject,
+            subject_type: out.subject_type,
+            issuer: out.issuer,
+            audience: out.audience,
+            name_qualifier: out.name_qualifier,
+            source_identity: out.source_identity,
+        })
+    }
+}
+
+impl From<IssuedSession> for ActionResult {
+    fn from(out: IssuedSession) -> Self {
+        Self::AssumeRoleResult(AssumeRoleResult {
+            credentials: (&out.credentials).into(),
+            assumed_role_user: AssumedRoleUserXml::of(&out),
+            packed_policy_size: out.packed_policy_size,
+            source_identity: out.source_identity,
+        })
+    }
+}
+
+impl From<FederationToken> for ActionResult {
+    fn from(out: FederationToken) -> Self {
+        Self::GetFederationTokenResult(GetFederationTokenResult {
+            credentials: (&out.credentials).into(),
+            federated_user: FederatedUserXml {
+                federated_user_id: out.federated_user_id,
+                arn: out.arn,
+            },
+            packed_policy_size: out.packed_policy_size,
+        })
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub enum ActionResult {
     AssumeRoleResult(AssumeRoleResult),
