@@ -134,7 +134,9 @@ fn saml_registry() -> Option<&'static SamlRegistry> {
     static REGISTRY: LazyLock<Option<SamlRegistry>> = LazyLock::new(|| {
         let provider = SamlProvider {
             name: SAML_PROVIDER.to_owned(),
-            arn: format!("arn:aws:iam::{ACCOUNT}:saml-provider/{SAML_PROVIDER}"),
+            arn: format!("arn:aws:iam::{ACCOUNT}:saml-provider/{SAML_PROVIDER}")
+                .parse()
+                .unwrap_or_else(|_| unreachable!("a valid provider ARN")),
             metadata: SamlMetadataSource::File {
                 path: "fuzz-idp-metadata.xml".into(),
                 xml: saml_metadata_xml()?,
@@ -175,7 +177,9 @@ fn oidc_registry() -> Option<&'static OidcRegistry> {
         crate::authn::oidc::install_crypto_provider();
         let provider = OidcProvider {
             issuer: OIDC_ISSUER.to_owned(),
-            arn: format!("arn:aws:iam::{ACCOUNT}:oidc-provider/idp.fuzz.test"),
+            arn: format!("arn:aws:iam::{ACCOUNT}:oidc-provider/idp.fuzz.test")
+                .parse()
+                .unwrap_or_else(|_| unreachable!("a valid provider ARN")),
             key_prefix: "idp.fuzz.test".to_owned(),
             client_ids: vec![OIDC_CLIENT.to_owned(), "client-b".to_owned()],
             jwks: JwksSource::File {

@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::policy::Policy;
 use crate::rules::Rule;
-use crate::types::{AccessKeyId, AccountId, RoleArn, Secret, SecretAccessKey};
+use crate::types::{AccessKeyId, AccountId, ProviderArn, RoleArn, Secret, SecretAccessKey};
 
 /// The validated configuration.
 #[derive(Debug)]
@@ -79,7 +79,7 @@ pub struct OidcProvider {
     /// Issuer URL exactly as configured (must equal the token's `iss`).
     pub issuer: String,
     /// `arn:aws:iam::<account>:oidc-provider/<issuer without scheme>`.
-    pub arn: String,
+    pub arn: ProviderArn,
     /// Prefix of the provider's trust-policy condition keys: the issuer without its scheme,
     /// port and path kept (`login.example.com/realms/corp:sub`).
     pub key_prefix: String,
@@ -118,7 +118,7 @@ pub enum JwksSource {
 pub struct SamlProvider {
     pub name: String,
     /// `arn:aws:iam::<account>:saml-provider/<name>`.
-    pub arn: String,
+    pub arn: ProviderArn,
     pub metadata: SamlMetadataSource,
     pub display_name: String,
     pub audiences: Vec<String>,

@@ -14,7 +14,7 @@ use super::error::DemoError;
 use super::idp::{DEMO_IDP_PATH, DEMO_SAML_PROVIDER, DemoIdp};
 use crate::clock::SharedClock;
 use crate::config::{self, Config, Env, JwksSource, KeySource, SamlMetadataSource, SamlProvider};
-use crate::types::{AccessKeyId, AccessKeyKind, SecretAccessKey};
+use crate::types::{AccessKeyId, AccessKeyKind, ProviderArn, ProviderKind, SecretAccessKey};
 
 const DEMO_TOML: &str = include_str!("config.toml");
 const DEFAULT_DEMO_LISTEN: &str = "127.0.0.1:8080";
@@ -106,7 +106,11 @@ pub fn demo_config(listen: Option<&str>, clock: SharedClock) -> Result<Demo, Dem
     let base = format!("http://{listen}");
     config.saml_providers.push(SamlProvider {
         name: DEMO_SAML_PROVIDER.to_owned(),
-        arn: format!("arn:aws:iam::{account}:saml-provider/{DEMO_SAML_PROVIDER}"),
+        arn: ProviderArn::new(
+            config.server.account_id,
+            ProviderKind::Saml,
+            DEMO_SAML_PROVIDER,
+        )?,
         metadata: SamlMetadataSource::File {
             path: "(built-in demo SAML IdP)".into(),
             xml: idp.saml_metadata_xml(),

@@ -18,4 +18,6 @@ pub enum DemoError {
     SamlKey(#[from] openssl::error::ErrorStack),
     #[error("SAML IdP: signing: {0}")]
     SamlSign(#[from] samael::crypto::CryptoError),
+    #[error("demo SAML provider: {0}")]
+    ProviderArn(#[from] crate::types::provider_arn::ProviderArnError),
 }

@@ -58,7 +58,7 @@ fn provider_view(
         });
         let keys = web_identity::provider_keys(&p.key_prefix, &audience, &subject, claims);
         return Ok(ProviderView {
-            arn: p.arn.clone(),
+            arn: p.arn.to_string(),
             action: web_identity::ACTION,
             keys,
         });
@@ -72,7 +72,7 @@ fn provider_view(
             keys.push(("SAML:sub".to_owned(), ContextValue::Single(sub)));
         }
         return Ok(ProviderView {
-            arn: p.arn.clone(),
+            arn: p.arn.to_string(),
             action: "sts:AssumeRoleWithSAML",
             keys,
         });

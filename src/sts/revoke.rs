@@ -102,13 +102,13 @@ fn provider_arn(config: &Config, name: &str) -> Option<String> {
         .oidc_providers
         .iter()
         .find(|p| p.issuer == name || p.arn == name)
-        .map(|p| p.arn.clone())
+        .map(|p| p.arn.to_string())
         .or_else(|| {
             config
                 .saml_providers
                 .iter()
                 .find(|p| p.name == name || p.arn == name)
-                .map(|p| p.arn.clone())
+                .map(|p| p.arn.to_string())
         })
 }
 

@@ -117,7 +117,7 @@ impl Bridge {
             .saml_providers
             .iter()
             .find(|p| p.arn == req.principal_arn);
-        record.facts.provider = provider.map(|p| p.arn.clone());
+        record.facts.provider = provider.map(|p| p.arn.to_string());
         let provider = provider.ok_or_else(|| {
             ServiceError::InvalidTokenClaim(format!(
                 "No SAML provider {} in this account.",
@@ -303,7 +303,7 @@ fn authorize_verified_assertion<'c>(
                 verified.provider
             ))
         })?;
-    refuse_revoked(revocations, &provider.arn, verified)?;
+    refuse_revoked(revocations, provider.arn.as_str(), verified)?;
     let role = config
         .role_by_arn(choice.role_arn)
         .ok_or_else(|| denied(format!("role {} is not configured", choice.role_arn)))?;
@@ -322,11 +322,11 @@ fn authorize_verified_assertion<'c>(
     let role_attribute = attrs.roles.as_ref().map(|pairs| {
         pairs
             .iter()
-            .any(|(r, p)| r == &role.arn.to_string() && p == &provider.arn)
+            .any(|(r, p)| r == &role.arn.to_string() && provider.arn == *p)
     });
     let fed = FederatedRequest {
         action: ACTION,
-        provider_arn: &provider.arn,
+        provider_arn: provider.arn.as_str(),
         provider_keys: trust_keys(verified, &subject_type, &name_qualifier),
         session_name: &session_name,
         tags: &tags,
@@ -337,7 +337,7 @@ fn authorize_verified_assertion<'c>(
     authorize(role, &fed, &rules, role_attribute)?;
     Ok(Authorized {
         role,
-        provider_arn: provider.arn.clone(),
+        provider_arn: provider.arn.to_string(),
         attrs,
         session_name,
         tags,

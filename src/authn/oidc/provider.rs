@@ -65,7 +65,7 @@ impl Provider {
             info: ProviderInfo {
                 index,
                 issuer: p.issuer.clone(),
-                arn: p.arn.clone(),
+                arn: p.arn.to_string(),
                 client_ids: p.client_ids.clone(),
                 clock_skew_s: p.clock_skew_s,
             },

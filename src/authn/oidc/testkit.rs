@@ -108,7 +108,9 @@ pub(super) fn provider(issuer: &str, jwks: JwksSource) -> OidcProvider {
             issuer
                 .trim_start_matches("https://")
                 .trim_start_matches("http://")
-        ),
+        )
+        .parse()
+        .unwrap(),
         key_prefix: issuer
             .trim_start_matches("https://")
             .trim_start_matches("http://")

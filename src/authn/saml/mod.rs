@@ -167,7 +167,7 @@ impl Provider {
         }
         let rules = ProviderRules {
             name: p.name.clone(),
-            arn: p.arn.clone(),
+            arn: p.arn.to_string(),
             audiences: p.audiences.clone(),
             acs_urls: p.acs_urls.clone(),
             allow_sha1: p.allow_sha1,

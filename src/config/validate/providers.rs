@@ -8,7 +8,7 @@ use super::context::{Ctx, Names, keyed, rule};
 use crate::config::raw::{RawOidcProvider, RawSamlProvider};
 use crate::config::secret_ref::resolve;
 use crate::config::{JwksSource, LoginEndpoints, OidcProvider, SamlMetadataSource, SamlProvider};
-use crate::types::{AccountId, Secret};
+use crate::types::{AccountId, ProviderArn, ProviderKind, Secret};
 
 const DEFAULT_SKEW_S: u32 = 60;
 const MAX_SKEW_S: u32 = 300;
@@ -83,9 +83,13 @@ pub(super) fn oidc_providers(
             .split_once("://")
             .map_or(p.url.as_str(), |(_, rest)| rest)
             .to_owned();
-        if let (Some(url), Some(jwks)) = (url, jwks) {
+        let arn = cx.check(
+            format!("{key}.url"),
+            ProviderArn::new(account, ProviderKind::Oidc, &without_scheme),
+        );
+        if let (Some(url), Some(jwks), Some(arn)) = (url, jwks, arn) {
             out.push(OidcProvider {
-                arn: format!("arn:aws:iam::{account}:oidc-provider/{without_scheme}"),
+                arn,
                 key_prefix: without_scheme,
                 display_name: p.display_name.unwrap_or_else(|| {
                     format!("Sign in with {}", url.host_str().unwrap_or("OIDC"))
@@ -207,9 +211,13 @@ pub(super) fn saml_providers(
             }
         }
         let clock_skew_s = skew(cx, &format!("{key}.clock_skew_s"), p.clock_skew_s);
-        if let Some(metadata) = metadata {
+        let arn = cx.check(
+            format!("{key}.name"),
+            ProviderArn::new(account, ProviderKind::Saml, &p.name),
+        );
+        if let (Some(metadata), Some(arn)) = (metadata, arn) {
             out.push(SamlProvider {
-                arn: format!("arn:aws:iam::{account}:saml-provider/{}", p.name),
+                arn,
                 display_name: p.display_name.unwrap_or_else(|| p.name.clone()),
                 name: p.name,
                 metadata,

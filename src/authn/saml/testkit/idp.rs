@@ -115,7 +115,9 @@ pub(crate) fn metadata_xml(entity_id: &str, idps: &[&TestIdp]) -> String {
 pub(crate) fn provider(name: &str, metadata: SamlMetadataSource, allow_sha1: bool) -> SamlProvider {
     SamlProvider {
         name: name.to_owned(),
-        arn: format!("arn:aws:iam::{ACCOUNT}:saml-provider/{name}"),
+        arn: format!("arn:aws:iam::{ACCOUNT}:saml-provider/{name}")
+            .parse()
+            .unwrap(),
         metadata,
         display_name: name.to_owned(),
         audiences: vec![AUD_AWS.to_owned(), AUD_OWN.to_owned()],
