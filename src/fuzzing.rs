@@ -75,7 +75,7 @@ const OIDC_CLIENT: &str = "client-a";
 /// The long-term user the SigV4 target's configuration knows.
 pub const USER_KEY: &str = "AKIAFUZZTESTUSER0001";
 pub const USER_SECRET: &str = "fuzz/TEST/secret/do+not+use+0000000000";
-/// The web-state kind the target opens (the real kinds are private to `web`; the AAD
+/// The web-state kind the target opens (the real kinds are private to `sts::browser`; the AAD
 /// construction and the box format are the same for all of them).
 pub const WEB_STATE_KIND: &str = "fuzz-state";
 

@@ -16,6 +16,17 @@ use axum::response::Response;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
+/// Longest user agent kept for the audit trail (API calls and browser steps alike).
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// The User-Agent header, bounded, for the audit trail.
+pub fn user_agent(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(MAX_USER_AGENT_CHARS).collect())
+}
+
 /// The id of the request being served.
 #[derive(Debug, Clone)]
 pub struct RequestId(String);

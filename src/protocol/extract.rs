@@ -17,7 +17,7 @@ use super::params::Params;
 use super::response::error_response;
 use crate::sts::bridge::Bridge;
 use crate::sts::call::{Caller, Origin, Refusal};
-use crate::telemetry::RequestId;
+use crate::telemetry::{RequestId, user_agent};
 
 /// Largest accepted body. The biggest legitimate input is a 100,000-character SAML assertion,
 /// which form-encoding grows by a few percent; 256 KiB leaves room and bounds everything else.
@@ -95,14 +95,6 @@ impl FromRequest<Arc<Bridge>> for StsCall {
             StsRejection { error, request_id }
         })
     }
-}
-
-/// The User-Agent header, bounded, for the audit trail.
-pub fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.chars().take(256).collect())
 }
 
 async fn read_call(

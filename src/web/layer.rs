@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -15,10 +15,7 @@ use super::error::{self, PageError};
 use super::page::{apply_security_headers, base_path};
 use crate::sts::bridge::Bridge;
 use crate::sts::browser::audit::{AuditNote, BrowserDecision};
-use crate::telemetry::RequestId;
-
-/// Longest user agent kept in an audit event, as the API keeps it.
-const MAX_USER_AGENT_CHARS: usize = 256;
+use crate::telemetry::{RequestId, user_agent};
 
 /// Security headers on every page, the audit record of every deciding endpoint, and
 /// [`PageError`]s rendered with the request id.
@@ -96,11 +93,4 @@ fn error_page(
         page.headers_mut().append(header::SET_COOKIE, c.clone());
     }
     page
-}
-
-fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.chars().take(MAX_USER_AGENT_CHARS).collect())
 }
