@@ -159,10 +159,12 @@ fn main() -> std::process::ExitCode {
             Some(file) => Box::new(file),
             None => Box::new(std::io::stderr()),
         };
-    stsbridge::telemetry::init(original_stderr);
+    let log = stsbridge::telemetry::init(original_stderr);
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            // The lines logged before the failure come first.
+            drop(log);
             let _ = error_out.write_all(user_error(&e).as_bytes());
             std::process::ExitCode::FAILURE
         }

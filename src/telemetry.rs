@@ -13,6 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
@@ -84,25 +85,42 @@ pub async fn request_span(mut req: Request, next: Next) -> Response {
     response
 }
 
+/// Keeps the log writer thread; dropping it writes out every line still queued.
+#[derive(Debug)]
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    _writer: WorkerGuard,
+}
+
 /// Installs the global subscriber: `RUST_LOG` filters (default `info`), and
 /// `STSBRIDGE_LOG_FORMAT=json` switches to JSON lines for log shippers. Logs go to `writer`
 /// (the original stderr when native stderr is being filtered), else to stderr.
-pub fn init(writer: Option<std::fs::File>) {
+///
+/// Request threads hand each line to one writer thread instead of writing, and locking,
+/// stderr themselves: the per-request log line stays on at INFO without a system call on the
+/// request path. When the writer falls behind, callers wait rather than lose lines. Colour
+/// codes are written only to a terminal, never to a log file or journald.
+pub fn init(writer: Option<std::fs::File>) -> LogGuard {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let json = std::env::var("STSBRIDGE_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let make_writer = match writer {
-        Some(file) => {
-            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file))
-        }
-        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+    let (ansi, sink): (bool, Box<dyn std::io::Write + Send>) = match writer {
+        Some(file) => (file.is_terminal(), Box::new(file)),
+        None => (std::io::stderr().is_terminal(), Box::new(std::io::stderr())),
     };
+    let (non_blocking, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("stsbridge-log")
+        .finish(sink);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(make_writer);
+        .with_ansi(ansi)
+        .with_writer(non_blocking);
     let _ = if json {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    LogGuard { _writer: guard }
 }

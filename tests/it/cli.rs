@@ -295,3 +295,59 @@ fn the_two_replica_example_config_checks_clean() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Log lines are plain text when stderr is not a terminal (a pipe, a file, journald): no ANSI
+/// colour codes for log shippers to choke on. The request line arrives through the log
+/// writer thread while the server runs.
+#[tokio::test]
+async fn log_lines_to_a_pipe_carry_no_colour_codes() {
+    use std::io::BufRead;
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = stdout.next().unwrap().unwrap();
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    std::thread::spawn(move || for _ in stdout {});
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let status = reqwest::get(format!("{url}/healthz"))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let mut seen = Vec::new();
+    let served = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no request log line; stderr so far: {seen:?}"));
+        let is_request = line.contains("served") && line.contains("/healthz");
+        seen.push(line);
+        if is_request {
+            break seen.last().cloned().unwrap();
+        }
+    };
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(served.contains("status=200"), "{served}");
+    for line in &seen {
+        assert!(!line.contains('\u{1b}'), "colour codes in {line:?}");
+    }
+}
