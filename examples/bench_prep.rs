@@ -94,6 +94,10 @@ per_access_key_per_s = 1000000
 [tokens]
 keys_file = "keys.json"
 
+# The audit trail as an operator runs it: a JSON-lines file as well as the store.
+[audit]
+file = "audit.jsonl"
+
 [[oidc_providers]]
 url = "{ISSUER}"
 client_ids = ["{CLIENT_ID}"]
