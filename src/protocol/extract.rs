@@ -45,11 +45,11 @@ impl StsCall {
     }
 
     /// Where the call came from, for its audit event.
-    pub fn origin(&self, request_id: &RequestId) -> Origin {
+    pub fn origin<'a>(&'a self, request_id: &'a RequestId) -> Origin<'a> {
         Origin {
             source_ip: self.source_ip,
-            user_agent: self.user_agent.clone(),
-            request_id: request_id.as_str().to_owned(),
+            user_agent: self.user_agent.as_deref(),
+            request_id: request_id.as_str(),
         }
     }
 }
@@ -81,8 +81,8 @@ impl FromRequest<Arc<Bridge>> for StsCall {
         read_call(req, state, &mut action).await.map_err(|error| {
             let origin = Origin {
                 source_ip,
-                user_agent,
-                request_id: request_id.as_str().to_owned(),
+                user_agent: user_agent.as_deref(),
+                request_id: request_id.as_str(),
             };
             // Refused before an action ran (bad signature, unknown key, malformed request):
             // a denial all the same.
@@ -91,7 +91,7 @@ impl FromRequest<Arc<Bridge>> for StsCall {
                 message: &error.message,
                 matched: None,
             };
-            state.refused_early(action.map(Action::name), &origin, refusal);
+            state.refused_early(action.map(Action::name), origin, refusal);
             StsRejection { error, request_id }
         })
     }

@@ -32,8 +32,7 @@ pub async fn sts_endpoint(
     call: StsCall,
 ) -> Response {
     let origin = call.origin(&request_id);
-    let (mut record, permitted) =
-        bridge.begin(call.action.name(), call.principal.as_ref(), &origin);
+    let (mut record, permitted) = bridge.begin(call.action.name(), call.principal.as_ref(), origin);
     let outcome = match permitted {
         Ok(()) => dispatch(&bridge, &call, &mut record).await,
         Err(e) => Err(e.into()),
@@ -49,7 +48,7 @@ pub async fn sts_endpoint(
 
 /// Ends a refused call: its audit event and metric, and the error document, whose
 /// `AccessDenied` message carries the sealed reason for DecodeAuthorizationMessage.
-fn refused(bridge: &Bridge, record: CallRecord, mut e: StsError, id: &RequestId) -> Response {
+fn refused(bridge: &Bridge, record: CallRecord<'_>, mut e: StsError, id: &RequestId) -> Response {
     let cause = e.denial.take();
     let sealed = cause
         .as_ref()
@@ -74,7 +73,7 @@ fn refused(bridge: &Bridge, record: CallRecord, mut e: StsError, id: &RequestId)
 async fn dispatch(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     match call.action {
         Action::GetCallerIdentity => get_caller_identity(bridge, call, record),
@@ -94,7 +93,7 @@ async fn dispatch(
 async fn assume_role_with_web_identity(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     let p = AssumeRoleWithWebIdentityParams::parse(&call.params)?;
     let req = p.request(call.source_ip);
@@ -107,7 +106,7 @@ async fn assume_role_with_web_identity(
 async fn assume_role_with_saml(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     let p = AssumeRoleWithSamlParams::parse(&call.params)?;
     let req = p.request(call.source_ip);
@@ -117,7 +116,7 @@ async fn assume_role_with_saml(
 async fn assume_role(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     let p = AssumeRoleParams::parse(&call.params)?;
     let (req, caller) = (p.request(call.source_ip), call.principal()?);
@@ -130,7 +129,7 @@ async fn assume_role(
 async fn get_session_token(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     let p = GetSessionTokenParams::parse(&call.params)?;
     let caller = call.principal()?;
@@ -145,7 +144,7 @@ async fn get_session_token(
 fn get_federation_token(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     let p = GetFederationTokenParams::parse(&call.params)?;
     let caller = call.principal()?;
@@ -157,7 +156,7 @@ fn get_federation_token(
 fn get_caller_identity(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     let id = bridge.get_caller_identity(record, call.principal()?);
     Ok(ActionResult::GetCallerIdentityResult(
@@ -172,7 +171,7 @@ fn get_caller_identity(
 fn get_access_key_info(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     call.principal()?;
     GetAccessKeyInfoParams::parse(&call.params)?;
@@ -201,7 +200,7 @@ fn decode_authorization_message(bridge: &Bridge, call: &StsCall) -> Result<Actio
 async fn revoke_sessions(
     bridge: &Bridge,
     call: &StsCall,
-    record: &mut CallRecord,
+    record: &mut CallRecord<'_>,
 ) -> Result<ActionResult, StsError> {
     let req = parse_revoke_sessions(&call.params)?;
     let out = bridge

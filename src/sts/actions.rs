@@ -48,7 +48,7 @@ impl Bridge {
     /// configured role as the metric label.
     pub(crate) fn issued_role(
         &self,
-        record: &mut CallRecord,
+        record: &mut CallRecord<'_>,
         role_arn: &RoleArn,
         session: &IssuedSession,
         subject: &str,
@@ -66,7 +66,11 @@ impl Bridge {
 
     /// GetCallerIdentity needs no permission and succeeds even under an explicit deny (AWS
     /// semantics): being authenticated is enough.
-    pub fn get_caller_identity(&self, record: &mut CallRecord, caller: &Caller) -> CallerIdentity {
+    pub fn get_caller_identity(
+        &self,
+        record: &mut CallRecord<'_>,
+        caller: &Caller,
+    ) -> CallerIdentity {
         record.read_only();
         super::get_caller_identity(&caller.0)
     }
@@ -80,7 +84,7 @@ impl Bridge {
     /// AssumeRole, with an MFA code when the request carries one.
     pub async fn assume_role(
         &self,
-        record: &mut CallRecord,
+        record: &mut CallRecord<'_>,
         caller: &Caller,
         req: &AssumeRoleRequest<'_>,
         mfa: MfaParams<'_>,
@@ -103,7 +107,7 @@ impl Bridge {
     /// GetSessionToken, with an MFA code when the request carries one.
     pub async fn get_session_token(
         &self,
-        record: &mut CallRecord,
+        record: &mut CallRecord<'_>,
         caller: &Caller,
         duration_seconds: Option<u32>,
         mfa: MfaParams<'_>,
@@ -124,7 +128,7 @@ impl Bridge {
 
     pub fn get_federation_token(
         &self,
-        record: &mut CallRecord,
+        record: &mut CallRecord<'_>,
         caller: &Caller,
         req: FederationRequest<'_>,
     ) -> Result<FederationToken, ServiceError> {
@@ -165,7 +169,7 @@ impl Bridge {
     /// RevokeSessions: stored for every replica, honoured by this one before it answers.
     pub async fn revoke_sessions(
         &self,
-        record: &mut CallRecord,
+        record: &mut CallRecord<'_>,
         caller: &Caller,
         req: &revoke::RevokeRequest,
         source_ip: Option<std::net::IpAddr>,

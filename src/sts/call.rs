@@ -35,14 +35,14 @@ impl Caller {
     }
 }
 
-/// Where a call came from; the protocol edge fills it from the HTTP request.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
+/// Where a call came from, borrowed from the HTTP request by the protocol edge.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
     /// The TCP peer (`aws:SourceIp`).
     pub source_ip: Option<IpAddr>,
     /// The User-Agent header, bounded, for the audit trail.
-    pub user_agent: Option<String>,
-    pub request_id: String,
+    pub user_agent: Option<&'a str>,
+    pub request_id: &'a str,
 }
 
 /// What an action validated about its request, for metrics and the audit trail.
@@ -70,19 +70,32 @@ pub struct Refusal<'a> {
     pub matched: Option<&'a str>,
 }
 
-/// A call in progress: its audit event, filled as the action validates and decides.
+/// Identifiers of what a call issued; never the secret or the token.
 #[derive(Debug)]
-pub struct CallRecord {
+struct Issued {
+    arn: String,
+    access_key_id: String,
+    subject: Option<String>,
+}
+
+/// A call in progress: what its action validated and decided. The audit event is built from
+/// it only when the call ends and is recorded, so a successful read (GetCallerIdentity, the
+/// hottest path) builds none.
+#[derive(Debug)]
+pub struct CallRecord<'a> {
     action: &'static str,
     started: Instant,
+    origin: Origin<'a>,
+    caller: Option<&'a Caller>,
     pub facts: Facts,
-    event: AuditEvent,
+    issued: Option<Issued>,
+    matched: Option<String>,
     /// Successful read-only calls (GetCallerIdentity, GetAccessKeyInfo) are not decisions and
     /// are not recorded; every refusal is.
     read_only: bool,
 }
 
-impl CallRecord {
+impl CallRecord<'_> {
     /// Marks the call as one whose success is not an audit event.
     pub(crate) fn read_only(&mut self) {
         self.read_only = true;
@@ -90,18 +103,39 @@ impl CallRecord {
 
     /// Identifiers of what was issued; never the secret or the token.
     pub(crate) fn issued(&mut self, arn: &str, access_key_id: &str, subject: Option<&str>) {
-        self.event.issued_arn = Some(arn.to_owned());
-        self.event.access_key_id = Some(access_key_id.to_owned());
-        self.event.subject = subject.map(str::to_owned);
+        self.issued = Some(Issued {
+            arn: arn.to_owned(),
+            access_key_id: access_key_id.to_owned(),
+            subject: subject.map(str::to_owned),
+        });
     }
 
     pub(crate) fn matched(&mut self, what: String) {
-        self.event.matched = Some(what);
+        self.matched = Some(what);
     }
 
-    /// The caller's ARN as recorded.
-    pub(crate) fn principal(&self) -> Option<&str> {
-        self.event.principal.as_deref()
+    /// The audit event of the call, as it ended.
+    fn event(self, now: chrono::DateTime<chrono::Utc>, refusal: Option<Refusal<'_>>) -> AuditEvent {
+        let mut e = AuditEvent::new("sts", self.action, self.origin.request_id);
+        e.event_time = now;
+        e.source_ip_address = self.origin.source_ip.map(|ip| ip.to_string());
+        e.user_agent = self.origin.user_agent.map(str::to_owned);
+        e.principal = self.caller.map(Caller::arn);
+        e.role = self.facts.role_arn;
+        e.session_name = self.facts.session_name;
+        e.provider = self.facts.provider;
+        e.matched = self.matched;
+        if let Some(i) = self.issued {
+            e.issued_arn = Some(i.arn);
+            e.access_key_id = Some(i.access_key_id);
+            e.subject = i.subject;
+        }
+        if let Some(r) = refusal {
+            e.error_code = Some(r.code.to_owned());
+            e.error_message = Some(r.message.to_owned());
+            e.matched = r.matched.map(str::to_owned);
+        }
+        e
     }
 }
 
@@ -143,22 +177,20 @@ impl Bridge {
 
     /// Starts the record of an authenticated (or anonymous) call to `action`, refusing it at
     /// once when the caller's own role denies the action (a revoked session learns nothing).
-    pub fn begin(
+    pub fn begin<'a>(
         &self,
         action: &'static str,
-        caller: Option<&Caller>,
-        origin: &Origin,
-    ) -> (CallRecord, Result<(), ServiceError>) {
-        let mut event = AuditEvent::new("sts", action, &origin.request_id);
-        event.event_time = self.clock.now();
-        event.source_ip_address = origin.source_ip.map(|ip| ip.to_string());
-        event.user_agent.clone_from(&origin.user_agent);
-        event.principal = caller.map(Caller::arn);
+        caller: Option<&'a Caller>,
+        origin: Origin<'a>,
+    ) -> (CallRecord<'a>, Result<(), ServiceError>) {
         let record = CallRecord {
             action,
             started: Instant::now(),
+            origin,
+            caller,
             facts: Facts::default(),
-            event,
+            issued: None,
+            matched: None,
             read_only: false,
         };
         let permitted = caller.map_or(Ok(()), |caller| {
@@ -174,7 +206,7 @@ impl Bridge {
     }
 
     /// Ends a call: its metric, and its audit event unless it was a successful read.
-    pub fn finish(&self, mut record: CallRecord, refusal: Option<Refusal<'_>>) {
+    pub fn finish(&self, record: CallRecord<'_>, refusal: Option<Refusal<'_>>) {
         let m = &self.metrics;
         let elapsed = record.started.elapsed();
         let facts = &record.facts;
@@ -188,23 +220,14 @@ impl Bridge {
                     return;
                 }
             }
-            Some(r) => {
-                m.request(record.action, r.code, elapsed);
-                record.event.error_code = Some(r.code.to_owned());
-                record.event.error_message = Some(r.message.to_owned());
-                record.event.matched = r.matched.map(str::to_owned);
-            }
+            Some(r) => m.request(record.action, r.code, elapsed),
         }
-        let e = &mut record.event;
-        e.role.clone_from(&facts.role_arn);
-        e.session_name.clone_from(&facts.session_name);
-        e.provider.clone_from(&facts.provider);
-        self.audit.record(record.event);
+        self.audit.record(record.event(self.clock.now(), refusal));
     }
 
     /// A call refused before its action ran (malformed, unsigned, a bad signature): counted,
     /// and audited within the per-IP budget for such refusals, since anyone can send them.
-    pub fn refused_early(&self, action: Option<&'static str>, origin: &Origin, r: Refusal<'_>) {
+    pub fn refused_early(&self, action: Option<&'static str>, origin: Origin<'_>, r: Refusal<'_>) {
         let action = action.unwrap_or("Unknown");
         self.metrics
             .request(action, r.code, std::time::Duration::ZERO);
@@ -214,10 +237,10 @@ impl Bridge {
         {
             return;
         }
-        let mut e = AuditEvent::new("sts", action, &origin.request_id);
+        let mut e = AuditEvent::new("sts", action, origin.request_id);
         e.event_time = self.clock.now();
         e.source_ip_address = origin.source_ip.map(|ip| ip.to_string());
-        e.user_agent.clone_from(&origin.user_agent);
+        e.user_agent = origin.user_agent.map(str::to_owned);
         e.error_code = Some(r.code.to_owned());
         e.error_message = Some(r.message.to_owned());
         self.audit.record(e);
@@ -226,9 +249,14 @@ impl Bridge {
     /// Seals why `record`'s call was refused into a message only DecodeAuthorizationMessage
     /// opens. `None` only if the keyring cannot seal; the plain refusal is then still correct,
     /// only less helpful.
-    pub fn seal_denial(&self, record: &CallRecord, reason: &str, explicit: bool) -> Option<String> {
+    pub fn seal_denial(
+        &self,
+        record: &CallRecord<'_>,
+        reason: &str,
+        explicit: bool,
+    ) -> Option<String> {
         let denial = crate::seal::denial::Denial {
-            principal: record.principal().map(str::to_owned),
+            principal: record.caller.map(Caller::arn),
             action: format!("sts:{}", record.action),
             // Only the actions that aim at a role name one; their RoleArn was validated.
             resource: record.facts.role_arn.clone(),

@@ -165,7 +165,7 @@ pub fn explain_rules(
                 out,
                 "NOTE: the session name is not valid ({SESSION_NAME_PATTERN}): the API refuses it"
             );
-            SessionName::sanitized("explain").unwrap_or_else(|| unreachable!())
+            SessionName::fallback()
         });
     let request = FederatedRequest {
         action: view.action,

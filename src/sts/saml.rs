@@ -107,7 +107,7 @@ impl Bridge {
     /// its id, then the same checks as every federated issuance.
     pub async fn assume_role_with_saml(
         &self,
-        record: &mut CallRecord,
+        record: &mut CallRecord<'_>,
         req: SamlRequest<'_>,
     ) -> Result<SamlSession, ServiceError> {
         let config = &self.config;

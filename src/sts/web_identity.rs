@@ -56,7 +56,7 @@ impl Bridge {
     /// checks as every federated issuance.
     pub async fn assume_role_with_web_identity(
         &self,
-        record: &mut CallRecord,
+        record: &mut CallRecord<'_>,
         req: WebIdentityRequest<'_>,
     ) -> Result<WebIdentitySession, ServiceError> {
         let now = self.clock.now();

@@ -33,6 +33,12 @@ impl SessionName {
         &self.0
     }
 
+    /// A fixed valid name, for a tool that evaluates trust policies without a usable one
+    /// (`stsbridge rules explain` given an invalid name says so and goes on with this).
+    pub fn fallback() -> Self {
+        Self("session".to_owned())
+    }
+
     /// The longest valid name `text` gives once characters outside the alphabet are dropped
     /// and it is cut to 64: how a claim such as an e-mail address becomes a session name.
     pub fn sanitized(text: &str) -> Option<Self> {

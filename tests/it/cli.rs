@@ -302,20 +302,7 @@ fn the_two_replica_example_config_checks_clean() {
 #[tokio::test]
 async fn log_lines_to_a_pipe_carry_no_colour_codes() {
     use std::io::BufRead;
-    let mut child = bin()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = stdout.next().unwrap().unwrap();
-    let url = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
-    std::thread::spawn(move || for _ in stdout {});
+    let (mut child, url) = spawn_demo();
     let (tx, rx) = std::sync::mpsc::channel();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
