@@ -34,7 +34,10 @@ async fn session(server: &TestServer, role: &str) -> aws_sdk_sts::Client {
     )
 }
 
-#[tokio::test]
+// Multi-threaded: the CLI runs as a blocking child process, and the in-process server must
+// keep running meanwhile (on one thread an audit write it had begun would hold the SQLite
+// write lock until the CLI gave up waiting for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_revokes_an_access_key_for_every_replica_sharing_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("store.db").display());
